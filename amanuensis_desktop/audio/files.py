@@ -1,0 +1,120 @@
+"""Decode any audio or video file to 16 kHz mono float32.
+
+soundfile (libsndfile) reads wav/flac/ogg/mp3 quickly; PyAV (FFmpeg) reads everything else, including m4a/aac
+and the audio track of video files. soxr resamples. Every failure becomes one clear sentence (AudioError).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError
+from ..whisper.audio import SAMPLE_RATE
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".wma", ".aiff", ".aif")
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v")
+
+
+def to_mono_16k(data: np.ndarray, sr: int) -> np.ndarray:
+    """``[n]`` or ``[n, channels]`` at ``sr`` → float32 ``[n']`` mono at 16 kHz."""
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim == 2:
+        data = data.mean(axis=1)
+    if sr != SAMPLE_RATE and data.size:
+        import soxr
+
+        data = soxr.resample(data, sr, SAMPLE_RATE, quality="HQ")
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(f"{path}: no such file.")
+    if path.is_dir():
+        raise AudioError(f"{path} is a folder, not an audio file.")
+    if not os.access(path, os.R_OK):
+        raise AudioError(f"{path}: permission denied.")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path} is empty.")
+
+
+def _read_soundfile(path: Path, channel: int | None) -> tuple[np.ndarray, int] | None:
+    import soundfile as sf
+
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception:
+        return None
+    if channel is not None:
+        return data[:, _pick(channel, data.shape[1], path)], sr
+    return data, sr
+
+
+def _pick(channel: int, n: int, path: Path) -> int:
+    if not 0 <= channel < n:
+        raise AudioError(f"{path} has {n} channel(s); channel {channel} does not exist.")
+    return channel
+
+
+def _read_av(path: Path, channel: int | None) -> tuple[np.ndarray, int]:
+    import av
+
+    try:
+        container = av.open(str(path))
+    except Exception as exc:
+        raise AudioError(f"{path} is not a readable audio or video file ({_short(exc)}).") from exc
+    try:
+        streams = container.streams.audio
+        if not streams:
+            raise AudioError(f"{path} has no audio track.")
+        stream = streams[0]
+        chunks: list[np.ndarray] = []
+        sr = stream.codec_context.sample_rate or stream.rate
+        try:
+            for frame in container.decode(stream):
+                arr = frame.to_ndarray()
+                if arr.dtype.kind == "i":
+                    arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max + 1)
+                arr = arr.astype(np.float32, copy=False)
+                if frame.format.is_planar:
+                    arr = arr.reshape(len(frame.layout.channels), -1).T
+                else:
+                    arr = arr.reshape(-1, len(frame.layout.channels))
+                chunks.append(arr)
+                sr = frame.sample_rate
+        except AudioError:
+            raise
+        except Exception as exc:
+            if not chunks:
+                raise AudioError(f"{path} is corrupt or truncated ({_short(exc)}).") from exc
+            # Keep what decoded: a truncated file still yields its first part.
+    finally:
+        container.close()
+    if not chunks:
+        raise AudioError(f"{path} contains no audio samples.")
+    data = np.concatenate(chunks, axis=0)
+    if channel is not None:
+        data = data[:, _pick(channel, data.shape[1], path)]
+    return data, int(sr)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.rstrip(".")[:160]
+
+
+def load_audio(path: str | os.PathLike, channel: int | None = None) -> np.ndarray:
+    """Decode ``path`` to float32 mono 16 kHz (``channel``: take one channel instead of the mix)."""
+    path = Path(path)
+    _check_path(path)
+    got = _read_soundfile(path, channel) if path.suffix.lower() not in VIDEO_EXTENSIONS else None
+    data, sr = got if got is not None else _read_av(path, channel)
+    audio = to_mono_16k(data, sr)
+    if audio.size == 0:
+        raise AudioError(f"{path} contains no audio samples.")
+    if not np.all(np.isfinite(audio)):
+        raise AudioError(f"{path} contains invalid (non-finite) samples.")
+    return audio

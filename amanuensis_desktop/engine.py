@@ -1,0 +1,61 @@
+"""The engine: weights + tokenizer + one backend, and the transcription entry point everything uses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .backends import Backend, Selection, select
+from .whisper.decoding import WindowDecoder
+from .whisper.model import Weights, load_weights, resolve_model_path
+from .whisper.tokenizer import Tokenizer, load_suppress_config
+from .whisper.transcribe import TranscribeOptions, Transcript, transcribe
+
+
+class Engine:
+    def __init__(self, weights: Weights, backend: Backend, tokenizer: Tokenizer | None = None,
+                 model_folder: str | os.PathLike | None = None, selection: Selection | None = None):
+        self.weights = weights
+        self.dims = weights.dims
+        self.backend = backend
+        self.selection = selection
+        folder = Path(model_folder) if model_folder is not None else resolve_model_path(None)
+        self.model_folder = folder
+        self.tokenizer = tokenizer or Tokenizer(folder / "tokenizer.json", n_vocab=weights.dims.n_vocab)
+        suppress, begin = load_suppress_config(folder)
+        tok = self.tokenizer
+        if suppress is None:
+            suppress = [*tok.non_speech_tokens, tok.translate, tok.transcribe, tok.sot, tok.sot_prev, tok.sot_lm,
+                        tok.no_speech]
+        if begin is None:
+            begin = [*tok.encode(" "), tok.eot]
+        self.suppress_ids = tuple(int(t) for t in suppress)
+        self.begin_suppress_ids = tuple(int(t) for t in begin)
+
+    @classmethod
+    def load(cls, backend: str = "auto", model: str | os.PathLike | None = None, **backend_options) -> "Engine":
+        folder = resolve_model_path(model)
+        weights = load_weights(folder)
+        selection = select(backend, weights, **backend_options)
+        return cls(weights, selection.backend, model_folder=folder, selection=selection)
+
+    def window_decoder(self) -> WindowDecoder:
+        return WindowDecoder(self.backend, self.tokenizer, self.dims.n_text_ctx, self.suppress_ids,
+                             self.begin_suppress_ids)
+
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions | None = None, *, progress=None,
+                   cancel=None, on_segment=None, **overrides) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio. Keyword overrides set :class:`TranscribeOptions` fields."""
+        opts = options or TranscribeOptions()
+        if overrides:
+            from dataclasses import replace
+
+            if "temperature" in overrides and isinstance(overrides["temperature"], (int, float)):
+                overrides["temperature"] = (float(overrides["temperature"]),)
+            opts = replace(opts, **overrides)
+        return transcribe(self, audio, opts, progress=progress, cancel=cancel, on_segment=on_segment)
+
+    def close(self) -> None:
+        self.backend.close()

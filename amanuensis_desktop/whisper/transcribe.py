@@ -1,0 +1,203 @@
+"""Long-form transcription: 30 s windows with seeking on timestamp tokens, temperature fallback, the
+no-speech gate and optional conditioning on previous text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from .audio import FRAMES_PER_SECOND, HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel_spectrogram, pad_or_trim
+from .decoding import DecodingOptions, DecodingResult, WindowDecoder, with_temperature
+
+INPUT_STRIDE = 2  # mel frames per audio-feature frame
+
+
+@dataclass
+class TranscribeOptions:
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    beam_size: int | None = None
+    best_of: int | None = 5
+    patience: float | None = None
+    compression_ratio_threshold: float | None = 2.4
+    logprob_threshold: float | None = -1.0
+    no_speech_threshold: float | None = 0.6
+    condition_on_previous_text: bool = True
+    initial_prompt: str | None = None
+    without_timestamps: bool = False
+    # Quiet guard: a window whose loudest 100 ms is below this RMS is silence; no decoder runs on it.
+    silence_rms: float = 1e-3
+
+
+@dataclass
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    tokens: list[int]
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    temperature: float
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("id", "start", "end", "text", "avg_logprob", "no_speech_prob",
+                                              "compression_ratio", "temperature")}
+
+
+@dataclass
+class Transcript:
+    segments: list[Segment]
+    duration: float
+    backend: str = ""
+    language: str = "en"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip()).strip()
+
+
+class Cancelled(Exception):
+    """Raised when a caller's cancel event is set between windows."""
+
+
+def _is_silent(audio: np.ndarray, threshold: float) -> bool:
+    """True when no 100 ms block of ``audio`` is louder than ``threshold`` RMS."""
+    if audio.size == 0:
+        return True
+    block = SAMPLE_RATE // 10
+    n = audio.size // block
+    if n == 0:
+        return float(np.sqrt(np.mean(audio**2))) < threshold
+    rms = np.sqrt(np.mean(audio[: n * block].reshape(n, block) ** 2, axis=1))
+    return float(rms.max()) < threshold
+
+
+def _is_no_speech(result: DecodingResult, opts: TranscribeOptions) -> bool:
+    """Whisper's gate (no-speech likely and low confidence), widened: a likely-silent window whose output is
+    repetitive (compression ratio over the threshold) is silence too. Invented text is worse than none."""
+    if opts.no_speech_threshold is None or result.no_speech_prob <= opts.no_speech_threshold:
+        return False
+    unsure = opts.logprob_threshold is None or result.avg_logprob < opts.logprob_threshold
+    repetitive = (opts.compression_ratio_threshold is not None
+                  and result.compression_ratio > opts.compression_ratio_threshold)
+    return unsure or repetitive
+
+
+def decode_with_fallback(decoder: WindowDecoder, features: np.ndarray, base: DecodingOptions,
+                         opts: TranscribeOptions) -> DecodingResult:
+    result: DecodingResult | None = None
+    for t in opts.temperature:
+        result = decoder.decode(features, with_temperature(base, t))
+        too_repetitive = (opts.compression_ratio_threshold is not None
+                          and result.compression_ratio > opts.compression_ratio_threshold)
+        too_unsure = opts.logprob_threshold is not None and result.avg_logprob < opts.logprob_threshold
+        silence = opts.no_speech_threshold is not None and result.no_speech_prob > opts.no_speech_threshold
+        if silence or not (too_repetitive or too_unsure):
+            break
+    assert result is not None
+    return result
+
+
+def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None, *,
+               progress: Callable[[float, float], None] | None = None,
+               cancel: threading.Event | None = None,
+               on_segment: Callable[[Segment], None] | None = None) -> Transcript:
+    """Transcribe 16 kHz mono float32 ``audio`` with ``engine`` (an :class:`~amanuensis_desktop.engine.Engine`)."""
+    opts = opts or TranscribeOptions()
+    tok = engine.tokenizer
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    duration = audio.size / SAMPLE_RATE
+    mel = log_mel_spectrogram(audio, engine.dims.n_mels, padding=N_SAMPLES)
+    content_frames = mel.shape[-1] - N_FRAMES
+    decoder = engine.window_decoder()
+    base = DecodingOptions(beam_size=opts.beam_size, best_of=opts.best_of, patience=opts.patience,
+                           without_timestamps=opts.without_timestamps)
+    prompt_tokens: list[int] = tok.encode(" " + opts.initial_prompt.strip()) if opts.initial_prompt else []
+    all_tokens: list[int] = list(prompt_tokens)
+    prompt_reset_since = 0
+    segments: list[Segment] = []
+    timings = {"encode_s": 0.0, "decode_s": 0.0, "windows": 0, "steps": 0, "mel_s": 0.0}
+    t_start = time.perf_counter()
+    seek = 0
+    while seek < content_frames:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        time_offset = seek * HOP_LENGTH / SAMPLE_RATE
+        segment_size = min(N_FRAMES, content_frames - seek)
+        window_end = seek + segment_size
+        segment_duration = segment_size * HOP_LENGTH / SAMPLE_RATE
+        window_audio = audio[seek * HOP_LENGTH : (seek + segment_size) * HOP_LENGTH]
+        if segment_size < 10 or _is_silent(window_audio, opts.silence_rms):
+            seek += segment_size
+            if progress:
+                progress(min(seek / FRAMES_PER_SECOND, duration), duration)
+            continue
+        mel_window = pad_or_trim(mel[:, seek : seek + segment_size], N_FRAMES)
+        t0 = time.perf_counter()
+        features = engine.backend.encode(mel_window)
+        timings["encode_s"] += time.perf_counter() - t0
+        timings["windows"] += 1
+        prompt = all_tokens[prompt_reset_since:]
+        result = decode_with_fallback(decoder, features, replace(base, prompt=prompt or None), opts)
+        timings["decode_s"] += result.timings.get("decode_s", 0.0)
+        timings["steps"] += int(result.timings.get("steps", 0))
+
+        if _is_no_speech(result, opts):
+            seek += segment_size  # silence: no text from this window
+            if progress:
+                progress(min(seek / FRAMES_PER_SECOND, duration), duration)
+            continue
+
+        tokens = result.tokens
+        new: list[tuple[float, float, list[int]]] = []
+        ts = [t >= tok.timestamp_begin for t in tokens]
+        single_ending = len(ts) >= 2 and ts[-1] and not ts[-2]
+        cuts = [i + 1 for i in range(len(ts) - 1) if ts[i] and ts[i + 1]]
+        if cuts:
+            slices = cuts + ([len(tokens)] if single_ending else [])
+            last = 0
+            for cut in slices:
+                part = tokens[last:cut]
+                start = (part[0] - tok.timestamp_begin) * TIME_PRECISION
+                end = (part[-1] - tok.timestamp_begin) * TIME_PRECISION
+                new.append((time_offset + start, time_offset + end, part))
+                last = cut
+            if single_ending:
+                seek += segment_size
+            else:
+                seek += (tokens[last - 1] - tok.timestamp_begin) * INPUT_STRIDE
+        else:
+            end = segment_duration
+            stamps = [t for t in tokens if t >= tok.timestamp_begin]
+            if stamps and stamps[-1] != tok.timestamp_begin:
+                end = (stamps[-1] - tok.timestamp_begin) * TIME_PRECISION
+            new.append((time_offset, time_offset + end, tokens))
+            seek += segment_size
+
+        texts = [tok.decode(part).strip() for _, _, part in new]
+        if not any(t and not tok.is_punctuation_only(t) for t in texts):
+            seek = max(seek, window_end)  # nothing but dots or blanks: move past the whole window
+        for (start, end, part), text in zip(new, texts):
+            if not text or tok.is_punctuation_only(text) or end <= start:
+                continue
+            seg = Segment(id=len(segments), start=round(start, 3), end=round(min(end, duration), 3), text=text,
+                          tokens=[t for t in part if t < tok.eot], avg_logprob=result.avg_logprob,
+                          no_speech_prob=result.no_speech_prob, compression_ratio=result.compression_ratio,
+                          temperature=result.temperature)
+            segments.append(seg)
+            if on_segment:
+                on_segment(seg)
+        all_tokens.extend(t for t in tokens if t < tok.eot)
+        if not opts.condition_on_previous_text or result.temperature > 0.5:
+            prompt_reset_since = len(all_tokens)
+        if progress:
+            progress(min(seek / FRAMES_PER_SECOND, duration), duration)
+    timings["total_s"] = time.perf_counter() - t_start
+    return Transcript(segments=segments, duration=duration, backend=engine.backend.label, timings=timings)

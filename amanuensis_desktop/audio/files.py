@@ -106,6 +106,58 @@ def _short(exc: Exception) -> str:
     return text.rstrip(".")[:160]
 
 
+def _wav_declared_seconds(path: Path) -> float | None:
+    """Duration a RIFF/WAVE header promises (from its fmt and data chunk sizes), or None."""
+    import struct
+
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        byte_rate = None
+        while True:
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                fmt = fh.read(size)
+                if len(fmt) >= 12:
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                if size % 2:
+                    fh.read(1)
+            elif cid == b"data":
+                if not byte_rate or size in (0, 0xFFFFFFFF):
+                    return None  # streaming writers leave the size unset
+                return size / byte_rate
+            else:
+                fh.seek(size + (size % 2), 1)
+
+
+def declared_seconds(path: str | os.PathLike) -> float | None:
+    """How long the file says it is (its header), independent of how much really decodes."""
+    path = Path(path)
+    try:
+        wav = _wav_declared_seconds(path)
+        if wav is not None:
+            return wav
+        import av
+
+        with av.open(str(path)) as container:
+            return container.duration / 1_000_000 if container.duration else None
+    except Exception:
+        return None
+
+
+def truncation_warning(path: str | os.PathLike, audio: np.ndarray) -> str | None:
+    """One sentence when ``audio`` (what decoded) is clearly shorter than the file's header promises."""
+    declared = declared_seconds(path)
+    got = audio.size / SAMPLE_RATE
+    if declared is None or got >= declared * 0.97 - 0.1:
+        return None
+    return f"{path} is truncated: only the first {got:.1f} s of {declared:.1f} s could be decoded and transcribed."
+
+
 def load_audio(path: str | os.PathLike, channel: int | None = None) -> np.ndarray:
     """Decode ``path`` to float32 mono 16 kHz (``channel``: take one channel instead of the mix)."""
     path = Path(path)

@@ -1,0 +1,62 @@
+# Amanuensis Desktop — `make run` and `make test` set up everything on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# System packages: PortAudio + PulseAudio (microphone, and the virtual microphone in tests), Qt's runtime
+# libraries and a font (offscreen and X11/Xvfb), Xvfb + trayer (tray tests, screenshots), flite/espeak-ng
+# (synthetic speech), sox.
+APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
+	libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core \
+	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 \
+	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer \
+	flite espeak-ng sox
+
+.PHONY: run test setup system venv bench bench-live screenshots kernels clean
+
+run: setup
+	@if [ -n "$(FILE)" ]; then \
+		$(VENV)/bin/amanuensis transcribe "$(FILE)"; \
+	else \
+		$(VENV)/bin/amanuensis $(ARGS); \
+	fi
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system venv
+
+system:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,bench]"
+	@touch $@
+
+bench: setup
+	$(VENV)/bin/amanuensis bench --json build/bench.json
+
+bench-live: setup
+	$(VENV)/bin/amanuensis bench --live --json build/bench-live.json
+
+screenshots: setup
+	$(PY) -m amanuensis_desktop.ui.screenshots build/screenshots
+
+kernels:
+	$(MAKE) -C kernels
+
+clean:
+	rm -rf build $(VENV) *.egg-info

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``amanuensis bench``: files (every backend + faster-whisper), live, NPU (emulated)."""

@@ -1,0 +1,92 @@
+"""The shared recordings (../shared/audio beside the checkout) with their references, and a long clip made
+by joining them with pauses. Used by benchmarks and tests; nothing is copied into the repository."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..whisper.audio import SAMPLE_RATE
+
+
+def shared_audio_dir() -> Path:
+    """``$AMANUENSIS_SHARED_AUDIO`` or ``../shared/audio`` beside the project checkout."""
+    env = os.environ.get("AMANUENSIS_SHARED_AUDIO")
+    if env:
+        return Path(env)
+    beside_checkout = Path(__file__).resolve().parents[3] / "shared" / "audio"
+    if beside_checkout.is_dir():
+        return beside_checkout
+    return Path.cwd().parent / "shared" / "audio"
+
+
+def manifest(folder: Path | None = None) -> list[tuple[str, str]]:
+    """(clip, reference) for every clip with an exact reference; a stereo file with one speaker per channel
+    gives two entries, ``file#0`` and ``file#1``."""
+    folder = folder or shared_audio_dir()
+    rows: list[tuple[str, str]] = []
+    refs: dict[str, str] = {}
+    with open(folder / "MANIFEST.tsv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            name, ref = row["file"], row["reference transcript"].strip()
+            if ref.startswith("(same as "):
+                ref = refs[ref[len("(same as ") :].rstrip(")").strip()]
+            refs[name] = ref
+            if "no exact reference" in ref:
+                continue
+            if ref.startswith("left:") and "| right:" in ref:
+                left, right = ref[len("left:") :].split("| right:")
+                rows += [(name + "#0", left.strip()), (name + "#1", right.strip())]
+            else:
+                rows.append((name, ref))
+    return rows
+
+
+def load_clip(name: str, folder: Path | None = None) -> np.ndarray:
+    """``file`` or ``file#channel`` from the shared folder as 16 kHz mono float32."""
+    from ..audio.files import load_audio
+
+    folder = folder or shared_audio_dir()
+    if "#" in name:
+        file, ch = name.split("#")
+        return load_audio(folder / file, channel=int(ch))
+    return load_audio(folder / name)
+
+
+# One instance of each recording (jfk.flac/mp3 repeat jfk.wav), in a fixed order.
+LONG_CLIP_ORDER = (
+    "jfk.wav",
+    "sense_and_sensibility_01_austen_64kb-0870.wav",
+    "goforward.wav",
+    "sense_and_sensibility_01_austen_64kb-0880.wav",
+    "turn_on_the_living_room_lamp.wav",
+    "sense_and_sensibility_01_austen_64kb-0890.wav",
+    "stereo_two_speakers.wav#0",
+    "sense_and_sensibility_01_austen_64kb-0930.wav",
+    "stereo_two_speakers.wav#1",
+)
+
+
+def long_clip(min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
+    """Join the shared clips with ``pause_s`` of silence, repeating the list until ``min_seconds``.
+
+    Returns (audio, reference text, [(start, end, reference)] per clip)."""
+    folder = folder or shared_audio_dir()
+    refs = dict(manifest(folder))
+    pause = np.zeros(int(pause_s * SAMPLE_RATE), np.float32)
+    parts: list[np.ndarray] = []
+    spans: list[tuple[float, float, str]] = []
+    t = 0.0
+    cache: dict[str, np.ndarray] = {}
+    while t < min_seconds:
+        for name in LONG_CLIP_ORDER:
+            audio = cache.setdefault(name, load_clip(name, folder))
+            spans.append((t, t + audio.size / SAMPLE_RATE, refs[name]))
+            parts += [audio, pause]
+            t += (audio.size + pause.size) / SAMPLE_RATE
+            if t >= min_seconds:
+                break
+    return np.concatenate(parts), " ".join(s[2] for s in spans), spans

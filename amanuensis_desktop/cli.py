@@ -1,0 +1,209 @@
+"""``amanuensis``: the window (no subcommand), ``transcribe``, ``dictate``, ``backends``, ``bench``.
+
+Every error a user can cause is one sentence on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import UserError
+
+BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"amanuensis: {message}", file=sys.stderr)
+    return code
+
+
+# -- transcribe -------------------------------------------------------------------------------------
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="auto", help="auto (fastest verified), cpu (numpy), openvino or npu")
+    p.add_argument("--device", default=None, help="OpenVINO device: AUTO, CPU, GPU or NPU (default AUTO)")
+    p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
+
+
+def _load_engine(args):
+    from .backends import BACKEND_NAMES
+    from .engine import Engine
+
+    if args.backend not in BACKEND_NAMES:
+        raise UserError(f"Unknown backend '{args.backend}'; choose one of {', '.join(BACKEND_NAMES)}.")
+    options = {"device": args.device} if getattr(args, "device", None) else {}
+    return Engine.load(args.backend, args.model, **options)
+
+
+def _transcribe(args) -> int:
+    from .audio.files import load_audio, truncation_warning
+    from .formats import format_transcript, write_transcript
+
+    if args.beam_size is not None and args.beam_size < 1:
+        return _fail("--beam-size must be 1 or more.", 2)
+    out_dir = Path(args.output_dir) if args.output_dir else None
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _fail(f"Cannot create output folder {out_dir}: {exc.strerror or exc}.")
+    engine = _load_engine(args)
+    print(f"amanuensis: transcribing on {engine.backend.label}", file=sys.stderr)
+    failures = 0
+    for name in args.files:
+        try:
+            audio = load_audio(name)
+        except UserError as exc:
+            print(f"amanuensis: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        warning = truncation_warning(name, audio)
+        if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
+            print(f"amanuensis: {warning}", file=sys.stderr)
+            failures += 1
+        duration = audio.size / 16000
+        bar = None
+        progress = None
+        if duration > 30 and sys.stderr.isatty() and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=round(duration, 1), unit="s", desc=Path(name).name, file=sys.stderr, leave=False)
+
+            def progress(done: float, _total: float, bar=bar) -> None:
+                bar.update(round(done, 1) - bar.n)
+
+        try:
+            result = engine.transcribe(
+                audio,
+                beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
+                initial_prompt=args.initial_prompt,
+                condition_on_previous_text=not args.no_condition,
+                progress=progress,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        if out_dir is not None:
+            path = out_dir / f"{Path(name).stem}.{args.format}"
+            write_transcript(result.segments, args.format, path)
+            print(f"amanuensis: wrote {path}", file=sys.stderr)
+        elif args.format == "txt":
+            print(result.text, flush=True)
+        else:
+            sys.stdout.write(format_transcript(result.segments, args.format))
+            sys.stdout.flush()
+    if failures:
+        return 1
+    return 0
+
+
+def _backends(args) -> int:
+    from .backends import probe_all, select
+    from .whisper.model import load_weights
+
+    for status in probe_all():
+        print(status.line())
+    if args.check:
+        weights = load_weights(args.model)
+        try:
+            selection = select("auto", weights)
+            print(f"auto selects: {selection.backend.label}")
+            for status in selection.statuses:
+                if status.reason.startswith("refused"):
+                    print(f"  {status.name}: {status.reason}")
+        finally:
+            pass
+    return 0
+
+
+def _bench(args) -> int:
+    if args.live:
+        from .bench import live as mod
+    elif args.npu_emulated:
+        from .bench import npu as mod
+    else:
+        from .bench import files as mod
+    return mod.run(args) or 0
+
+
+def _dictate(args) -> int:
+    from .live import command
+
+    return command.run(args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="amanuensis", description="Live dictation with Whisper.")
+    parser.add_argument("--version", action="version", version=f"amanuensis {__version__}")
+    parser.add_argument("--tray", action="store_true", help="start the window hidden, in the system tray")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("transcribe", help="transcribe audio or video files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", default="txt", choices=("txt", "srt", "vtt", "json"))
+    p.add_argument("--output-dir", default=None, help="write FILE.<format> here instead of printing")
+    _add_engine_args(p)
+    p.add_argument("--beam-size", type=int, default=None, help="beam search width (default: greedy)")
+    p.add_argument("--initial-prompt", default=None, help="text that steers spelling and style")
+    p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_transcribe)
+
+    p = sub.add_parser("backends", help="list the backends, available or not, and why")
+    p.add_argument("--check", action="store_true", help="also build them and run their self-checks")
+    p.add_argument("--model", default=None)
+    p.set_defaults(func=_backends)
+
+    p = sub.add_parser("bench", help="measure speed, memory and accuracy")
+    p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
+    p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
+    p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
+    p.add_argument("--backends", nargs="*", default=None, help="backends to measure (default: all available)")
+    p.add_argument("--backend", default="auto", help="backend for --live")
+    p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--no-peer", action="store_true", help="skip faster-whisper")
+    p.set_defaults(func=_bench)
+
+    p = sub.add_parser("dictate", help="dictate in the terminal (microphone or --input FILE)")
+    try:
+        from .live import command as live_command
+
+        live_command.add_arguments(p)
+    except ImportError:
+        pass
+    p.set_defaults(func=_dictate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from .ui.app import main as app_main
+
+            return app_main(["--tray"] if args.tray else [])
+        return args.func(args)
+    except UserError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted.", 130)
+    except BrokenPipeError:
+        return 0
+    except ImportError as exc:
+        if os.environ.get("AMANUENSIS_DEBUG"):
+            raise
+        return _fail(f"a required component is missing ({exc.name or exc}); run 'make run' to install everything.")
+    except Exception as exc:  # last resort: one sentence, details on request
+        if os.environ.get("AMANUENSIS_DEBUG"):
+            raise
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return _fail(f"unexpected error: {text} (set AMANUENSIS_DEBUG=1 for details).")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

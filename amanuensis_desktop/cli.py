@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="auto", help="backend for --live")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--no-peer", action="store_true", help="skip faster-whisper")
+    p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("dictate", help="dictate in the terminal (microphone or --input FILE)")

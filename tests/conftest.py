@@ -41,6 +41,14 @@ def cpu_engine():
     return Engine.load("cpu")
 
 
+@pytest.fixture(scope="session")
+def cpu_transcripts(cpu_engine, manifest, shared_audio) -> dict[str, str]:
+    """fp32 (numpy) transcript of every manifest clip, computed once per session."""
+    from amanuensis_desktop.bench.corpus import load_clip as _load
+
+    return {name: cpu_engine.transcribe(_load(name, shared_audio)).text for name, _ in manifest}
+
+
 try:  # the virtual microphone (private PulseAudio), provided by tests/virtual_mic.py
     from virtual_mic import virtual_mic  # noqa: F401
 except ImportError:

@@ -18,9 +18,13 @@ def to_bf16_bits(x: np.ndarray) -> np.ndarray:
     """
     f = np.ascontiguousarray(x, dtype=np.float32)
     u = f.view(np.uint32)
-    lsb = (u >> np.uint32(16)) & np.uint32(1)
-    rounded = ((u + np.uint32(0x7FFF) + lsb) >> np.uint32(16)).astype(np.uint16)
-    nan = np.isnan(f)
+    r = u >> np.uint32(16)
+    r &= np.uint32(1)
+    r += np.uint32(0x7FFF)
+    r += u
+    r >>= np.uint32(16)
+    rounded = r.astype(np.uint16)
+    nan = f != f
     if nan.any():
         rounded[nan] = _QNAN | ((u[nan] >> np.uint32(16)).astype(np.uint16) & np.uint16(0x8000))
     return rounded
@@ -37,7 +41,10 @@ def round_bf16(x: np.ndarray) -> np.ndarray:
 
 
 def bf16_ulp(x: np.ndarray) -> np.ndarray:
-    """The spacing of bf16 numbers at ``|x|`` (for normal numbers: 2**(exponent - 7))."""
-    a = np.abs(np.asarray(x, dtype=np.float32))
-    e = np.floor(np.log2(np.maximum(a, np.float32(2.0**-126))))
-    return np.exp2(e - 7).astype(np.float32)
+    """The spacing of bf16 numbers at ``|x|``: 2**(exponent - 7), at least 2**-133 (the subnormal step)."""
+    f = np.ascontiguousarray(x, dtype=np.float32)
+    e = f.view(np.uint32) & np.uint32(0x7F800000)
+    np.maximum(e, np.uint32(0x00800000), out=e)  # subnormals and zero: the smallest normal exponent
+    out = e.view(np.float32)
+    out *= np.float32(2.0**-7)
+    return out

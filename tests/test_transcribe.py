@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from amanuensis_desktop.bench.corpus import load_clip, long_clip
+from amanuensis_desktop.bench.corpus import long_clip
 from amanuensis_desktop.formats import format_transcript
 from amanuensis_desktop.whisper.wer import normalize, wer
 

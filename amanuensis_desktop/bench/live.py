@@ -1,0 +1,294 @@
+"""``amanuensis bench --live``: live dictation measured end to end, in real time.
+
+The shared clips (jfk, the four Sense and Sensibility clips, goforward, the lamp command) are joined with
+1.5 s pauses and played into the pipeline: through a private PulseAudio virtual microphone when pulseaudio
+is installed (the real capture path: PortAudio, native rate, soxr), else from a FileSource at real time.
+Then ~10 s of silence. Measured:
+
+* final latency: from the end of each utterance (its last sample louder than -40 dBFS) to its final text,
+  and from the moment the pipeline detected the end of speech (``Final.latency``; the hang-over excluded);
+* first text: from the onset of each utterance to its first partial (or final) with text;
+* backlog: the largest published real-time backlog;
+* CPU while listening to silence: psutil ``cpu_percent`` of this process over ~10 s (100 % = one core);
+* WER of the finals against the references, beside the engine's own file transcription.
+
+``run(args)``: ``args.backend`` (default "auto"), ``args.json`` (path or None), optional ``args.model``,
+``args.silence_s`` (10), ``args.source`` ("auto" | "mic" | "file"). Prints a table and the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+SR = 16000
+CLIPS = ["jfk.wav", "sense_and_sensibility_01_austen_64kb-0870.wav", "sense_and_sensibility_01_austen_64kb-0880.wav",
+         "sense_and_sensibility_01_austen_64kb-0890.wav", "sense_and_sensibility_01_austen_64kb-0930.wav",
+         "goforward.wav", "turn_on_the_living_room_lamp.wav"]
+PAUSE_S = 1.5
+LEAD_S = 1.0
+
+
+def _shared_audio() -> Path:
+    return Path(__file__).resolve().parents[2].parent / "shared" / "audio"
+
+
+def _references(folder: Path) -> dict[str, str]:
+    import csv
+
+    refs: dict[str, str] = {}
+    with open(folder / "MANIFEST.tsv", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            ref = row["reference transcript"].strip()
+            if ref.startswith("(same as "):
+                ref = refs.get(ref[len("(same as ") :].rstrip(")").strip(), "")
+            refs[row["file"]] = ref
+    return refs
+
+
+def _speech_bounds(clip: np.ndarray, threshold: float = 0.01) -> tuple[float, float]:
+    """(first, last) second of ``clip`` whose 10 ms block is louder than ``threshold`` RMS (-40 dBFS)."""
+    blocks = clip[: clip.size // 160 * 160].reshape(-1, 160)
+    loud = np.nonzero(np.sqrt(np.mean(blocks.astype(np.float64) ** 2, axis=1)) > threshold)[0]
+    if loud.size == 0:
+        return 0.0, clip.size / SR
+    return loud[0] * 0.01, (loud[-1] + 1) * 0.01
+
+
+def build_program(folder: Path):
+    """The clips joined with pauses, and each utterance's (name, onset, end, reference) in program seconds."""
+    from ..audio.files import load_audio
+
+    refs = _references(folder)
+    parts = [np.zeros(int(LEAD_S * SR), np.float32)]
+    pos = LEAD_S
+    utterances = []
+    for name in CLIPS:
+        path = folder / name
+        if not path.is_file():
+            continue
+        clip = load_audio(path)
+        on, off = _speech_bounds(clip)
+        utterances.append({"clip": name, "onset": pos + on, "end": pos + off, "reference": refs.get(name, ""),
+                           "audio": clip})
+        parts += [clip, np.zeros(int(PAUSE_S * SR), np.float32)]
+        pos += clip.size / SR + PAUSE_S
+    return np.concatenate(parts), utterances
+
+
+def _pct(values, q):
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+class _Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.events: list[tuple[float, object]] = []
+
+    def __call__(self, ev):
+        from ..live.events import Level
+
+        if isinstance(ev, Level):
+            return
+        with self.lock:
+            self.events.append((time.monotonic(), ev))
+
+
+def run(args) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("amanuensis: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one sentence, no traceback
+        from ..errors import UserError
+
+        msg = str(exc) if isinstance(exc, UserError) else f"the live benchmark failed ({type(exc).__name__}: {exc})."
+        print(f"amanuensis: {msg}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    import psutil
+
+    from ..engine import Engine
+    from ..errors import UserError
+    from ..live import FileSource, LiveOptions, LivePipeline
+    from ..live.events import Backlog, BackendInfo, Error, Final, Partial
+    from ..whisper.wer import wer
+
+    folder = _shared_audio()
+    if not (folder / "MANIFEST.tsv").is_file():
+        raise UserError(f"The shared recordings were not found at {folder}.")
+    backend = getattr(args, "backend", None) or "auto"
+    silence_s = float(getattr(args, "silence_s", None) or 10.0)
+    want = getattr(args, "source", None) or "auto"
+    program, utts = build_program(folder)
+    if not utts:
+        raise UserError(f"None of the benchmark clips is in {folder}.")
+
+    t_load = time.perf_counter()
+    engine = Engine.load(backend, getattr(args, "model", None))
+    load_s = time.perf_counter() - t_load
+    file_texts = [engine.transcribe(u["audio"]).text for u in utts]
+    engine.transcribe(program[: 3 * SR])  # warm-up (first-inference costs are not live latency)
+
+    mic = saved = None
+    root = None
+    from ..live import virtualmic
+
+    use_mic = want == "mic" or (want == "auto" and virtualmic.available() is None)
+    if use_mic:
+        reason = virtualmic.available()
+        if reason:
+            raise UserError(f"No virtual microphone: {reason}.")
+        root = Path(tempfile.mkdtemp(prefix="amanuensis-bench-"))
+        mic = virtualmic.VirtualMic(root)
+        mic.start()
+        saved = mic.export_env()
+        problem = mic.choose_device()
+        if problem:
+            raise UserError(problem.rstrip(".") + ".")
+    rec = _Recorder()
+    proc = psutil.Process()
+    try:
+        if mic is not None:
+            pipeline = LivePipeline(engine, LiveOptions(device=mic.device), rec)
+            pipeline.start()
+            if not pipeline.wait_ready(6):
+                raise UserError("The virtual microphone delivered no audio.")
+            time.sleep(0.5)
+            offset = pipeline.captured_seconds  # pipeline time at which playback starts
+            t_play = time.monotonic()
+            player = mic.play(program, blocking=False)
+            source_label = f"virtual microphone (PulseAudio, PortAudio device '{mic.device}')"
+        else:
+            audio = np.concatenate([program, np.zeros(int((silence_s + 3) * SR), np.float32)])
+            pipeline = LivePipeline(engine, LiveOptions(), rec, source=FileSource(audio, speed=1.0))
+            t_play = time.monotonic()
+            pipeline.start()
+            offset, player = 0.0, None
+            source_label = "FileSource at real time (no pulseaudio)"
+        program_s = program.size / SR
+        while time.monotonic() < t_play + program_s + 0.2:
+            time.sleep(0.1)
+        if player is not None:
+            player.wait()
+        # Wait for the last final, then listen to silence only.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (pipeline.backlog_seconds > 0.05 or not pipeline.idle):
+            time.sleep(0.1)
+        time.sleep(1.0)
+        proc.cpu_percent(None)
+        t_sil = time.perf_counter()
+        cpu_times0 = proc.cpu_times()
+        time.sleep(silence_s)
+        cpu_silence = proc.cpu_percent(None)
+        cpu_times1 = proc.cpu_times()
+        sil_wall = time.perf_counter() - t_sil
+        pipeline.stop()
+    finally:
+        if mic is not None:
+            mic.stop()
+            virtualmic.restore_env(saved)
+            shutil.rmtree(root, ignore_errors=True)
+
+    events = rec.events
+    label = next((e.label for _, e in events if isinstance(e, BackendInfo)), engine.backend.label)
+    finals = [(t, e) for t, e in events if isinstance(e, Final)]
+    texts = [(t, e) for t, e in events if isinstance(e, (Partial, Final)) and (e.text.strip() if isinstance(e, Final)
+                                                                                  else (e.stable + e.unstable).strip())]
+    end_lat, detect_lat, first_text, per_utt = [], [], [], []
+    for u in utts:
+        on_p, end_p = u["onset"] + offset, u["end"] + offset  # pipeline seconds
+        mine = [(t, f) for t, f in finals if f.text.strip() and f.end > on_p - 0.2 and f.start < end_p + 0.2]
+        row = {"clip": u["clip"], "final_after_end_s": None, "first_text_after_onset_s": None,
+               "text": " ".join(f.text for _, f in mine)}
+        if mine:
+            t_last, f_last = max(mine, key=lambda tf: tf[1].end)
+            row["final_after_end_s"] = round(t_last - (t_play + u["end"]), 3)
+            end_lat.append(row["final_after_end_s"])
+        # the first text of a segment that starts with this utterance (pre-roll included) or overlaps it
+        firsts = [t for t, e in texts if on_p - 1.5 <= e.start <= end_p and t >= t_play + u["onset"]]
+        if firsts:
+            row["first_text_after_onset_s"] = round(min(firsts) - (t_play + u["onset"]), 3)
+            first_text.append(row["first_text_after_onset_s"])
+        per_utt.append(row)
+    detect_lat = [f.latency for _, f in finals if f.text.strip()]
+    backlog = [e.seconds for _, e in events if isinstance(e, Backlog)]
+    errors = [e.message for _, e in events if isinstance(e, Error)]
+    refs = " ".join(u["reference"] for u in utts)
+    live_wer = wer(refs, " ".join(f.text for _, f in finals))
+    file_wer = wer(refs, " ".join(file_texts))
+    cpu_core = (sum(cpu_times1[:2]) - sum(cpu_times0[:2])) / sil_wall * 100
+    result = {
+        "backend": label, "source": source_label, "engine_load_s": round(load_s, 2),
+        "utterances": len(utts), "program_s": round(program.size / SR, 1),
+        "final_after_end_of_utterance_s": {"p50": round(_pct(end_lat, 50), 3), "p95": round(_pct(end_lat, 95), 3)},
+        "final_after_end_detected_s": {"p50": round(_pct(detect_lat, 50), 3), "p95": round(_pct(detect_lat, 95), 3),
+                                       "n": len(detect_lat)},
+        "first_text_after_onset_s": {"p50": round(_pct(first_text, 50), 3), "p95": round(_pct(first_text, 95), 3),
+                                     "max": round(max(first_text), 3) if first_text else None},
+        "backlog_max_s": round(max(backlog), 3) if backlog else 0.0,
+        "cpu_silence_percent_of_one_core": round(cpu_silence, 2),
+        "cpu_silence_from_cpu_times": round(cpu_core, 2),
+        "silence_s": round(sil_wall, 1),
+        "wer_live": round(live_wer, 4), "wer_file": round(file_wer, 4),
+        "pipeline": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in pipeline.stats.items()},
+        "hangover_s": pipeline.options.hangover_s,
+        "errors": errors,
+        "per_utterance": per_utt,
+    }
+    _print_table(result)
+    text = json.dumps(result, indent=2)
+    print(text)
+    path = getattr(args, "json", None)
+    if path:
+        Path(path).write_text(text + "\n")
+    return 0
+
+
+def _print_table(r: dict) -> None:
+    rows = [
+        ("backend", r["backend"]),
+        ("audio source", r["source"]),
+        ("final after end of utterance (p50 / p95)",
+         f"{r['final_after_end_of_utterance_s']['p50'] * 1000:.0f} / {r['final_after_end_of_utterance_s']['p95'] * 1000:.0f} ms"
+         f"  (includes the {r['hangover_s'] * 1000:.0f} ms hang-over)"),
+        ("final after end detected (p50 / p95)",
+         f"{r['final_after_end_detected_s']['p50'] * 1000:.0f} / {r['final_after_end_detected_s']['p95'] * 1000:.0f} ms"
+         f"  (n={r['final_after_end_detected_s']['n']})"),
+        ("first text after speech onset (p50 / p95)",
+         f"{r['first_text_after_onset_s']['p50'] * 1000:.0f} / {r['first_text_after_onset_s']['p95'] * 1000:.0f} ms"),
+        ("backlog max", f"{r['backlog_max_s']:.2f} s"),
+        ("CPU listening to silence", f"{r['cpu_silence_percent_of_one_core']:.1f} % of one core over {r['silence_s']} s"),
+        ("WER live / file", f"{r['wer_live'] * 100:.1f} % / {r['wer_file'] * 100:.1f} %"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print("Live dictation benchmark")
+    for k, v in rows:
+        print(f"  {k:<{width}}  {v}")
+    for u in r["per_utterance"]:
+        fe = u["final_after_end_s"]
+        ft = u["first_text_after_onset_s"]
+        print(f"    {u['clip'][:44]:<44} final +{(fe or float('nan')) * 1000:5.0f} ms  first text "
+              f"+{(ft or float('nan')) * 1000:5.0f} ms")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="amanuensis bench --live")
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--silence-s", type=float, default=10.0)
+    parser.add_argument("--source", choices=("auto", "mic", "file"), default="auto")
+    sys.exit(run(parser.parse_args()))

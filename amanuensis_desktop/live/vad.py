@@ -1,0 +1,206 @@
+"""Speech segmentation with webrtcvad on 30 ms frames of 16 kHz audio.
+
+A segment opens when ``onset_voiced`` of the last ``onset_window`` frames are voiced (150 ms of speech
+within 240 ms by default); it starts ``pre_roll_s`` before the first voiced frame of that window (never
+before the previous segment's end), so first words are not clipped. It closes when the last ``hangover_s``
+hold (almost) no voiced frame — at most one in ten, so a stray noise frame does not keep it open; its audio
+ends ``tail_s`` after the last voiced frame. A segment reaching ``max_segment_s`` is split at its quietest
+30 ms frame (smoothed RMS over 90 ms, voiced frames penalised) in its second half; the rest continues as a
+new segment. A closed segment with less than ``min_speech_s`` of voiced frames is marked ``too_short``.
+
+Pure and synchronous: ``push(audio)`` / ``flush()`` return :class:`SegmentEvent` items, in order: ``open``
+(with the pre-roll and onset audio), ``audio`` (every later frame as it arrives), ``close`` (the segment ends
+at sample ``end``: a consumer drops the audio it holds past that point — the hang-over beyond ``tail_s``, or
+the part after a split point, which the next ``open`` carries again). Sample positions count from the first
+sample pushed. ``vad`` can be any object with ``is_speech(bytes, rate)`` (tests use
+fakes).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+FRAME_MS = 30
+FRAME = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples
+
+
+@dataclass
+class SegmentEvent:
+    kind: str  # "open" | "audio" | "close"
+    segment_id: int
+    audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # appended samples
+    start: int = 0  # open: first sample of the segment
+    end: int = 0  # close: one past the last sample of the segment
+    voiced: int = 0  # voiced samples in ``audio`` (open/audio) or in the whole segment (close)
+    last_voiced: int = 0  # open/audio: end sample of the latest voiced frame so far
+    too_short: bool = False  # close: less voiced speech than min_speech_s
+    reason: str = ""  # close: "silence" | "split" | "flush"
+
+
+@dataclass(eq=False)
+class _Frame:
+    pos: int
+    audio: np.ndarray
+    voiced: bool
+    rms: float
+
+
+class Segmenter:
+    def __init__(self, aggressiveness: int = 2, pre_roll_s: float = 0.4, hangover_s: float = 0.5,
+                 max_segment_s: float = 15.0, min_speech_s: float = 0.25, tail_s: float = 0.2,
+                 onset_voiced: int = 5, onset_window: int = 8, vad=None):
+        if vad is None:
+            import webrtcvad
+
+            if not 0 <= int(aggressiveness) <= 3:
+                raise ValueError("VAD aggressiveness must be 0, 1, 2 or 3")
+            vad = webrtcvad.Vad(int(aggressiveness))
+        self.vad = vad
+        self.pre_roll = max(0, int(round(pre_roll_s * 1000 / FRAME_MS)))
+        self.hangover = max(1, int(round(hangover_s * 1000 / FRAME_MS)))
+        self.hang_allow = self.hangover // 10
+        self.max_frames = max(4, int(round(max_segment_s * 1000 / FRAME_MS)))
+        self.min_voiced = int(np.ceil(min_speech_s * 1000 / FRAME_MS - 1e-9))
+        self.tail = min(self.hangover, max(0, int(round(tail_s * 1000 / FRAME_MS))))
+        self.onset_voiced = onset_voiced
+        self.onset_window = max(onset_window, onset_voiced)
+        self._pending = np.zeros(0, np.float32)
+        self._pos = 0  # sample position of the next frame
+        self._history: deque[_Frame] = deque(maxlen=self.pre_roll + self.onset_window)
+        self._seg: list[_Frame] | None = None  # frames of the open segment
+        self._seg_id = -1
+        self._last_end = 0  # end sample of the previous segment
+        self.frames_seen = 0
+
+    # -- public -----------------------------------------------------------------------------------------
+    @property
+    def in_speech(self) -> bool:
+        return self._seg is not None
+
+    def push(self, audio: np.ndarray) -> list[SegmentEvent]:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        buf = np.concatenate([self._pending, audio]) if self._pending.size else audio
+        n = buf.size // FRAME
+        events: list[SegmentEvent] = []
+        if n:
+            frames = buf[: n * FRAME].reshape(n, FRAME)
+            rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
+            pcm = (np.clip(frames, -1.0, 1.0) * 32767.0).astype("<i2")
+            grown: list[_Frame] = []
+            for i in range(n):
+                voiced = bool(self.vad.is_speech(pcm[i].tobytes(), SAMPLE_RATE))
+                fr = _Frame(self._pos, frames[i].copy(), voiced, float(rms[i]))
+                self._pos += FRAME
+                self.frames_seen += 1
+                self._step(fr, events, grown)
+            if grown:
+                events.append(self._audio_event(grown))
+        self._pending = buf[n * FRAME :].copy()
+        return events
+
+    def flush(self) -> list[SegmentEvent]:
+        """End of input: close the open segment with every remaining sample (no audio is dropped)."""
+        events: list[SegmentEvent] = []
+        rest = self._pending
+        self._pending = np.zeros(0, np.float32)
+        if self._seg is None:
+            voiced = sum(f.voiced for f in self._history)
+            if voiced and voiced >= self.min_voiced:  # speech cut off before the onset rule fired
+                frames = self._onset_frames()
+                self._open(frames, events)
+        if self._seg is not None:
+            if rest.size:
+                events.append(SegmentEvent("audio", self._seg_id, audio=rest.copy(),
+                                           last_voiced=self._last_voiced_end()))
+            end = self._pos + rest.size
+            self._close(self._seg, end, "flush", events)
+        self._pos += rest.size
+        return events
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _step(self, fr: _Frame, events: list[SegmentEvent], grown: list[_Frame]) -> None:
+        if self._seg is None:
+            self._history.append(fr)
+            recent = list(self._history)[-self.onset_window :]
+            if fr.voiced and sum(f.voiced for f in recent) >= self.onset_voiced:
+                self._open(self._onset_frames(), events)
+            return
+        seg = self._seg
+        seg.append(fr)
+        grown.append(fr)
+        if len(seg) > self.hangover and not fr.voiced and \
+                sum(f.voiced for f in seg[-self.hangover :]) <= self.hang_allow:
+            events.append(self._audio_event(grown))
+            grown.clear()
+            self._end_on_silence(events)
+        elif len(seg) >= self.max_frames:
+            events.append(self._audio_event(grown))
+            grown.clear()
+            self._split(events)
+
+    def _onset_frames(self) -> list[_Frame]:
+        hist = list(self._history)
+        recent = hist[-self.onset_window :]
+        offset = len(hist) - len(recent)
+        i = offset + next((k for k, f in enumerate(recent) if f.voiced), 0)
+        frames = hist[max(0, i - self.pre_roll) :]
+        return [f for f in frames if f.pos >= self._last_end]
+
+    def _open(self, frames: list[_Frame], events: list[SegmentEvent]) -> None:
+        self._seg_id += 1
+        self._seg = list(frames)
+        self._history.clear()
+        audio = np.concatenate([f.audio for f in frames]) if frames else np.zeros(0, np.float32)
+        events.append(SegmentEvent("open", self._seg_id, audio=audio, start=frames[0].pos if frames else self._pos,
+                                   voiced=FRAME * sum(f.voiced for f in frames),
+                                   last_voiced=self._last_voiced_end()))
+
+    def _last_voiced_end(self) -> int:
+        for f in reversed(self._seg or []):
+            if f.voiced:
+                return f.pos + FRAME
+        return self._seg[0].pos if self._seg else self._pos
+
+    def _audio_event(self, frames: list[_Frame]) -> SegmentEvent:
+        if not frames:
+            return SegmentEvent("audio", self._seg_id, last_voiced=self._last_voiced_end())
+        return SegmentEvent("audio", self._seg_id, audio=np.concatenate([f.audio for f in frames]),
+                            voiced=FRAME * sum(f.voiced for f in frames), last_voiced=self._last_voiced_end())
+
+    def _end_on_silence(self, events: list[SegmentEvent]) -> None:
+        """The hang-over passed: the segment ends ``tail`` frames after its last voiced frame; the frames after
+        that go back to the history (pre-roll of the next segment)."""
+        seg = self._seg
+        assert seg is not None
+        last = max((i for i, f in enumerate(seg) if f.voiced), default=0)
+        keep = min(len(seg), last + 1 + self.tail)
+        kept, rest = seg[:keep], seg[keep:]
+        self._close(kept, kept[-1].pos + FRAME, "silence", events)
+        for f in rest[-(self._history.maxlen or 1) :]:
+            self._history.append(f)
+
+    def _close(self, frames: list[_Frame], end: int, reason: str, events: list[SegmentEvent]) -> None:
+        """Close the open segment at sample ``end``: consumers drop any reported audio past it."""
+        voiced = sum(f.voiced for f in frames if f.pos < end)
+        events.append(SegmentEvent("close", self._seg_id, end=end, voiced=voiced * FRAME,
+                                   too_short=voiced < self.min_voiced, reason=reason))
+        self._last_end = end
+        self._seg = None
+
+    def _split(self, events: list[SegmentEvent]) -> None:
+        """Maximum length reached: cut at the quietest frame of the second half (smoothed RMS, voiced frames
+        count four times louder); that frame and the rest open the next segment."""
+        seg = self._seg
+        assert seg is not None
+        rms = np.array([f.rms for f in seg])
+        smooth = np.convolve(rms, np.ones(3) / 3, mode="same")
+        score = smooth * np.where([f.voiced for f in seg], 4.0, 1.0)
+        lo = max(1, len(seg) // 2)
+        cut = min(len(seg) - 1, lo + int(np.argmin(score[lo:])))
+        head, rest = seg[:cut], seg[cut:]
+        self._close(head, rest[0].pos, "split", events)
+        self._open(rest, events)

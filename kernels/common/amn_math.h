@@ -2,8 +2,10 @@
 // amanuensis_desktop/backends/npu/emulator.py (same constants, same operation order):
 //   exp2(y): y < -126 -> 0; n = floor(y); f = y - n (exact); p = Horner(c6..c0, f) in fp32;
 //            result = p * 2^n by adding n to the exponent field (exact while the result is normal).
-//   bf16 output: round-to-nearest-even (aie::to_vector<bfloat16> with the rounding mode set to
-//                conv_even by amn_set_rounding()).
+//   bf16 output: round-to-nearest-even: the fp32 vector is loaded into an accfloat accumulator
+//                (accum::from_vector) and converted with accum::to_vector<bfloat16> under the rounding mode
+//                set to conv_even by set_rounding(). aie::to_vector<T>() is defined on accumulators only;
+//                Peano rejects it on an aie::vector<float> ("constraints not satisfied").
 // Compile with -ffp-contract=off: a fused multiply-add would round once instead of twice and break the
 // bit-for-bit correspondence of the element-wise chains.
 #pragma once
@@ -25,6 +27,12 @@ constexpr float C6 = 0.00015403530393381606f;
 constexpr float LOG2E = 1.4426950408889634f;
 
 inline void set_rounding() { aie::set_rounding(aie::rounding_mode::conv_even); }
+
+inline aie::vector<bfloat16, VL> to_bf16(aie::vector<float, VL> v) {
+  aie::accum<accfloat, VL> acc;
+  acc.from_vector(v);
+  return acc.template to_vector<bfloat16>();
+}
 
 inline aie::vector<float, VL> exp2(aie::vector<float, VL> y) {
   aie::vector<float, VL> out;

@@ -1,6 +1,6 @@
 """Build one kernel for one NPU generation: compile the AIE C++ with Peano, generate the IRON design's
 MLIR for every shape Whisper needs, run aiecc.py once for final.xclbin + the first insts.bin and with
---aie-only-generate-npu for every other shape, then record everything in build/<dev>/manifest.json.
+--aie-generate-npu-insts --no-compile --no-link for every other shape, then record everything in build/<dev>/manifest.json.
 
     python3 common/build_kernel.py --kernel gemm --dev npu1 --model tiny --build build/npu1
 
@@ -59,11 +59,36 @@ def run(cmd, cwd: Path, log: Path, stdout=None) -> None:
         sys.exit(1)
 
 
+def aie_include_dir() -> Path:
+    """The mlir_aie install's include/ (AIE API headers): ``aie.utils.config.cxx_header_path()`` when the
+    release has it, else <install>/include next to bin/aie-opt (what mlir-aie's Makefiles pass with -I)."""
+    try:
+        from aie.utils.config import cxx_header_path
+
+        return Path(cxx_header_path())
+    except Exception:
+        pass
+    import shutil
+
+    cands = []
+    opt = shutil.which("aie-opt")
+    if opt:
+        cands.append(Path(opt).resolve().parent.parent / "include")
+    import aie
+
+    pkg = Path(aie.__file__).resolve().parent  # <install>/python/aie
+    cands += [pkg.parent.parent / "include", pkg.parent / "include"]
+    for c in cands:
+        if (c / "aie_api" / "aie.hpp").is_file():
+            return c
+    print("The AIE API headers (aie_api/aie.hpp) were not found in the mlir_aie install; "
+          f"looked in {', '.join(map(str, cands))}.", file=sys.stderr)
+    sys.exit(1)
+
+
 def compile_flags(dev: str, defines: list[str]) -> list[str]:
     target = "aie2-none-unknown-elf" if dev == "npu1" else "aie2p-none-unknown-elf"
-    import aie  # the mlir_aie wheel ships the AIE API headers under <package>/include
-
-    inc = Path(aie.__file__).resolve().parent.parent / "include"
+    inc = aie_include_dir()
     flags = ["-O2", "-std=c++20", f"--target={target}", "-ffp-contract=off", "-DNDEBUG",
              "-Wno-parentheses", "-Wno-attributes", "-Wno-macro-redefined", f"-I{inc}", f"-I{HERE}"]
     if dev == "npu2":
@@ -114,8 +139,8 @@ def main() -> int:
         if i == 0:  # the core image is shape-independent (runtime parameters): one xclbin for all keys
             cmd = [toolchain.aiecc(), "--aie-generate-xclbin", "--aie-generate-npu-insts", "--xclbin-name=final.xclbin",
                    "--xclbin-kernel-name=MLIR_AIE", *common]
-        else:
-            cmd = [toolchain.aiecc(), "--aie-only-generate-npu", "--aie-generate-npu-insts", *common]
+        else:  # instructions only: no core compile, no link (flags both aiecc drivers document)
+            cmd = [toolchain.aiecc(), "--aie-generate-npu-insts", "--no-compile", "--no-link", *common]
         run(cmd, out, logs / f"{key}.log")
         insts[key] = f"{name}/insts/{key}.bin"
 

@@ -15,10 +15,9 @@ import numpy as np
 from ml_dtypes import bfloat16
 
 from iron_common import (
-    ARRAY, ObjectFifo, Program, Runtime, SequentialPlacer, Tile, Worker, barriers, device, range_, rtp_buffers,
-    write_rtps_and_release,
+    ARRAY, MAX_ITER, MAX_QUEUED, ObjectFifo, Program, Runtime, SequentialPlacer, Tile, Worker, barriers, device,
+    range_, read_rtps, rtp_buffers, shim_tap, write_rtps_and_release,
 )
-from aie.helpers.taplib import TensorAccessPattern
 
 
 def row_program(dev: str, name: str, R: int, L: int, kernel, side_len: int, extra_rtp, side_repeat: bool = False,
@@ -58,9 +57,7 @@ def row_program(dev: str, name: str, R: int, L: int, kernel, side_len: int, extr
 
     if side_core is None:
         def core(x_in, y_out, fn, rtp, barrier):
-            barrier.wait_for_value(1)
-            n = rtp[0]
-            p1 = rtp[1]
+            n, p1 = read_rtps(rtp, barrier, 2)  # waits, reads, hands the barrier back
             for _ in range_(n):
                 x = x_in.acquire(1)
                 y = y_out.acquire(1)
@@ -69,8 +66,7 @@ def row_program(dev: str, name: str, R: int, L: int, kernel, side_len: int, extr
                 y_out.release(1)
     elif seg:
         def core(x_in, s_in, y_out, fn, rtp, barrier):
-            barrier.wait_for_value(1)
-            n = rtp[0]
+            (n,) = read_rtps(rtp, barrier, 1)
             for _ in range_(n):
                 x = x_in.acquire(1)
                 s = s_in.acquire(1)
@@ -81,8 +77,7 @@ def row_program(dev: str, name: str, R: int, L: int, kernel, side_len: int, extr
                 y_out.release(1)
     else:
         def core(x_in, s_in, y_out, fn, rtp, barrier):
-            barrier.wait_for_value(1)
-            n = rtp[0]
+            (n,) = read_rtps(rtp, barrier, 1)
             s = s_in.acquire(1)  # constant for the whole dispatch
             for _ in range_(n):
                 x = x_in.acquire(1)
@@ -114,19 +109,35 @@ def row_program(dev: str, name: str, R: int, L: int, kernel, side_len: int, extr
             for c in range(cols):
                 rt.set_barrier(bars[i][c], 1)
         rt.start(*workers)
+        groups = R // cols // rows  # 4-row groups per column
+        if seg:
+            # objects ordered (row group, segment, core, element): one object = one segment of 4 rows. The
+            # row-group count is the outermost BD dimension (at most 64), so a column's rows go in chunks;
+            # the bias (side) stream is the whole vector once per row a core processes, also in chunks.
+            chunks = [(g0, min(MAX_ITER, groups - g0)) for g0 in range(0, groups, MAX_ITER)]
+            side_chunks = [min(MAX_ITER, per_core - r0) for r0 in range(0, per_core, MAX_ITER)]
+            if max(len(chunks), len(side_chunks)) > MAX_QUEUED:
+                raise SystemExit(f"{name}: {R} rows need more than {MAX_QUEUED} queued transfers per shim channel")
+
+            def taps(c, elem):
+                return [shim_tap((R, L), c * chunk + g0 * rows * L, [n_g, segs, rows, seg], [rows * L, seg, L, 1],
+                                 elem) for g0, n_g in chunks]
+        else:
+            side_chunks = [1]
+
+            def taps(c, elem):  # the column's contiguous rows, one linear transfer
+                return [shim_tap((R, L), c * chunk, [1, 1, 1, chunk], [0, 0, 0, 1], elem)]
+
         tg = rt.task_group()
         for c in range(cols):
-            if seg:
-                # objects ordered (row group, segment, core, element): gathers one segment of 4 rows
-                tap = TensorAccessPattern((R, L), c * chunk, [R // cols // rows, segs, rows, seg], [rows * L, seg, L, 1])
-            else:
-                tap = TensorAccessPattern((R, L), c * chunk, [1, 1, 1, chunk], [0, 0, 0, 1])
-            rt.fill(X_l3[c].prod(), X, tap=tap, task_group=tg, placement=Tile(c, 0))
+            for tap in taps(c, 4):
+                rt.fill(X_l3[c].prod(), X, tap=tap, task_group=tg, placement=Tile(c, 0))
             if side_core is not None:
                 S = bufs[1]
-                reps = per_core if seg else 1  # a segment stream per row, or the whole vector once
-                stap = TensorAccessPattern((1, side_len), 0, [reps, 1, 1, side_len], [0, 0, 0, 1])
-                rt.fill(S_l3[c].prod(), S, tap=stap, task_group=tg, placement=Tile(c, 0))
-            rt.drain(Y_l3[c].cons(), Y, tap=tap, wait=True, task_group=tg, placement=Tile(c, 0))
+                for reps in side_chunks:
+                    stap = shim_tap((1, side_len), 0, [reps, 1, 1, side_len], [0, 0, 0, 1], 4)
+                    rt.fill(S_l3[c].prod(), S, tap=stap, task_group=tg, placement=Tile(c, 0))
+            for tap in taps(c, 2):
+                rt.drain(Y_l3[c].cons(), Y, tap=tap, wait=True, task_group=tg, placement=Tile(c, 0))
         rt.finish_task_group(tg)
     return Program(device(dev), rt).resolve_program(SequentialPlacer())

@@ -15,6 +15,14 @@
 #include <aie_api/aie.hpp>
 #include <stdint.h>
 
+// Chess spells software-pipelining hints as keywords; Peano (clang) has none (mlir-aie's own kernels guard
+// them with #if defined(__chess__)), so the hint expands to nothing here.
+#if defined(__chess__)
+#define AMN_PIPELINE chess_prepare_for_pipelining
+#else
+#define AMN_PIPELINE
+#endif
+
 #ifndef DIM_M
 #define DIM_M 64
 #endif
@@ -65,7 +73,7 @@ void amn_matmul_bf16_f32(const bfloat16 *__restrict a, const bfloat16 *__restric
       const bfloat16 *pb0 = b + j * MMUL::size_B;
       const bfloat16 *pb1 = b + (j + 1) * MMUL::size_B;
       for (unsigned kk = 0; kk < KB; ++kk)  // increasing K: the order the emulator's fp32 chain follows
-        chess_prepare_for_pipelining {
+        AMN_PIPELINE {
           const aie::vector<bfloat16, MMUL::size_A> a0 = aie::load_v<MMUL::size_A>(pa0);
           const aie::vector<bfloat16, MMUL::size_A> a1 = aie::load_v<MMUL::size_A>(pa1);
           const aie::vector<bfloat16, MMUL::size_B> b0 = aie::load_v<MMUL::size_B>(pb0);

@@ -23,10 +23,9 @@ from ml_dtypes import bfloat16
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from iron_common import (  # noqa: E402
-    ARRAY, Kernel, ObjectFifo, Program, Runtime, SequentialPlacer, Tile, Worker, barriers, base_args, device,
-    range_, rtp_buffers, write_rtps_and_release,
+    ARRAY, MAX_ITER, Kernel, ObjectFifo, Program, Runtime, SequentialPlacer, Tile, Worker, barriers, base_args,
+    device, range_, read_rtps, rtp_buffers, shim_tap, write_rtps_and_release,
 )
-from aie.helpers.taplib import TensorTiler2D  # noqa: E402
 
 # Per-core tile and the MAC unit's micro-tile (r x s x t) for bf16.
 TILE = {"npu1": dict(m=64, k=64, n=32, r=4, s=8, t=4), "npu2": dict(m=64, k=64, n=16, r=8, s=8, t=8)}
@@ -84,9 +83,7 @@ def design(dev: str, batch: int, M: int, K: int, N: int):
     bars = barriers(rows, cols)
 
     def core(a_in, b_in, c_out, zero_fn, mac_fn, rtp, barrier):
-        barrier.wait_for_value(1)
-        n_tiles = rtp[0]
-        k_steps = rtp[1]
+        n_tiles, k_steps = read_rtps(rtp, barrier, 2)  # waits, reads, hands the barrier back
         for _ in range_(n_tiles):
             acc = c_out.acquire(1)
             zero_fn(acc)
@@ -102,12 +99,21 @@ def design(dev: str, batch: int, M: int, K: int, N: int):
                       placement=Tile(c, 2 + i))
                for i in range(rows) for c in range(cols)]
 
-    # Access patterns over the batch-stacked matrices: A as [(B*M), K], B as [(B*K), N], C as [(B*M), N].
-    a_taps = TensorTiler2D.group_tiler((batch * M, K), (m, k), (1, K // k), pattern_repeat=col_tiles_per_core)
-    b_taps = TensorTiler2D.step_tiler((batch * K, N), (k, n), tile_group_repeats=(K // k, col_tiles_per_core),
-                                      tile_group_steps=(1, cols), tile_group_col_major=True)
-    c_taps = TensorTiler2D.step_tiler((batch * M, N), (m * rows, n), tile_group_repeats=(1, col_tiles_per_core),
-                                      tile_group_steps=(1, cols))
+    # Shim access patterns over the batch-stacked matrices A [(B*M), K], B [(B*K), N], C [(B*M), N], written
+    # out (not through TensorTiler2D: its step_tiler merges the K/k column-major tile group of B into one
+    # K-row wrap, which breaks the 1023 d1 limit for every K >= 1024, i.e. most Whisper shapes).
+    P = col_tiles_per_core  # output tiles of one core per row block; the outermost BD dimension
+    if P > MAX_ITER:
+        raise SystemExit(f"N={N} needs {P} column tiles per core; at most {MAX_ITER} fit one shim BD")
+
+    def a_tap(strip):  # core row's m x K strip, re-sent once per output tile (stride-0 repeat)
+        return shim_tap((batch * M, K), strip * m * K, [P, K // k, m, k], [0, k, K, 1], 2)
+
+    def b_tap(bi, c):  # for each of the core column's P tiles: the K/k k x n tiles down K
+        return shim_tap((batch * K, N), bi * K * N + c * n, [P, K // k, k, n], [n * cols, k * N, N, 1], 2)
+
+    def c_tap(g, c):  # the column's P joined (rows*m) x n blocks of one row block
+        return shim_tap((batch * M, N), g * rows * m * N + c * n, [1, P, rows * m, n], [0, n * cols, N, 1], 4)
 
     rt = Runtime()
     with rt.sequence(A_ty, B_ty, C_ty) as (A, B, C):
@@ -122,10 +128,10 @@ def design(dev: str, batch: int, M: int, K: int, N: int):
                 tg = rt.task_group()  # one row block at a time keeps the shim BD count bounded
                 for c in range(cols):
                     if c < rows:
-                        rt.fill(A_l3[c].prod(), A, tap=a_taps[g * rows + c], task_group=tg,
+                        rt.fill(A_l3[c].prod(), A, tap=a_tap(g * rows + c), task_group=tg,
                                 placement=Tile(2 * c if cols == 8 else c, 0))
-                    rt.fill(B_l3[c].prod(), B, tap=b_taps[bi * cols + c], task_group=tg, placement=Tile(c, 0))
-                    rt.drain(C_l3[c].cons(), C, tap=c_taps[g * cols + c], wait=True, task_group=tg,
+                    rt.fill(B_l3[c].prod(), B, tap=b_tap(bi, c), task_group=tg, placement=Tile(c, 0))
+                    rt.drain(C_l3[c].cons(), C, tap=c_tap(g, c), wait=True, task_group=tg,
                              placement=Tile(c, 0))
                 rt.finish_task_group(tg)
     return Program(device(dev), rt).resolve_program(SequentialPlacer())

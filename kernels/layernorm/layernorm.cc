@@ -34,6 +34,6 @@ extern "C" void CAT(amn_layernorm_row_, ROW_LEN)(const float *__restrict x, cons
     aie::vector<float, VL> v = aie::mul(xc, rstd).template to_vector<float>();
     v = aie::mul(v, aie::load_v<VL>(gamma + j)).template to_vector<float>();
     v = aie::add(v, aie::load_v<VL>(beta + j));
-    aie::store_v(y + j, aie::to_vector<bfloat16>(v));
+    aie::store_v(y + j, to_bf16(v));
   }
 }

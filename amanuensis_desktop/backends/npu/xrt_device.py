@@ -97,11 +97,17 @@ class XrtDevice(Device):
                 if rel is None:
                     continue  # reported by has(); the backend refuses with the list of missing keys
                 words = read_insts(self.build_dir / rel)
-                bo = pyxrt.bo(self.dev, words.nbytes, pyxrt.bo.cacheable, kernel.group_id(1))
-                bo.write(words.view(np.uint8), 0)
-                bo.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE)
+                try:
+                    bo = pyxrt.bo(self.dev, words.nbytes, pyxrt.bo.cacheable, kernel.group_id(1))
+                    bo.write(words.tobytes(), 0)  # bytes, as mlir-aie's host helpers pass them
+                    bo.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE)
+                except Exception as exc:
+                    raise NpuDeviceError(f"cannot load instruction stream {key} of {name}: {exc}") from exc
                 loaded.insts[key] = (bo, int(words.size))
             self.kernels[name] = loaded
+        # Data BOs are shared between kernels (one kernel's output is the next one's input), so they are all
+        # allocated on the memory group of argument 3; mlir-aie's hosts use group_id(3), (4), (5) … per
+        # argument, which on amdxdna all name the same host-memory bank (verify on silicon).
         self._group = next(iter(self.kernels.values())).kernel.group_id(3) if self.kernels else 0
 
     def buffer(self, shape, dtype) -> Buffer:

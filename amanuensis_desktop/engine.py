@@ -39,7 +39,11 @@ class Engine:
         folder = resolve_model_path(model)
         weights = load_weights(folder)
         selection = select(backend, weights, **backend_options)
-        return cls(weights, selection.backend, model_folder=folder, selection=selection)
+        chosen = selection.backend
+        if hasattr(chosen, "detach_weights"):  # a compiled backend holds its own copy: free the numpy one
+            chosen.detach_weights()
+            weights = Weights(weights.dims, {}, weights.source)
+        return cls(weights, chosen, model_folder=folder, selection=selection)
 
     def window_decoder(self) -> WindowDecoder:
         return WindowDecoder(self.backend, self.tokenizer, self.dims.n_text_ctx, self.suppress_ids,

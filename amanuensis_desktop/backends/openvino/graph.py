@@ -5,17 +5,16 @@ Four models per weight set:
 * ``encoder``: ``mel f32 [n_mels, T]`` → ``features f32 [T/2, d]`` (``T`` dynamic, or 3000 when static).
 * ``cross``: ``features f32 [T/2, d]`` → per decoder layer the cross-attention K, already transposed
   (``[1, h, 64, T/2]``), and V (``[1, h, T/2, 64]``), in ``kv_type``. Runs once per window.
-* ``decoder`` (dynamic shapes, CPU/GPU): ``tokens i64 [B, n]`` + self-attention cache ``past_k{i}/past_v{i}
-  f32 [B, h, P, 64]`` + the cross K/V → ``logits f32 [B, vocab]`` of the last position and the grown cache
-  ``present_k{i}/present_v{i} [B, h, P + n, 64]``. Positions come from ``P``; the causal mask is built inside.
-* ``decoder_static`` (every shape fixed, for Intel's NPU plugin): one token per call, a cache with
-  ``n_text_ctx`` slots plus an additive ``mask [1, n_text_ctx + 1]`` and ``position i64 [1]``; returns the
-  logits and the new token's ``new_k{i}/new_v{i} [B, h, 1, 64]``, which the caller writes into its cache.
+* ``decoder``: token embeddings against a self-attention cache whose size changes rarely (additive mask);
+  returns the last token's logits and final hidden state and the new tokens' K/V, which the caller writes
+  into its cache. Dynamic batch/token count for CPU and GPU; every shape fixed (one token per call, 448
+  slots) for Intel's NPU plugin.
 
-Weight formats (``weight_format``): ``int8`` = every linear weight (and the tied embedding/output projection)
-as a per-output-channel symmetric int8 Constant → Convert(f32) → Multiply(scale [out, 1]) → MatMul
-(transpose_b), the decompression pattern the CPU plugin turns into an int8 FullyConnected; ``f16`` = f16
+Weight formats (``weight_format``): ``int8`` = per-output-channel symmetric int8 Constant → Convert(f32) →
+Multiply(scale [out, 1]) → MatMul(transpose_b), the decompression pattern the CPU plugin turns into an int8
+FullyConnected (the backend uses it for the tied output projection; see ``block_format``); ``f16`` = an f16
 Constant → Convert (lossless for the fp16 tiny.en checkpoint); ``f32`` = plain f32 Constants.
+The encoder never uses int8 (see :func:`build_encoder`).
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ import openvino.opset15 as op
 from ...whisper.model import N_HEAD_DIM, Weights
 
 WEIGHT_FORMATS = ("int8", "f16", "f32")
-GRAPH_VERSION = "1"  # bump whenever the graphs change: part of the cache key
+PRECISIONS = WEIGHT_FORMATS
+GRAPH_VERSION = "6"  # bump whenever the graphs change: part of the cache key
 _NEG = np.float32(-1e9)  # additive mask value (finite: safe in bf16 and with fully visible rows)
 
 F32 = ov.Type.f32
@@ -125,17 +125,6 @@ class _Builder:
         y = op.convolution(x, self.dense(w, quantize=False), [stride], [1], [1], [1])
         return op.add(y, self.small(name + ".bias", (1, -1, 1)))
 
-    def embedding(self, tokens: ov.Node) -> ov.Node:
-        """Token embedding lookup ``[B, n]`` → ``[B, n, d]`` (int8 rows × their scale when int8)."""
-        table = self.w["decoder.token_embedding.weight"]
-        if self.fmt == "int8":
-            q, scale = quantize_int8(table)
-            rows = op.convert(op.gather(op.constant(q), tokens, _i64(0)), F32)
-            return op.multiply(rows, op.gather(op.constant(scale), tokens, _i64(0)))
-        if self.fmt == "f16":
-            return op.convert(op.gather(op.constant(np.asarray(table, np.float16)), tokens, _i64(0)), F32)
-        return op.gather(op.constant(self.f32("decoder.token_embedding.weight")), tokens, _i64(0))
-
 
 # --------------------------------------------------------------------------------------------------
 # Encoder and cross K/V
@@ -143,8 +132,13 @@ class _Builder:
 
 
 def build_encoder(weights: Weights, weight_format: str, n_frames: int | None = None) -> ov.Model:
-    """``n_frames=None``: dynamic length (any even ``T`` ≤ 3000); an int: static shape (NPU)."""
-    b = _Builder(weights, weight_format)
+    """``n_frames=None``: dynamic length (any ``T`` ≤ 3000); an int: static shape (NPU).
+
+    The encoder never uses int8: per-output-channel int8 weights put single encoder features off by >12
+    standard deviations (measured against the numpy reference on real speech; outlier channels), and int8 gave
+    the compute-bound encoder no speed-up here. With ``int8`` the encoder keeps the checkpoint's f16 weights.
+    """
+    b = _Builder(weights, "f16" if weight_format == "int8" else weight_format)
     d = b.d
     mel = _param("mel", [d.n_mels, -1 if n_frames is None else n_frames], F32)
     x = op.unsqueeze(mel, _i64(0))  # [1, n_mels, T]
@@ -203,12 +197,6 @@ def _cross_attention(b: _Builder, x: ov.Node, prefix: str, kt: ov.Node, v: ov.No
     return b.linear(b.merge(op.matmul(att, v, False, False), d.n_text_state), f"{prefix}.cross_attn.out")
 
 
-def _logits(b: _Builder, x_last: ov.Node) -> ov.Node:
-    """``[B, d]`` → ``[B, vocab]`` through the final norm and the tied output projection."""
-    y = b.layer_norm(x_last, "decoder.ln")
-    return _name(op.matmul(y, b.dense(b.w["decoder.token_embedding.weight"]), False, True), "logits")
-
-
 def _cross_params(d, kv_type: ov.Type, n_ctx: int | None) -> list[ov.Node]:
     t = -1 if n_ctx is None else n_ctx
     params = []
@@ -218,58 +206,43 @@ def _cross_params(d, kv_type: ov.Type, n_ctx: int | None) -> list[ov.Node]:
     return params
 
 
-def build_decoder(weights: Weights, weight_format: str, kv_type: ov.Type) -> ov.Model:
-    b = _Builder(weights, weight_format)
-    d = b.d
-    h = d.n_text_head
-    tokens = _param("tokens", [-1, -1], I64)
-    past = []
-    for i in range(d.n_text_layer):
-        past += [_param(f"past_k{i}", [-1, h, -1, N_HEAD_DIM], F32), _param(f"past_v{i}", [-1, h, -1, N_HEAD_DIM], F32)]
-    cross = _cross_params(d, kv_type, None)
+def build_decoder(weights: Weights, weight_format: str, kv_type: ov.Type, batch: int | None = None,
+                  n_tokens: int | None = None, block_format: str | None = None) -> ov.Model:
+    """The decoder over a self-attention cache of C slots (masked), C changing rarely or never.
 
-    past_len = op.gather(op.shape_of(past[0], I64), _i64([2]), _i64(0))  # [1]
-    n_new = op.gather(op.shape_of(tokens, I64), _i64([1]), _i64(0))  # [1]
-    total = op.add(past_len, n_new)
-    x = b.embedding(tokens)
-    pos = op.slice(b.small("decoder.positional_embedding"), past_len, total, _i64([1]), _i64([0]))
-    x = op.add(x, pos)
-    # Additive causal mask [n, P + n]: key j is visible to query i when j <= P + i.
-    q_pos = op.unsqueeze(op.range(op.squeeze(past_len, _i64([0])), op.squeeze(total, _i64([0])), _i64(1), I64), _i64(1))
-    k_pos = op.unsqueeze(op.range(_i64(0), op.squeeze(total, _i64([0])), _i64(1), I64), _i64(0))
-    mask = op.select(op.greater(k_pos, q_pos), _f32(_NEG), _f32(0.0))
+    Keeping the cache shape constant matters on the CPU too: with a cache that grows by one position per step,
+    every step is a new input shape and costs the plugin shape-specific work (median 4-7 ms per step instead of
+    ~2.6 ms here). So the caller keeps C fixed and grows it in a few sizes (64, 128, 256, 448: few shapes, and
+    a step reads a small cache, not all 448 slots). ``batch``/``n_tokens`` None = dynamic (CPU, GPU: the whole
+    prompt in one call); ints = fully static (NPU: ``n_tokens=1``, C = ``n_text_ctx``).
 
-    outs = []
-    for i in range(d.n_text_layer):
-        p = f"decoder.blocks.{i}"
-        y = b.layer_norm(x, f"{p}.attn_ln")
-        q = b.heads(b.linear(y, f"{p}.attn.query"), h)
-        k = op.concat([past[2 * i], b.heads(b.linear(y, f"{p}.attn.key"), h)], 2)
-        v = op.concat([past[2 * i + 1], b.heads(b.linear(y, f"{p}.attn.value"), h)], 2)
-        outs += [_name(k, f"present_k{i}"), _name(v, f"present_v{i}")]
-        a = op.scaled_dot_product_attention(q, k, v, attention_mask=mask, scale=_f32(N_HEAD_DIM**-0.5))
-        x = op.add(x, b.linear(b.merge(a, d.n_text_state), f"{p}.attn.out"))
-        x = op.add(x, _cross_attention(b, x, p, cross[2 * i], cross[2 * i + 1]))
-        x = op.add(x, b.mlp(x, p))
-    last = op.squeeze(op.gather(x, op.subtract(n_new, _i64([1])), _i64(1)), _i64([1]))  # [B, d]
-    logits = _logits(b, last)
-    return ov.Model([logits, *outs], [tokens, *past, *cross], "whisper_decoder")
-
-
-def build_static_decoder(weights: Weights, weight_format: str, kv_type: ov.Type, batch: int = 1) -> ov.Model:
-    """Fixed shapes for the NPU: one token per call against a ``n_text_ctx``-slot cache."""
-    b = _Builder(weights, weight_format)
+    Inputs: ``embeddings f32 [B, n, d]`` (token embeddings, looked up by the caller from the checkpoint's own
+    table: an in-graph Gather costs 20-110 MB of plugin memory), ``position i64 [1]`` (index of the first new
+    token), ``mask f32 [n, C + n]`` (additive: 0 = visible; columns are the C cache slots then the n new
+    tokens), ``past_k{i}/past_v{i} [B, h, C, 64]``, cross K/V. Outputs: ``logits [B, vocab]`` of the last
+    token, ``hidden [B, d]`` (its final-norm state, for exact rescoring of the best candidates) and
+    ``new_k{i}/new_v{i} [B, h, n, 64]`` that the caller writes into its cache at ``position``.
+    """
+    b = _Builder(weights, block_format or weight_format)
+    proj = _Builder(weights, weight_format)
     d = b.d
     h, n_ctx = d.n_text_head, d.n_text_ctx
-    tokens = _param("tokens", [batch, 1], I64)
+    bdim = -1 if batch is None else batch
+    ndim = -1 if n_tokens is None else n_tokens
+    embeddings = _param("embeddings", [bdim, ndim, d.n_text_state], F32)
     position = _param("position", [1], I64)
-    mask = _param("mask", [1, n_ctx + 1], F32)  # 0 where visible, large negative elsewhere; last = new token
+    mask = _param("mask", [ndim, -1 if n_tokens is None else n_ctx + n_tokens], F32)
+    cdim = -1 if n_tokens is None else n_ctx  # dynamic: the caller grows its cache in a few fixed sizes
     past = []
     for i in range(d.n_text_layer):
-        past += [_param(f"past_k{i}", [batch, h, n_ctx, N_HEAD_DIM], F32),
-                 _param(f"past_v{i}", [batch, h, n_ctx, N_HEAD_DIM], F32)]
-    cross = _cross_params(d, kv_type, d.n_audio_ctx)
-    x = op.add(b.embedding(tokens), op.gather(b.small("decoder.positional_embedding"), position, _i64(0)))
+        past += [_param(f"past_k{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
+                 _param(f"past_v{i}", [bdim, h, cdim, N_HEAD_DIM], F32)]
+    cross = _cross_params(d, kv_type, None if n_tokens is None else d.n_audio_ctx)
+
+    n_new = op.gather(op.shape_of(embeddings, I64), _i64([1]), _i64(0))  # [1]
+    start = op.squeeze(position, _i64([0]))
+    positions = op.range(start, op.add(start, op.squeeze(n_new, _i64([0]))), _i64(1), I64)  # [n]
+    x = op.add(embeddings, op.gather(b.small("decoder.positional_embedding"), positions, _i64(0)))
     outs = []
     for i in range(d.n_text_layer):
         p = f"decoder.blocks.{i}"
@@ -284,5 +257,7 @@ def build_static_decoder(weights: Weights, weight_format: str, kv_type: ov.Type,
         x = op.add(x, b.linear(b.merge(a, d.n_text_state), f"{p}.attn.out"))
         x = op.add(x, _cross_attention(b, x, p, cross[2 * i], cross[2 * i + 1]))
         x = op.add(x, b.mlp(x, p))
-    logits = _logits(b, op.squeeze(x, _i64([1])))
-    return ov.Model([logits, *outs], [tokens, position, mask, *past, *cross], "whisper_decoder_static")
+    last = op.squeeze(op.gather(x, op.subtract(n_new, _i64([1])), _i64(1)), _i64([1]))  # [B, d]
+    hidden = _name(b.layer_norm(last, "decoder.ln"), "hidden")
+    logits = _name(op.matmul(hidden, proj.dense(b.w["decoder.token_embedding.weight"]), False, True), "logits")
+    return ov.Model([logits, hidden, *outs], [embeddings, position, mask, *past, *cross], "whisper_decoder")

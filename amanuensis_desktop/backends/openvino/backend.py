@@ -1,0 +1,377 @@
+"""The OpenVINO backend: compiled encoder, cross-K/V and KV-cache decoder models behind the backend interface."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+import openvino as ov
+
+from ...errors import BackendError
+from ...whisper.model import N_HEAD_DIM, Weights
+from ..base import Backend, DecoderSession
+from . import cache, devices, graph
+
+PRECISIONS = graph.PRECISIONS  # "int8" (default), "f16", "f32"
+STATIC_FRAMES = 3000  # a padded 30 s window: the only encoder length the static (NPU) variant takes
+# "int8" compresses the tied output projection (51864 x 384: 20 M of the decoder's 29 M weights, the tensor
+# that dominates a step's memory traffic); the decoder blocks keep f16: int8 there flips words on a shared
+# clip (sense_and_sensibility ...0890) even with the exact top-k rescoring.
+BLOCK_FORMAT = {"int8": "f16"}
+CACHE_SIZES = (64, 128, 256, 448)  # self-attention cache sizes of the dynamic variant (few shapes, small reads)
+RESCORE_K = 16  # int8 projection: the top-k logits per row are recomputed from the fp16 table in float32
+
+
+def _kv_type(core: ov.Core, device: str, precision: str) -> ov.Type:
+    """Element type of the cross-attention K/V handed from the cross model to the decoder."""
+    if precision == "f32":
+        return ov.Type.f32
+    if devices._family(device) == "CPU":
+        hint = str(core.get_property("CPU", "INFERENCE_PRECISION_HINT"))
+        return ov.Type.bf16 if "bf16" in hint or "bfloat16" in hint else ov.Type.f32
+    return ov.Type.f16
+
+
+class OpenVINOBackend(Backend):
+    name = "openvino"
+
+    def __init__(self, weights: Weights, device: str, precision: str = "int8",
+                 root: Path | None = None, core: ov.Core | None = None, *, snippets_workaround: bool = True,
+                 static: bool | None = None):
+        if precision not in PRECISIONS:
+            raise BackendError(f"Unknown OpenVINO precision '{precision}'; choose one of {', '.join(PRECISIONS)}.")
+        t0 = time.perf_counter()
+        self.dims = weights.dims
+        self.device = device
+        self.precision = precision
+        # The static-shape variant is what the NPU gets; ``static=True`` forces it elsewhere (tests run it on CPU).
+        self.static = devices.is_static(device) if static is None else bool(static)
+        self.root = root or cache.cache_root()
+        self.core = core or ov.Core()
+        self.core.set_property({"CACHE_DIR": str(self.root / "compiled")})
+        self.kv_type = _kv_type(self.core, device, precision)
+        self.fingerprint = cache.fingerprint(weights)
+        variant = "static" if self.static else "dynamic"
+        key = cache.model_key(self.fingerprint, graph.GRAPH_VERSION, ov.__version__, precision,
+                              str(BLOCK_FORMAT.get(precision)), self.kv_type.get_type_name(), variant)
+        self.model_dir = self.root / "models" / key
+        parts = {
+            "encoder": lambda: graph.build_encoder(weights, precision, STATIC_FRAMES if self.static else None),
+            "cross": lambda: graph.build_cross(weights, precision, self.kv_type,
+                                               self.dims.n_audio_ctx if self.static else None),
+            "decoder": lambda: graph.build_decoder(weights, precision, self.kv_type, *((1, 1) if self.static else ()),
+                                                   block_format=BLOCK_FORMAT.get(precision)),
+        }
+        built = False
+        t_build = 0.0
+        for part, build in parts.items():
+            path = self.model_dir / f"{part}.xml"
+            if not path.exists():
+                tb = time.perf_counter()
+                model = build()
+                cache.save_ir(model, path)
+                del model
+                gc.collect()
+                built = True
+                t_build += time.perf_counter() - tb
+        tc = time.perf_counter()
+        self._compiled: dict[str, ov.CompiledModel] = {}
+        for part in parts:
+            cfg = devices.compile_config(device, precision, part)
+            if not snippets_workaround:
+                cfg.pop("SNIPPETS_MODE", None)
+            self._compiled[part] = self.core.compile_model(str(self.model_dir / f"{part}.xml"), device, cfg)
+        self._decoder_cfg = devices.compile_config(device, precision, "decoder")
+        if not snippets_workaround:
+            self._decoder_cfg.pop("SNIPPETS_MODE", None)
+        # Token embeddings are looked up here, from the checkpoint's own table (a view: no copy). With an int8
+        # output projection, the best candidates' logits are recomputed exactly from the same table.
+        self._table = weights["decoder.token_embedding.weight"]
+        self.rescore_k = RESCORE_K if precision == "int8" else 0
+        self._enc_req = self._compiled["encoder"].create_infer_request()
+        self._cross_req = self._compiled["cross"].create_infer_request()
+        self._cross_owner = None
+        self._dec_reqs: dict[int, ov.InferRequest] = {}
+        self._dec_owner: dict[int, weakref.ref] = {}
+        self.startup = {"built": built, "build_s": t_build, "compile_s": time.perf_counter() - tc,
+                        "load_s": time.perf_counter() - t0}
+
+    def detach_weights(self) -> None:
+        """Stop referring to the caller's Weights (copy the one table still used: embeddings and rescoring),
+        so that an engine dropping its Weights frees their memory. Compiled models never need them again."""
+        self._table = np.array(self._table, copy=True)
+
+    # -- reporting --------------------------------------------------------------------------------
+    @property
+    def devices(self) -> list[str]:
+        seen: list[str] = []
+        for compiled in self._compiled.values():
+            try:
+                execd = compiled.get_property("EXECUTION_DEVICES")
+            except RuntimeError:
+                execd = [self.device]
+            for dev in execd:
+                if str(dev) not in seen:
+                    seen.append(str(dev))
+        return seen
+
+    @property
+    def label(self) -> str:
+        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}"
+
+    def close(self) -> None:
+        self._dec_reqs.clear()
+        self._dec_owner.clear()
+        self._enc_req = self._cross_req = self._cross_owner = None
+        self._compiled.clear()
+
+    # -- encoder ----------------------------------------------------------------------------------
+    def encode(self, mel: np.ndarray) -> np.ndarray:
+        mel = np.ascontiguousarray(mel, dtype=np.float32)
+        if mel.ndim != 2 or mel.shape[0] != self.dims.n_mels:
+            raise ValueError(f"expected a log-mel window [{self.dims.n_mels}, frames], got {list(mel.shape)}")
+        if self.static and mel.shape[1] != STATIC_FRAMES:
+            raise ValueError(f"the static-shape encoder takes exactly {STATIC_FRAMES} frames, got {mel.shape[1]}")
+        if mel.shape[1] > STATIC_FRAMES:
+            raise ValueError(f"a window holds at most {STATIC_FRAMES} frames, got {mel.shape[1]}")
+        self._enc_req.infer({0: mel}, share_inputs=True)
+        return np.array(self._enc_req.get_output_tensor(0).data, dtype=np.float32, copy=True)
+
+    # -- decoder ----------------------------------------------------------------------------------
+    def _cross(self, session: "_Session") -> None:
+        """Compute the session's cross-attention K/V into the shared cross request (once per window).
+
+        One request serves every session (fewer buffers); a session that finds another one's K/V there (it
+        was created before a newer session) gets its own recomputed, so sessions never see wrong K/V.
+        """
+        if self._cross_owner is not None and self._cross_owner() is session:
+            return
+        self._cross_req.infer({0: session.features}, share_inputs=True)
+        self._cross_owner = weakref.ref(session)
+        self._dec_owner.clear()  # every decoder request must rebind (same tensors, but be explicit)
+
+    def _decoder_request(self, batch: int) -> ov.InferRequest:
+        key = batch if self.static else 0
+        req = self._dec_reqs.get(key)
+        if req is None:
+            if self.static and batch != 1:
+                model = self.core.read_model(str(self.model_dir / "decoder.xml"))
+                shapes = {}
+                for p in model.inputs:
+                    name = p.get_any_name()
+                    if name == "embeddings" or name.startswith("past_"):
+                        shape = list(p.get_partial_shape().to_shape())
+                        shape[0] = batch
+                        shapes[name] = ov.PartialShape(shape)
+                model.reshape(shapes)
+                compiled = self.core.compile_model(model, self.device, self._decoder_cfg)
+            else:
+                compiled = self._compiled["decoder"]
+            req = self._dec_reqs[key] = compiled.create_infer_request()
+        return req
+
+    def _bind(self, req_key: int, req: ov.InferRequest, session) -> None:
+        """Point the decoder request's cross-K/V inputs at the cross request's outputs (no copies)."""
+        self._cross(session)
+        owner = self._dec_owner.get(req_key)
+        if owner is not None and owner() is session:
+            return
+        for i in range(2 * self.dims.n_text_layer):
+            req.set_input_tensor(self._cross_index + i, self._cross_req.get_output_tensor(i))
+        self._dec_owner[req_key] = weakref.ref(session)
+
+    @property
+    def _cross_index(self) -> int:
+        # Input order: embeddings, position, mask, past k/v per layer, then cross kt/v per layer.
+        return 3 + 2 * self.dims.n_text_layer
+
+    def decoder(self, features: np.ndarray, batch: int = 1) -> DecoderSession:
+        features = np.ascontiguousarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[1] != self.dims.n_audio_state:
+            raise ValueError(f"expected features [frames, {self.dims.n_audio_state}], got {list(features.shape)}")
+        if self.static and features.shape[0] != self.dims.n_audio_ctx:
+            raise ValueError(f"the static-shape decoder needs {self.dims.n_audio_ctx} feature frames")
+        session = _Session(self, features, batch)
+        self._cross(session)
+        return session
+
+
+class _Session(DecoderSession):
+    """A window's decoding state: the self-attention cache (numpy arrays bound without copies; 64, 128, 256
+    then 448 slots, or always 448 on the static variant) and the window's features for the cross-K/V request.
+    The static (NPU) variant takes one token per call, so a prompt is fed in a loop.
+    """
+
+    def __init__(self, be: OpenVINOBackend, features: np.ndarray, batch: int):
+        self.be = be
+        self.features = features
+        d = be.dims
+        self.n_ctx = d.n_text_ctx
+        self.batch = batch
+        self.capacity = d.n_text_ctx if be.static else min(CACHE_SIZES[0], d.n_text_ctx)
+        shape = (batch, d.n_text_head, self.capacity, N_HEAD_DIM)
+        self.cache = [np.zeros(shape, np.float32) for _ in range(2 * d.n_text_layer)]
+        self.offset = 0
+
+    def _reserve(self, end: int) -> None:
+        """Grow the cache to the next size holding ``end`` positions (dynamic variant only)."""
+        if end <= self.capacity:
+            return
+        size = next((c for c in CACHE_SIZES if c >= end), self.n_ctx)
+        size = min(max(size, end), self.n_ctx)
+        grown = []
+        for c in self.cache:
+            g = np.zeros(c.shape[:2] + (size,) + c.shape[3:], np.float32)
+            g[:, :, : self.offset] = c[:, :, : self.offset]
+            grown.append(g)
+        self.cache, self.capacity = grown, size
+
+    @property
+    def length(self) -> int:
+        return self.offset
+
+    def reorder(self, index: np.ndarray) -> None:
+        index = np.asarray(index, dtype=np.int64)
+        self.cache = [np.ascontiguousarray(c[index]) for c in self.cache]
+        self.batch = len(index)
+
+    def _mask(self, n: int) -> np.ndarray:
+        mask = np.full((n, self.capacity + n), graph._NEG, np.float32)
+        mask[:, : self.offset] = 0.0
+        mask[:, self.capacity :][np.tril_indices(n)] = 0.0
+        return mask
+
+    def step(self, tokens: np.ndarray) -> np.ndarray:
+        be = self.be
+        tokens = np.ascontiguousarray(tokens, dtype=np.int64)
+        if tokens.ndim == 1:
+            tokens = tokens[None, :]
+        if self.offset + tokens.shape[1] > self.n_ctx:
+            raise ValueError(f"decoder context overflow ({self.offset + tokens.shape[1]} > {self.n_ctx})")
+        if not be.static:
+            self._reserve(self.offset + tokens.shape[1])
+        req = be._decoder_request(tokens.shape[0])
+        be._bind(tokens.shape[0] if be.static else 0, req, self)
+        chunks = [tokens[:, j : j + 1] for j in range(tokens.shape[1])] if be.static else [tokens]
+        for chunk in chunks:
+            n = chunk.shape[1]
+            emb = be._table[chunk].astype(np.float32)
+            inputs = {0: emb, 1: np.array([self.offset], np.int64), 2: self._mask(n)}
+            for i, c in enumerate(self.cache):
+                inputs[3 + i] = c
+            req.infer(inputs, share_inputs=True)
+            for i, c in enumerate(self.cache):
+                c[:, :, self.offset : self.offset + n] = req.get_output_tensor(2 + i).data
+            self.offset += n
+        logits = np.array(req.get_output_tensor(0).data, dtype=np.float32, copy=True)
+        if be.rescore_k:
+            hidden = req.get_output_tensor(1).data
+            top = np.argpartition(logits, -be.rescore_k, axis=-1)[:, -be.rescore_k :]
+            for row in range(logits.shape[0]):
+                cand = top[row]
+                logits[row, cand] = be._table[cand].astype(np.float32) @ hidden[row]
+        return logits
+
+
+# --------------------------------------------------------------------------------------------------
+# Self-check: a tiny known input against the numpy reference
+# --------------------------------------------------------------------------------------------------
+
+CHECK_STEPS = 20  # past 16 cached positions: where OpenVINO 2026.4.1's CPU plugin bug shows up
+
+
+def check_mel(n_mels: int, n_frames: int) -> np.ndarray:
+    """A deterministic voiced-sound log-mel (gliding harmonics, syllable-rate envelope, a little noise)."""
+    from ...whisper.audio import log_mel_spectrogram
+
+    sr = 16000
+    n = n_frames * 160
+    t = np.arange(n) / sr
+    f0 = 120.0 + 80.0 * np.sin(2 * np.pi * 0.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3.0 * t) ** 2
+    noise = np.random.default_rng(1234).standard_normal(n) * 0.003
+    audio = (0.08 * voice * envelope + noise).astype(np.float32)
+    mel = log_mel_spectrogram(audio, n_mels)
+    out = np.zeros((n_mels, n_frames), np.float32)
+    m = min(n_frames, mel.shape[1])
+    out[:, :m] = mel[:, :m]
+    if m < n_frames:
+        out[:, m:] = mel.min()
+    return out
+
+
+def _reference(weights: Weights, mel: np.ndarray, sot: int) -> dict[str, np.ndarray]:
+    """Features and teacher-forced greedy logits from the numpy reference (float32)."""
+    from ..numpy_backend import NumpyBackend
+
+    # A private Weights: NumpyBackend's float32 copies are cached on it and freed with it.
+    ref = NumpyBackend(Weights(dims=weights.dims, tensors=weights.tensors, source=weights.source))
+    feats = ref.encode(mel)
+    sess = ref.decoder(feats)
+    tokens = [sot]
+    logits = [sess.step(np.array([[sot]], np.int64))[0]]
+    for _ in range(CHECK_STEPS):
+        nxt = int(np.argmax(logits[-1]))
+        tokens.append(nxt)
+        logits.append(sess.step(np.array([[nxt]], np.int64))[0])
+    out = {"mel": mel, "features": feats, "tokens": np.array(tokens, np.int64), "logits": np.stack(logits)}
+    del ref, sess
+    gc.collect()
+    return out
+
+
+def compare_logits(ours: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+    """Agreement measures between two ``[steps, vocab]`` logit arrays."""
+    diff = np.abs(ours.astype(np.float64) - ref)
+    spread = ref.std(axis=-1, keepdims=True)
+    return {
+        "finite": float(np.isfinite(ours).all()),
+        "max_abs": float(diff.max()),
+        "max_rel": float((diff / spread).max()),  # in units of the reference logits' spread per step
+        "top1": float(np.mean(ours.argmax(-1) == ref.argmax(-1))),
+    }
+
+
+# Self-check thresholds: wide enough for int8 weights + bf16 compute, far below what a broken graph gives.
+# Measured on the check input: f32 1e-5, f16 ~0.2, int8 ~0.75 spreads, top-1 always 100 %.
+CHECK_MAX_REL = 1.5
+CHECK_TOP1 = 0.8
+CHECK_FEATURES_REL = 1.0  # encoder: measured 0.0 (f32) and 0.16 (f16/int8, bf16 compute) standard deviations
+
+
+def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
+    """Compare ``be`` with the numpy reference on a tiny known input; raise BackendError when it disagrees."""
+    n_frames = STATIC_FRAMES  # the shape real windows have: no extra shape-specific memory in the plugin
+    path = be.root / "selfcheck" / f"{be.fingerprint}-{n_frames}-{CHECK_STEPS}.npz"
+    ref = cache.load_reference(path)
+    if ref is None:
+        mel = check_mel(weights.dims.n_mels, n_frames)
+        sot = 50258 if weights.is_multilingual else 50257
+        ref = _reference(weights, mel, sot)
+        try:
+            cache.save_reference(path, ref)
+        except OSError:
+            pass  # an unwritable cache only costs time
+    feats = be.encode(ref["mel"])
+    fdiff = float(np.abs(feats - ref["features"]).max() / max(float(ref["features"].std()), 1e-6))
+    sess = be.decoder(ref["features"])
+    logits = np.stack([sess.step(np.array([[t]], np.int64))[0] for t in ref["tokens"]])
+    stats = compare_logits(logits, ref["logits"])
+    stats["features_max_rel"] = fdiff
+    where = f"OpenVINO on {be.device} ({be.precision})"
+    if not np.isfinite(feats).all() or not stats["finite"]:
+        raise BackendError(f"{where} failed its self-check: it produced NaN or infinite values.")
+    if fdiff > CHECK_FEATURES_REL:
+        raise BackendError(f"{where} failed its self-check: its encoder output differs from the numpy reference "
+                           f"by {fdiff:.2f} standard deviations.")
+    if stats["max_rel"] > CHECK_MAX_REL or stats["top1"] < CHECK_TOP1:
+        raise BackendError(
+            f"{where} failed its self-check: its logits differ from the numpy reference "
+            f"(max {stats['max_rel']:.2f} spreads, top-1 agreement {stats['top1']:.0%})."
+        )
+    return stats

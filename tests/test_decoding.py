@@ -91,3 +91,19 @@ def test_beam_search_and_prompt(cpu_engine, shared_audio):
     assert wer(ref, beam.text) < 0.05
     prompted = cpu_engine.transcribe(audio, initial_prompt="Kennedy's inaugural address, 1961.")
     assert wer(ref, prompted.text) < 0.1
+
+
+def test_repetitive_speech_falls_back_cheaply_and_keeps_the_words(cpu_engine, shared_audio):
+    """Real repeated speech has a high compression ratio, so every temperature 'fails': sampled hypotheses
+    stop as soon as they are repetitive, and the result kept is the most confident non-repetitive one (or the
+    greedy one), never the hottest sample."""
+    from amanuensis_desktop.audio.files import load_audio
+    from amanuensis_desktop.whisper.wer import wer
+
+    jfk = load_audio(shared_audio / "jfk.wav")
+    audio = np.concatenate([jfk, np.zeros(8000, np.float32)] * 2)
+    result = cpu_engine.transcribe(audio)
+    ref = " ".join(["And so my fellow Americans, ask not what your country can do for you, "
+                    "ask what you can do for your country."] * 2)
+    assert wer(ref, result.text) < 0.15
+    assert result.timings["steps"] < 1200  # 6 temperatures x 5 samples x 224 tokens would be far more

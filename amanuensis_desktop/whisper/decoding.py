@@ -34,6 +34,9 @@ class DecodingOptions:
     without_timestamps: bool = False
     max_initial_timestamp: float | None = 1.0
     seed: int = 0
+    # When sampling (temperature > 0): stop a sample as soon as its text is this repetitive. Such a sample
+    # would be rejected by the fallback rule anyway; looping samples otherwise run to the token limit.
+    abort_compression_ratio: float | None = None
 
 
 @dataclass
@@ -187,6 +190,7 @@ class WindowDecoder:
         seqs = [list(initial) for _ in range(n)]
         sum_lp = np.zeros(n)
         done = np.zeros(n, dtype=bool)
+        abort = opts.abort_compression_ratio if opts.temperature > 0 else None
         steps = 0
         for _ in range(sample_len):
             logits = logits.astype(np.float32, copy=True)
@@ -204,6 +208,10 @@ class WindowDecoder:
                 seqs[k].append(int(nxt[k]))
                 done[k] = nxt[k] == tok.eot
             steps += 1
+            if abort is not None and steps % 16 == 0:
+                for k in np.flatnonzero(~done):
+                    if compression_ratio(tok.decode(seqs[k][len(initial) :])) > abort:
+                        done[k] = True  # already too repetitive: rejected whatever follows
             if done.all() or len(seqs[0]) >= len(initial) + sample_len:
                 break
             feed = np.array([[s[-1] if not d else tok.eot] for s, d in zip(seqs, done)], dtype=np.int64)

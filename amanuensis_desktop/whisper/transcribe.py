@@ -92,17 +92,31 @@ def _is_no_speech(result: DecodingResult, opts: TranscribeOptions) -> bool:
 
 def decode_with_fallback(decoder: WindowDecoder, features: np.ndarray, base: DecodingOptions,
                          opts: TranscribeOptions) -> DecodingResult:
-    result: DecodingResult | None = None
+    """Decode at the first temperature; retry hotter while the result is too repetitive or too unsure.
+
+    When every temperature fails, keep the most confident result that is not repetitive (else the greedy
+    one): the last, hottest sample is usually the worst (Whisper keeps that one)."""
+    base = replace(base, abort_compression_ratio=opts.compression_ratio_threshold)
+    tried: list[DecodingResult] = []
+    spent = {"decode_s": 0.0, "steps": 0, "attempts": 0}
     for t in opts.temperature:
         result = decoder.decode(features, with_temperature(base, t))
+        tried.append(result)
+        spent["decode_s"] += result.timings.get("decode_s", 0.0)
+        spent["steps"] += int(result.timings.get("steps", 0))
+        spent["attempts"] += 1
+        result.timings = dict(spent)  # what this window cost, every attempt included
         too_repetitive = (opts.compression_ratio_threshold is not None
                           and result.compression_ratio > opts.compression_ratio_threshold)
         too_unsure = opts.logprob_threshold is not None and result.avg_logprob < opts.logprob_threshold
         silence = opts.no_speech_threshold is not None and result.no_speech_prob > opts.no_speech_threshold
         if silence or not (too_repetitive or too_unsure):
-            break
-    assert result is not None
-    return result
+            return result
+    not_repetitive = [r for r in tried if opts.compression_ratio_threshold is None
+                      or r.compression_ratio <= opts.compression_ratio_threshold]
+    best = max(not_repetitive, key=lambda r: r.avg_logprob) if not_repetitive else tried[0]
+    best.timings = dict(spent)
+    return best
 
 
 def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None, *,
@@ -123,7 +137,7 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
     all_tokens: list[int] = list(prompt_tokens)
     prompt_reset_since = 0
     segments: list[Segment] = []
-    timings = {"encode_s": 0.0, "decode_s": 0.0, "windows": 0, "steps": 0, "mel_s": 0.0}
+    timings = {"encode_s": 0.0, "decode_s": 0.0, "windows": 0, "steps": 0, "fallbacks": 0}
     t_start = time.perf_counter()
     seek = 0
     while seek < content_frames:
@@ -148,6 +162,7 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
         result = decode_with_fallback(decoder, features, replace(base, prompt=prompt or None), opts)
         timings["decode_s"] += result.timings.get("decode_s", 0.0)
         timings["steps"] += int(result.timings.get("steps", 0))
+        timings["fallbacks"] += int(result.timings.get("attempts", 1)) - 1
 
         if _is_no_speech(result, opts):
             seek += segment_size  # silence: no text from this window

@@ -1,0 +1,68 @@
+"""Settings of the desktop app: names, defaults and the data folder. No Qt here (the window persists these
+values with QSettings; see ``amanuensis_desktop.ui.settings_store``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "amanuensis"
+
+BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
+VAD_CHOICES = (0, 1, 2, 3)
+
+#: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
+DEFAULTS: dict[str, object] = {
+    "model": "",  # a model folder; empty = the embedded tiny.en
+    "backend": "auto",  # auto / cpu / openvino / npu
+    "input_device": "",  # an input device name; empty = the system default
+    "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)
+    "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
+    "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
+    "autosave_dir": "",  # empty = <data folder>/autosave
+}
+
+
+def data_dir() -> Path:
+    """The user data folder: $AMANUENSIS_DATA_DIR, else platformdirs' user_data_dir("amanuensis")."""
+    env = os.environ.get("AMANUENSIS_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME))
+
+
+def autosave_dir(setting: str | os.PathLike | None = None) -> Path:
+    """Where session transcripts are autosaved: the autosave-folder setting, else <data folder>/autosave."""
+    if setting:
+        return Path(setting).expanduser()
+    return data_dir() / "autosave"
+
+
+def coerce(key: str, value: object) -> object:
+    """``value`` (as stored: possibly a string) converted to the type of ``key``'s default."""
+    default = DEFAULTS[key]
+    if value is None:
+        return default
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return default
+    return str(value)
+
+
+def validate(values: dict[str, object]) -> dict[str, object]:
+    """Defaults for unknown or out-of-range values."""
+    out = {k: coerce(k, values.get(k, v)) for k, v in DEFAULTS.items()}
+    if out["backend"] not in BACKEND_CHOICES:
+        out["backend"] = DEFAULTS["backend"]
+    if out["vad_aggressiveness"] not in VAD_CHOICES:
+        out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
+    return out

@@ -1,0 +1,129 @@
+"""The desktop app entry point: ``amanuensis`` (window) and ``amanuensis --tray`` (start in the tray)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="amanuensis", description="Amanuensis desktop dictation window.")
+    p.add_argument("--tray", action="store_true", help="start hidden, in the system tray")
+    p.add_argument("--dictate", action="store_true", help="start dictating as soon as the model is loaded")
+    p.add_argument("--backend", choices=("auto", "cpu", "openvino", "npu"),
+                   help="use this backend for this run (the setting is left unchanged)")
+    p.add_argument("--model", help="use this model folder for this run (the setting is left unchanged)")
+    p.add_argument("files", nargs="*", help="audio or video files to transcribe in the window")
+    return p
+
+
+class _RunOverrides:
+    """A SettingsStore view whose backend/model come from the command line for this run only."""
+
+    def __init__(self, store, overrides: dict):
+        self._store, self._overrides = store, {k: v for k, v in overrides.items() if v is not None}
+
+    def get(self, key):
+        return self._overrides.get(key, self._store.get(key))
+
+    def all(self):
+        values = self._store.all()
+        values.update(self._overrides)
+        return values
+
+    def update(self, values: dict):
+        for k in list(self._overrides):
+            if k in values and values[k] != self._overrides[k]:
+                del self._overrides[k]  # the user changed it in the dialog: the setting wins from now on
+        self._store.update({k: v for k, v in values.items() if k not in self._overrides})
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+    except ImportError as exc:
+        print(f"amanuensis: the desktop window needs PySide6 ({exc}); run 'make run' to install it.",
+              file=sys.stderr)
+        return 1
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        print("amanuensis: no graphical display was found (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+              "use 'amanuensis transcribe FILE' in a terminal.", file=sys.stderr)
+        return 1
+
+    from .icons import icon
+    from .main_window import MainWindow
+    from .settings_store import SettingsStore
+    from .threads import describe
+    from .tray import Tray, tray_available
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "amanuensis"])
+    app.setApplicationName("amanuensis")
+    app.setOrganizationName("amanuensis")
+    app.setApplicationDisplayName("Amanuensis")
+    app.setDesktopFileName("amanuensis")
+    app.setWindowIcon(icon("app"))
+
+    store = SettingsStore()
+    overrides = {"backend": args.backend, "model": args.model}
+    if any(v is not None for v in overrides.values()):
+        store = _RunOverrides(store, overrides)
+
+    has_tray = tray_available()
+    tray = Tray() if has_tray else None
+    window = MainWindow(store, tray=tray)
+    window.quit_on_close = True
+
+    def excepthook(etype, value, tb):  # a bug in a slot must not kill dictation: say it in one sentence
+        traceback.print_exception(etype, value, tb, file=sys.stderr)
+        try:
+            window.show_error(describe(value))
+        except Exception:
+            pass
+
+    sys.excepthook = excepthook
+
+    if tray is not None:
+        app.setQuitOnLastWindowClosed(False)
+        tray.toggle_dictation.connect(window.toggle_dictation)
+        tray.show_window.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+        tray.quit_requested.connect(window.quit_app)
+        tray.show()
+    if args.tray and tray is not None:
+        pass  # stay hidden in the tray
+    else:
+        window.show()
+        if tray is None:
+            msg = "No system tray on this desktop; the window stays open."
+            window.statusBar().showMessage(msg, 10000)
+            if args.tray:
+                print(f"amanuensis: {msg}", file=sys.stderr)
+    if args.dictate:
+        QTimer.singleShot(0, window.start_dictation)
+    if args.files:
+        window.add_files(args.files)
+    app.aboutToQuit.connect(lambda: window._closed_for_real or window.autosave.close(window.segments))
+
+    import signal
+
+    def on_signal(_signum, _frame):  # Ctrl+C or SIGTERM: quit the way the Quit menu does (nothing lost)
+        QTimer.singleShot(0, window.quit_app)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)  # lets Python run its signal handlers while Qt's loop runs
+    wake.start(300)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

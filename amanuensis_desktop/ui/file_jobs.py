@@ -1,0 +1,394 @@
+"""File transcription jobs: a queue run one at a time on a QThread, one row each with progress and actions."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Qt, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from ..errors import UserError
+from .threads import describe
+
+QUEUED, LOADING, TRANSCRIBING, DONE, FAILED, CANCELLED = (
+    "queued", "loading", "transcribing", "done", "failed", "cancelled")
+ACTIVE = (QUEUED, LOADING, TRANSCRIBING)
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class FileJob:
+    path: Path
+    id: int = field(default_factory=lambda: next(_ids))
+    state: str = QUEUED
+    done_s: float = 0.0
+    total_s: float = 0.0
+    transcript: object = None  # amanuensis_desktop.whisper.transcribe.Transcript
+    error: str = ""
+    elapsed: float = 0.0
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _lower_priority() -> None:
+    """Give this thread a higher nice value than the GUI thread, so the window always gets the CPU first
+    (Linux schedules threads individually; elsewhere this is a no-op)."""
+    if os.environ.get("AMANUENSIS_NO_NICE"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+class _Worker(QThread):
+    """Transcribes one job. Signals carry the job id; the GUI thread owns the FileJob objects' display."""
+
+    progress = Signal(int, float, float)
+    state = Signal(int, str)
+    finished_ok = Signal(int, object, float)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+
+    def __init__(self, job: FileJob, get_engine: Callable[[], object], parent=None):
+        super().__init__(parent)
+        self.job = job
+        self.get_engine = get_engine
+
+    def run(self) -> None:
+        from ..audio.files import load_audio
+        from ..whisper.transcribe import Cancelled
+
+        job = self.job
+        t0 = time.monotonic()
+        _lower_priority()
+        try:
+            self.state.emit(job.id, LOADING)
+            audio = load_audio(job.path)
+            if job.cancel.is_set():
+                raise Cancelled()
+            engine = self.get_engine()
+            total = audio.size / 16000.0
+            self.progress.emit(job.id, 0.0, total)
+            self.state.emit(job.id, TRANSCRIBING)
+            last = [0.0]
+
+            def progress(done_s, total_s):
+                now = time.monotonic()
+                if now - last[0] > 0.1 or done_s >= total_s:
+                    last[0] = now
+                    self.progress.emit(job.id, float(done_s), float(total_s))
+
+            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+        except Cancelled:
+            self.cancelled.emit(job.id)
+        except BaseException as exc:  # noqa: BLE001 - a bad file must not stop the queue
+            if job.cancel.is_set():
+                self.cancelled.emit(job.id)
+            else:
+                self.failed.emit(job.id, describe(exc) if not isinstance(exc, UserError) else str(exc))
+        else:
+            self.finished_ok.emit(job.id, transcript, time.monotonic() - t0)
+
+
+class FileJobQueue(QObject):
+    """Jobs in order; one runs at a time (inference already uses every core)."""
+
+    changed = Signal(int)  # job id
+    job_done = Signal(int)  # finished (done, failed or cancelled)
+    busy_changed = Signal(bool)
+
+    def __init__(self, get_engine: Callable[[], object], parent=None):
+        super().__init__(parent)
+        self.get_engine = get_engine  # called on the worker thread; may block while the engine loads
+        self.jobs: dict[int, FileJob] = {}
+        self._worker: _Worker | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def add(self, path: str | Path) -> FileJob:
+        job = FileJob(Path(path))
+        self.jobs[job.id] = job
+        self.changed.emit(job.id)
+        self._next()
+        return job
+
+    def cancel(self, job_id: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is None or job.state not in ACTIVE:
+            return
+        job.cancel.set()
+        if job.state == QUEUED:
+            job.state = CANCELLED
+            self.changed.emit(job_id)
+            self.job_done.emit(job_id)
+
+    def remove(self, job_id: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None and job.state not in ACTIVE:
+            del self.jobs[job_id]
+            self.changed.emit(job_id)
+
+    def cancel_all(self) -> None:
+        for job_id in list(self.jobs):
+            self.cancel(job_id)
+
+    def wait(self, ms: int = 30000) -> None:
+        if self._worker is not None:
+            self._worker.wait(ms)
+
+    def _next(self) -> None:
+        if self._worker is not None:
+            return
+        job = next((j for j in self.jobs.values() if j.state == QUEUED), None)
+        if job is None:
+            self.busy_changed.emit(False)
+            return
+        worker = _Worker(job, self.get_engine)
+        worker.progress.connect(self._on_progress)
+        worker.state.connect(self._on_state)
+        worker.finished_ok.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        job.state = LOADING
+        self.changed.emit(job.id)
+        self.busy_changed.emit(True)
+        worker.start()
+
+    def _on_worker_finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.deleteLater()
+        self._next()
+
+    def _on_progress(self, job_id: int, done_s: float, total_s: float) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.done_s, job.total_s = done_s, total_s
+            self.changed.emit(job_id)
+
+    def _on_state(self, job_id: int, state: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None and job.state in ACTIVE:
+            job.state = state
+            self.changed.emit(job_id)
+
+    def _finish(self, job_id: int, state: str, **values) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        job.state = state
+        for k, v in values.items():
+            setattr(job, k, v)
+        self.changed.emit(job_id)
+        self.job_done.emit(job_id)
+
+    def _on_done(self, job_id: int, transcript, elapsed: float) -> None:
+        self._finish(job_id, DONE, transcript=transcript, elapsed=elapsed, done_s=transcript.duration,
+                     total_s=transcript.duration)
+
+    def _on_failed(self, job_id: int, message: str) -> None:
+        self._finish(job_id, FAILED, error=message)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        self._finish(job_id, CANCELLED)
+
+
+def short_error(job: FileJob) -> str:
+    """The job's error sentence for its row: the row already names the file, so the folder goes."""
+    text = job.error.replace(str(job.path), job.name)
+    return re.sub(r"\[Errno -?\d+\] ", "", text)
+
+
+class JobRow(QFrame):
+    """One file: name, progress, state or error, and its actions."""
+
+    def __init__(self, job: FileJob, on_cancel, on_open, on_export, on_remove, parent=None):
+        super().__init__(parent)
+        self.job_id = job.id
+        self.setObjectName(f"job-{job.id}")
+        self.setFrameShape(QFrame.StyledPanel)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 6, 4)
+        text = QVBoxLayout()
+        text.setSpacing(1)
+        self.name = QLabel(job.name)
+        self.name.setToolTip(str(job.path))
+        f = self.name.font()
+        f.setBold(True)
+        self.name.setFont(f)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        text.addWidget(self.name)
+        text.addWidget(self.status)
+        lay.addLayout(text, 1)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setFixedWidth(150)
+        self.bar.setTextVisible(True)
+        lay.addWidget(self.bar)
+        self.cancel_btn = QPushButton("Cancel")
+        self.open_btn = QPushButton("Open")
+        self.open_btn.setToolTip("Show the transcript of this file")
+        self.export_btn = QPushButton("Export…")
+        self.export_btn.setToolTip("Save the transcript as TXT, SRT, VTT or JSON")
+        self.remove_btn = QToolButton()
+        self.remove_btn.setText("✕")
+        self.remove_btn.setToolTip("Remove this row")
+        self.remove_btn.setAutoRaise(True)
+        for b in (self.cancel_btn, self.open_btn, self.export_btn, self.remove_btn):
+            lay.addWidget(b)
+        self.cancel_btn.clicked.connect(lambda: on_cancel(self.job_id))
+        self.open_btn.clicked.connect(lambda: on_open(self.job_id))
+        self.export_btn.clicked.connect(lambda: on_export(self.job_id))
+        self.remove_btn.clicked.connect(lambda: on_remove(self.job_id))
+        self.update_from(job)
+
+    def update_from(self, job: FileJob) -> None:
+        active = job.state in ACTIVE
+        self.cancel_btn.setVisible(active)
+        self.open_btn.setVisible(job.state == DONE)
+        self.export_btn.setVisible(job.state == DONE)
+        self.remove_btn.setVisible(not active)
+        self.bar.setVisible(job.state in (LOADING, TRANSCRIBING, DONE))
+        frac = job.done_s / job.total_s if job.total_s > 0 else 0.0
+        self.bar.setValue(int(round(1000 * min(1.0, frac))))
+        if job.state == QUEUED:
+            status, color = "Waiting…", "#666666"
+        elif job.state == LOADING:
+            status, color = "Reading the file…", "#666666"
+            self.bar.setRange(0, 0)  # busy indicator
+        elif job.state == TRANSCRIBING:
+            self.bar.setRange(0, 1000)
+            self.bar.setFormat(f"{job.done_s:.0f} / {job.total_s:.0f} s")
+            status, color = "Transcribing…", "#2f5d9e"
+        elif job.state == DONE:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(1000)
+            self.bar.setFormat("%p%")
+            text = job.transcript.text if job.transcript is not None else ""
+            preview = (text[:140] + "…") if len(text) > 140 else text
+            status = f"Done in {job.elapsed:.1f} s: {preview}" if text else f"Done in {job.elapsed:.1f} s (no speech found)."
+            color = "#2d7d46"
+        elif job.state == FAILED:
+            status, color = short_error(job), "#c0392b"
+        else:
+            status, color = "Cancelled.", "#666666"
+        self.status.setText(status)
+        self.status.setStyleSheet(f"color: {color};")
+        self.setProperty("state", job.state)
+
+
+class FileJobsPanel(QWidget):
+    """The list of file rows under the transcript, with an "Add files…" button."""
+
+    add_requested = Signal()
+
+    def __init__(self, queue: FileJobQueue, open_result, export_result, parent=None):
+        super().__init__(parent)
+        self.queue = queue
+        self.open_result, self.export_result = open_result, export_result
+        self.rows: dict[int, JobRow] = {}
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        title = QLabel("Files")
+        f = title.font()
+        f.setBold(True)
+        title.setFont(f)
+        head.addWidget(title)
+        self.hint = QLabel("Drop audio or video files on the window to transcribe them.")
+        self.hint.setStyleSheet("color: #777777;")
+        head.addWidget(self.hint)
+        head.addStretch(1)
+        self.add_btn = QPushButton("Add files…")
+        self.add_btn.clicked.connect(self.add_requested)
+        self.clear_btn = QPushButton("Clear finished")
+        self.clear_btn.clicked.connect(self.clear_finished)
+        head.addWidget(self.add_btn)
+        head.addWidget(self.clear_btn)
+        outer.addLayout(head)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        inner = QWidget()
+        self.rows_layout = QVBoxLayout(inner)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.setSpacing(4)
+        self.rows_layout.addStretch(1)
+        self.scroll.setWidget(inner)
+        self.scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+        outer.addWidget(self.scroll, 1)
+        queue.changed.connect(self._on_changed)
+        self._refresh_header()
+
+    def _on_changed(self, job_id: int) -> None:
+        job = self.queue.jobs.get(job_id)
+        row = self.rows.get(job_id)
+        if job is None:
+            if row is not None:
+                self.rows.pop(job_id)
+                row.setParent(None)
+                row.deleteLater()
+        elif row is None:
+            row = JobRow(job, self.queue.cancel, self.open_result, self.export_result, self.queue.remove)
+            self.rows[job_id] = row
+            self.rows_layout.insertWidget(self.rows_layout.count() - 1, row)
+        else:
+            row.update_from(job)
+        self._refresh_header()
+
+    def _refresh_header(self) -> None:
+        self.hint.setVisible(not self.rows)
+        self.scroll.setVisible(bool(self.rows))
+        self.clear_btn.setVisible(any(j.state not in ACTIVE for j in self.queue.jobs.values()))
+
+    def clear_finished(self) -> None:
+        for job_id, job in list(self.queue.jobs.items()):
+            if job.state not in ACTIVE:
+                self.queue.remove(job_id)
+
+
+class ResultDialog(QDialog):
+    """The transcript of one file, selectable, with Copy."""
+
+    def __init__(self, job: FileJob, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"{job.name} — transcript")
+        self.resize(620, 420)
+        lay = QVBoxLayout(self)
+        info = QLabel(f"{job.path}\n{job.transcript.duration:.1f} s of audio, transcribed by "
+                      f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s.")
+        info.setStyleSheet("color: #555555;")
+        lay.addWidget(info)
+        self.text = QPlainTextEdit(job.transcript.text)
+        self.text.setReadOnly(True)
+        lay.addWidget(self.text, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ActionRole)
+        copy.clicked.connect(self._copy)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def _copy(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.clipboard().setText(self.text.toPlainText())

@@ -1,0 +1,124 @@
+"""The settings dialog (values persisted by SettingsStore / QSettings)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+
+from .. import settings as S
+
+_BACKEND_TEXT = {
+    "auto": "Automatic (fastest that passes its self-check)",
+    "cpu": "CPU (numpy reference)",
+    "openvino": "OpenVINO",
+    "npu": "NPU (AMD Ryzen AI)",
+}
+_VAD_TEXT = {0: "0 — keeps the most audio", 1: "1", 2: "2 — balanced", 3: "3 — drops the most noise"}
+
+
+def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QWidget:
+    box = QWidget(parent)
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(edit, 1)
+    browse = QPushButton("Browse…", box)
+
+    def pick():
+        folder = QFileDialog.getExistingDirectory(parent, title, edit.text() or "")
+        if folder:
+            edit.setText(folder)
+
+    browse.clicked.connect(pick)
+    lay.addWidget(browse)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, values: dict, devices: list[dict] | None = None, statuses: list | None = None,
+                 default_autosave: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Amanuensis settings")
+        self.setObjectName("settings-dialog")
+        self.setMinimumWidth(520)
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.ExpandingFieldsGrow)
+
+        self.model = QLineEdit(values["model"])
+        self.model.setPlaceholderText("embedded tiny.en")
+        self.model.setToolTip("A Whisper model folder (CTranslate2 or safetensors); empty uses the embedded tiny.en.")
+        form.addRow("Model folder:", _folder_row(self.model, "Choose a model folder", self))
+
+        self.backend = QComboBox()
+        reasons = {getattr(s, "name", ""): s for s in (statuses or [])}
+        for name in S.BACKEND_CHOICES:
+            self.backend.addItem(_BACKEND_TEXT[name], name)
+            st = reasons.get(name)
+            if st is not None:
+                idx = self.backend.count() - 1
+                state = "available" if st.available else "unavailable"
+                self.backend.setItemData(idx, f"{state} — {st.reason}", Qt.ToolTipRole)
+        self.backend.setCurrentIndex(max(0, self.backend.findData(values["backend"])))
+        form.addRow("Backend:", self.backend)
+
+        self.device = QComboBox()
+        self.device.addItem("Default microphone", "")
+        for dev in devices or []:
+            label = dev["name"] + (" (default)" if dev.get("is_default") else "")
+            self.device.addItem(label, dev["name"])
+        current = values["input_device"]
+        idx = self.device.findData(current)
+        if idx < 0 and current:
+            self.device.addItem(f"{current} (not connected)", current)
+            idx = self.device.count() - 1
+        self.device.setCurrentIndex(max(0, idx))
+        form.addRow("Input device:", self.device)
+
+        vad_box = QWidget()
+        vl = QHBoxLayout(vad_box)
+        vl.setContentsMargins(0, 0, 0, 0)
+        self.vad = QSlider(Qt.Horizontal)
+        self.vad.setRange(0, 3)
+        self.vad.setPageStep(1)
+        self.vad.setTickPosition(QSlider.TicksBelow)
+        self.vad.setValue(int(values["vad_aggressiveness"]))
+        self.vad_label = QLabel()
+        self.vad_label.setMinimumWidth(170)
+        self.vad.valueChanged.connect(lambda v: self.vad_label.setText(_VAD_TEXT[v]))
+        self.vad_label.setText(_VAD_TEXT[self.vad.value()])
+        vl.addWidget(self.vad, 1)
+        vl.addWidget(self.vad_label)
+        form.addRow("Voice detection:", vad_box)
+
+        self.clipboard = QCheckBox("Copy each final sentence to the clipboard")
+        self.clipboard.setChecked(bool(values["copy_finals_to_clipboard"]))
+        form.addRow("", self.clipboard)
+        self.close_to_tray = QCheckBox("Closing the window keeps Amanuensis in the system tray")
+        self.close_to_tray.setChecked(bool(values["close_to_tray"]))
+        form.addRow("", self.close_to_tray)
+
+        self.autosave = QLineEdit(values["autosave_dir"])
+        self.autosave.setPlaceholderText(default_autosave)
+        self.autosave.setToolTip("The session transcript is saved here continuously; empty uses the data folder.")
+        form.addRow("Autosave folder:", _folder_row(self.autosave, "Choose the autosave folder", self))
+
+        lay.addLayout(form)
+        note = QLabel("A new model or backend is loaded in the background when you press OK.")
+        note.setStyleSheet("color: #666666;")
+        lay.addWidget(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def values(self) -> dict:
+        return S.validate({
+            "model": self.model.text().strip(),
+            "backend": self.backend.currentData(),
+            "input_device": self.device.currentData() or "",
+            "vad_aggressiveness": self.vad.value(),
+            "copy_finals_to_clipboard": self.clipboard.isChecked(),
+            "close_to_tray": self.close_to_tray.isChecked(),
+            "autosave_dir": self.autosave.text().strip(),
+        })

@@ -1,0 +1,68 @@
+"""The system-tray icon: its look follows the state; its menu starts/stops dictation, shows the window, quits."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from .icons import icon
+
+IDLE, LISTENING, TRANSCRIBING = "idle", "listening", "transcribing"
+_TIPS = {IDLE: "Amanuensis — idle", LISTENING: "Amanuensis — listening", TRANSCRIBING: "Amanuensis — transcribing"}
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+class Tray(QObject):
+    toggle_dictation = Signal()
+    show_window = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = IDLE
+        self.menu = QMenu()
+        self.menu.setObjectName("tray-menu")
+        self.dictation_action = QAction("Start dictation", self.menu)
+        self.dictation_action.setObjectName("tray-dictation")
+        self.show_action = QAction("Show window", self.menu)
+        self.show_action.setObjectName("tray-show")
+        self.quit_action = QAction("Quit", self.menu)
+        self.quit_action.setObjectName("tray-quit")
+        self.menu.addAction(self.dictation_action)
+        self.menu.addAction(self.show_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+        self.dictation_action.triggered.connect(self.toggle_dictation)
+        self.show_action.triggered.connect(self.show_window)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.icon = QSystemTrayIcon(icon("tray-idle"), self)
+        self.icon.setContextMenu(self.menu)
+        self.icon.setToolTip(_TIPS[IDLE])
+        self.icon.activated.connect(self._activated)
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def is_visible(self) -> bool:
+        return self.icon.isVisible()
+
+    def set_state(self, state: str, listening: bool) -> None:
+        self.state = state
+        self.icon.setIcon(icon(f"tray-{state}"))
+        self.icon.setToolTip(_TIPS[state])
+        self.dictation_action.setText("Stop dictation" if listening else "Start dictation")
+
+    def notify(self, title: str, message: str) -> None:
+        if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
+            self.icon.showMessage(title, message, icon("app"), 6000)
+
+    def _activated(self, reason) -> None:
+        if reason in (QSystemTrayIcon.Trigger, QSystemTrayIcon.DoubleClick):
+            self.show_window.emit()

@@ -1,0 +1,206 @@
+"""Small widgets: the transcript view (final text + an in-place partial) and the level meter."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QSizePolicy, QTextEdit, QWidget
+
+
+class TranscriptView(QTextEdit):
+    """Final text reads normally; the current partial follows it in grey italics and is replaced in place.
+
+    New text keeps the view at the bottom only while the user is at the bottom: scrolling up stops the
+    auto-scroll, scrolling back to the end resumes it.
+    """
+
+    PARAGRAPH_GAP = 4.0  # seconds of silence between finals that start a new paragraph
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setAcceptRichText(False)
+        self.setUndoRedoEnabled(False)
+        self.setAcceptDrops(False)  # drops go to the window (file jobs)
+        self.setPlaceholderText("Press Start (Ctrl+Space) and speak, or drop audio and video files here.")
+        font = self.font()
+        font.setPointSizeF(max(font.pointSizeF(), 10.0) * 1.15)
+        self.setFont(font)
+        self.document().setDocumentMargin(12)
+        self._final_fmt = QTextCharFormat()
+        self._final_fmt.setForeground(self.palette().color(QPalette.Text))
+        self._final_fmt.setFontItalic(False)
+        self._partial_fmt = QTextCharFormat()
+        self._partial_fmt.setForeground(QColor("#7a7a7a"))
+        self._partial_fmt.setFontItalic(True)
+        self._unstable_fmt = QTextCharFormat(self._partial_fmt)
+        self._unstable_fmt.setForeground(QColor("#a0a0a0"))
+        self._partial_start = 0  # document position where the partial begins (= end of the final text)
+        self._partial = ""
+        self._last_end: float | None = None
+        self._has_final = False
+
+    # -- state ----------------------------------------------------------------------------------------------
+    @property
+    def partial_text(self) -> str:
+        return self._partial
+
+    def final_text(self) -> str:
+        return self.toPlainText()[: self._partial_start]
+
+    def at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    # -- edits ----------------------------------------------------------------------------------------------
+    def _cursor_at_partial(self) -> QTextCursor:
+        cur = QTextCursor(self.document())
+        cur.setPosition(self._partial_start)
+        cur.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        return cur
+
+    def _edit(self, fn) -> None:
+        follow = self.at_bottom()
+        bar = self.horizontalScrollBar().value(), self.verticalScrollBar().value()
+        fn()
+        if follow:
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+        else:
+            self.verticalScrollBar().setValue(bar[1])
+
+    def set_partial(self, stable: str, unstable: str = "") -> None:
+        stable, unstable = stable.strip(), unstable.strip()
+
+        def do():
+            cur = self._cursor_at_partial()
+            cur.removeSelectedText()
+            sep = " " if self._has_final and (stable or unstable) and not self._ends_paragraph() else ""
+            cur.insertText(sep + stable, self._partial_fmt)
+            if unstable:
+                cur.insertText((" " if stable else "") + unstable, self._unstable_fmt)
+            self._partial = (stable + (" " if stable and unstable else "") + unstable)
+
+        self._edit(do)
+
+    def _ends_paragraph(self) -> bool:
+        return self.toPlainText()[: self._partial_start].endswith("\n")
+
+    def add_final(self, text: str, start: float | None = None, end: float | None = None) -> None:
+        text = text.strip()
+
+        def do():
+            cur = self._cursor_at_partial()
+            cur.removeSelectedText()
+            self._partial = ""
+            if not text:
+                return
+            if self._has_final:
+                gap = (start - self._last_end) if (start is not None and self._last_end is not None) else 0.0
+                sep = "\n\n" if gap >= self.PARAGRAPH_GAP else " "
+                if self._ends_paragraph():
+                    sep = ""
+                cur.insertText(sep, self._final_fmt)
+            cur.insertText(text, self._final_fmt)
+            self._partial_start = cur.position()
+            self._has_final = True
+
+        self._edit(do)
+        if end is not None:
+            self._last_end = end
+
+    def add_paragraph_break(self) -> None:
+        """Start the next final on a new paragraph (e.g. between restored and new text)."""
+        if self._has_final and not self._ends_paragraph():
+            def do():
+                cur = self._cursor_at_partial()
+                cur.removeSelectedText()
+                self._partial = ""
+                cur.insertText("\n\n", self._final_fmt)
+                self._partial_start = cur.position()
+
+            self._edit(do)
+
+    def clear_partial(self) -> None:
+        self._edit(lambda: (self._cursor_at_partial().removeSelectedText(), setattr(self, "_partial", "")))
+
+    def clear_all(self) -> None:
+        self.clear()
+        self._partial_start, self._partial, self._last_end, self._has_final = 0, "", None, False
+
+
+class LevelMeter(QWidget):
+    """A horizontal input-level bar in dBFS (-60 .. 0) with a slowly falling peak mark."""
+
+    FLOOR = -60.0
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._db = self.FLOOR
+        self._peak = self.FLOOR
+        self._peak_time = 0.0
+        self.setMinimumSize(120, 14)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setToolTip("Input level")
+        self._decay = QTimer(self)
+        self._decay.setInterval(50)
+        self._decay.timeout.connect(self._fall)
+
+    def sizeHint(self) -> QSize:
+        return QSize(160, 16)
+
+    @property
+    def db(self) -> float:
+        return self._db
+
+    def set_level(self, db: float) -> None:
+        if db is None or not math.isfinite(db):
+            db = self.FLOOR
+        self._db = max(self.FLOOR, min(0.0, float(db)))
+        if self._db >= self._peak:
+            self._peak, self._peak_time = self._db, time.monotonic()
+        self.setToolTip(f"Input level {self._db:.0f} dBFS")
+        if not self._decay.isActive():
+            self._decay.start()
+        self.update()
+
+    def reset(self) -> None:
+        self._db = self._peak = self.FLOOR
+        self._decay.stop()
+        self.update()
+
+    def _fall(self) -> None:
+        if time.monotonic() - self._peak_time > 1.0:
+            self._peak = max(self.FLOOR, self._peak - 1.5)
+        if self._peak <= self.FLOOR and self._db <= self.FLOOR:
+            self._decay.stop()
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.setPen(self.palette().color(QPalette.Mid))
+        p.setBrush(self.palette().color(QPalette.Base))
+        p.drawRoundedRect(r, 3, 3)
+        frac = (self._db - self.FLOOR) / -self.FLOOR
+        if frac > 0:
+            color = QColor("#3aa655") if self._db < -12 else QColor("#e0a526") if self._db < -3 else QColor("#d0312d")
+            bar = QRectF(r.left() + 1.5, r.top() + 1.5, (r.width() - 3) * frac, r.height() - 3)
+            p.setPen(Qt.NoPen)
+            p.setBrush(color)
+            p.drawRoundedRect(bar, 2, 2)
+        pf = (self._peak - self.FLOOR) / -self.FLOOR
+        if pf > 0:
+            x = r.left() + 1.5 + (r.width() - 3) * pf
+            p.setPen(self.palette().color(QPalette.Text))
+            p.drawLine(int(x), int(r.top() + 2), int(x), int(r.bottom() - 2))
+        p.end()
+
+
+def monospace_font() -> QFont:
+    f = QFont("DejaVu Sans Mono")
+    f.setStyleHint(QFont.Monospace)
+    return f

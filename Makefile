@@ -14,7 +14,7 @@ APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer \
 	flite espeak-ng sox
 
-.PHONY: run test setup system venv bench bench-live screenshots kernels clean
+.PHONY: run test setup system venv bench bench-live screenshots kernels install-desktop clean
 
 run: setup
 	@if [ -n "$(FILE)" ]; then \
@@ -57,6 +57,10 @@ screenshots: setup
 
 kernels:
 	$(MAKE) -C kernels
+
+install-desktop:  # a menu entry and icon for the current user
+	install -Dm644 packaging/amanuensis.desktop ~/.local/share/applications/amanuensis.desktop
+	install -Dm644 resources/amanuensis.svg ~/.local/share/icons/hicolor/scalable/apps/amanuensis.svg
 
 clean:
 	rm -rf build $(VENV) *.egg-info

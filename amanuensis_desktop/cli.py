@@ -25,6 +25,8 @@ def _fail(message: str, code: int = 1) -> int:
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto", help="auto (fastest verified), cpu (numpy), openvino or npu")
     p.add_argument("--device", default=None, help="OpenVINO device: AUTO, CPU, GPU or NPU (default AUTO)")
+    p.add_argument("--precision", default=None, choices=("int8", "f16", "f32"),
+                   help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)")
     p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
 
 
@@ -34,7 +36,7 @@ def _load_engine(args):
 
     if args.backend not in BACKEND_NAMES:
         raise UserError(f"Unknown backend '{args.backend}'; choose one of {', '.join(BACKEND_NAMES)}.")
-    options = {"device": args.device} if getattr(args, "device", None) else {}
+    options = {k: getattr(args, k) for k in ("device", "precision") if getattr(args, k, None)}
     return Engine.load(args.backend, args.model, **options)
 
 
@@ -139,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amanuensis", description="Live dictation with Whisper.")
     parser.add_argument("--version", action="version", version=f"amanuensis {__version__}")
     parser.add_argument("--tray", action="store_true", help="start the window hidden, in the system tray")
+    parser.add_argument("--dictate", action="store_true", help="start dictating as soon as the window is up")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("transcribe", help="transcribe audio or video files")
@@ -165,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="auto", help="backend for --live")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--no-peer", action="store_true", help="skip faster-whisper")
+    p.add_argument("--device", default=None, help="OpenVINO device for the bench (default AUTO)")
+    p.add_argument("--precision", default=None, choices=("int8", "f16", "f32"), help="OpenVINO weights")
     p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
     p.set_defaults(func=_bench)
 
@@ -187,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             from .ui.app import main as app_main
 
-            return app_main(["--tray"] if args.tray else [])
+            return app_main((["--tray"] if args.tray else []) + (["--dictate"] if args.dictate else []))
         return args.func(args)
     except UserError as exc:
         return _fail(str(exc))

@@ -102,7 +102,12 @@ def _read_av(path: Path, channel: int | None) -> tuple[np.ndarray, int]:
 
 
 def _short(exc: Exception) -> str:
+    """The gist of a decoder's error: no errno, no repeated path."""
+    import re
+
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    text = re.sub(r":\s*'[^']*'$", "", text)
     return text.rstrip(".")[:160]
 
 

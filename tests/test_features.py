@@ -73,3 +73,17 @@ def test_window_padding():
     assert mel.shape == (80, 3100)
     assert pad_or_trim(mel).shape == (80, N_FRAMES)
     assert pad_or_trim(mel[:, :10]).shape == (80, N_FRAMES)
+
+
+@pytest.mark.parametrize("n", [0, 1, 150, 16000, 16000 * 11 + 37, 480000, 500001])
+def test_padding_shortcut_is_exact(n):
+    """Frames of pure zero padding are filled, not computed: the result must equal the full computation."""
+    from amanuensis_desktop.whisper import audio as A
+
+    rng = np.random.default_rng(n)
+    audio = (0.1 * rng.standard_normal(n)).astype(np.float32)
+    fast = log_mel_spectrogram(audio, padding=480000)
+    x = np.pad(audio, (0, 480000))
+    full = log_mel_spectrogram(x, padding=0)  # nothing skipped: every frame computed
+    assert fast.shape == full.shape == (80, (n + 480000) // 160)
+    np.testing.assert_allclose(fast, full, atol=1e-6)

@@ -64,22 +64,27 @@ def _hann() -> np.ndarray:
 def log_mel_spectrogram(audio: np.ndarray, n_mels: int = 80, padding: int = 0) -> np.ndarray:
     """``float32 [n_samples]`` at 16 kHz → ``float32 [n_mels, n_frames]`` (``n_frames = (n + padding) // 160``).
 
-    Like Whisper: a centred STFT with reflect padding, the last frame dropped.
+    Like Whisper: ``padding`` zeros appended, a centred STFT with reflect padding, the last frame dropped.
+    Frames that lie wholly in the appended zeros are not computed: their mel power is exactly 0, so their
+    value is the log of the 1e-10 floor (the 30 s of padding Whisper appends cost more than the audio).
     """
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if padding:
-        audio = np.pad(audio, (0, padding))
-    if audio.size < N_FFT // 2 + 1:  # reflect padding needs a few samples
-        audio = np.pad(audio, (0, N_FFT // 2 + 1 - audio.size))
-    x = np.pad(audio, (N_FFT // 2, N_FFT // 2), mode="reflect")
+    total = audio.size + padding
+    computed = min(padding, 2 * N_FFT)  # enough zeros that every computed frame sees what the full one sees
+    x = np.pad(audio, (0, computed)) if computed else audio
+    if x.size < N_FFT // 2 + 1:  # reflect padding needs a few samples
+        x = np.pad(x, (0, N_FFT // 2 + 1 - x.size))
+    x = np.pad(x, (N_FFT // 2, N_FFT // 2), mode="reflect")
     n_frames = 1 + (x.size - N_FFT) // HOP_LENGTH
     frames = np.lib.stride_tricks.as_strided(
         x, shape=(n_frames, N_FFT), strides=(x.strides[0] * HOP_LENGTH, x.strides[0]), writeable=False
     )
     spec = np.fft.rfft(frames * _hann(), axis=-1)[:-1]  # drop the last frame, as torch.stft + [..., :-1]
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    mel = mel_filters(n_mels) @ power.T
-    log_spec = np.log10(np.maximum(mel, 1e-10))
+    log_spec = np.log10(np.maximum(mel_filters(n_mels) @ power.T, 1e-10))
+    n_total = max(total // HOP_LENGTH, log_spec.shape[1]) if padding else log_spec.shape[1]
+    if n_total > log_spec.shape[1]:  # the frames of pure padding
+        log_spec = np.concatenate([log_spec, np.full((n_mels, n_total - log_spec.shape[1]), -10.0, log_spec.dtype)], 1)
     log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
     return ((log_spec + 4.0) / 4.0).astype(np.float32)
 

@@ -15,3 +15,20 @@ class ModelError(UserError):
 
 class BackendError(UserError):
     """A backend that is unknown, unavailable, or failed its self-check."""
+
+
+def one_sentence(exc: BaseException, context: str | None = None) -> str:
+    """A user-facing sentence for any exception: a UserError as it is; anything else as its first line,
+    without errno prefixes, capped in length, with an optional ``context`` ("Cannot open the microphone")."""
+    import re
+
+    if isinstance(exc, UserError):
+        text = str(exc)
+    else:
+        first = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else ""
+        first = re.sub(r"^\[Errno -?\d+\]\s*", "", first)
+        text = first or type(exc).__name__
+    text = text.rstrip(". ")[:200]
+    if context:
+        text = f"{context}: {text}"
+    return text + "."

@@ -70,23 +70,37 @@ LONG_CLIP_ORDER = (
 )
 
 
-def long_clip(min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
-    """Join the shared clips with ``pause_s`` of silence, repeating the list until ``min_seconds``.
-
-    Returns (audio, reference text, [(start, end, reference)] per clip)."""
+def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | None = None) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """The clips ``names`` (``file`` or ``file#channel``) joined with ``pause_s`` of silence after each, after
+    ``lead_s`` of leading silence. Returns (audio, [(start, end, reference or "")] per clip)."""
     folder = folder or shared_audio_dir()
     refs = dict(manifest(folder))
     pause = np.zeros(int(pause_s * SAMPLE_RATE), np.float32)
-    parts: list[np.ndarray] = []
+    parts: list[np.ndarray] = [np.zeros(int(lead_s * SAMPLE_RATE), np.float32)]
     spans: list[tuple[float, float, str]] = []
-    t = 0.0
+    t = lead_s
     cache: dict[str, np.ndarray] = {}
+    for name in names:
+        audio = cache.get(name)
+        if audio is None:
+            audio = cache[name] = load_clip(name, folder)
+        spans.append((t, t + audio.size / SAMPLE_RATE, refs.get(name, "")))
+        parts += [audio, pause]
+        t += (audio.size + pause.size) / SAMPLE_RATE
+    return np.concatenate(parts), spans
+
+
+def long_clip(min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
+    """The shared clips (:data:`LONG_CLIP_ORDER`, repeated as needed) joined with pauses, at least
+    ``min_seconds`` long. Returns (audio, reference text, [(start, end, reference)] per clip)."""
+    folder = folder or shared_audio_dir()
+    durations = {n: load_clip(n, folder).size / SAMPLE_RATE + pause_s for n in LONG_CLIP_ORDER}
+    names, t = [], 0.0
     while t < min_seconds:
         for name in LONG_CLIP_ORDER:
-            audio = cache.setdefault(name, load_clip(name, folder))
-            spans.append((t, t + audio.size / SAMPLE_RATE, refs[name]))
-            parts += [audio, pause]
-            t += (audio.size + pause.size) / SAMPLE_RATE
+            names.append(name)
+            t += durations[name]
             if t >= min_seconds:
                 break
-    return np.concatenate(parts), " ".join(s[2] for s in spans), spans
+    audio, spans = join_clips(names, pause_s, folder=folder)
+    return audio, " ".join(s[2] for s in spans), spans

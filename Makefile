@@ -6,13 +6,11 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # System packages: PortAudio + PulseAudio (microphone, and the virtual microphone in tests), Qt's runtime
-# libraries and a font (offscreen and X11/Xvfb), Xvfb + trayer (tray tests, screenshots), flite/espeak-ng
-# (synthetic speech), sox.
+# libraries and a font (offscreen and X11/Xvfb), Xvfb + trayer (tray tests, screenshots).
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 	libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core \
 	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 \
-	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer \
-	flite espeak-ng sox
+	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer
 
 .PHONY: run test setup system venv bench bench-live screenshots kernels install-desktop clean
 

@@ -11,10 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import UserError
-
-BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
-
+from .errors import UserError, one_sentence
 
 def _fail(message: str, code: int = 1) -> int:
     print(f"amanuensis: {message}", file=sys.stderr)
@@ -23,7 +20,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 # -- transcribe -------------------------------------------------------------------------------------
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="auto", help="auto (fastest verified), cpu (numpy), openvino or npu")
+    p.add_argument("--backend", default="auto", help="auto (NPU, then OpenVINO, then CPU; each must pass its self-check), cpu (numpy), openvino or npu")
     p.add_argument("--device", default=None, help="OpenVINO device: AUTO, CPU, GPU or NPU (default AUTO)")
     p.add_argument("--precision", default=None, choices=("int8", "f16", "f32"),
                    help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)")
@@ -31,19 +28,13 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load_engine(args):
-    from .backends import BACKEND_NAMES
     from .engine import Engine
 
-    if args.backend not in BACKEND_NAMES:
-        raise UserError(f"Unknown backend '{args.backend}'; choose one of {', '.join(BACKEND_NAMES)}.")
     options = {k: getattr(args, k) for k in ("device", "precision") if getattr(args, k, None)}
     return Engine.load(args.backend, args.model, **options)
 
 
 def _transcribe(args) -> int:
-    from .audio.files import load_audio, truncation_warning
-    from .formats import format_transcript, write_transcript
-
     if args.beam_size is not None and args.beam_size < 1:
         return _fail("--beam-size must be 1 or more.", 2)
     out_dir = Path(args.output_dir) if args.output_dir else None
@@ -57,49 +48,56 @@ def _transcribe(args) -> int:
     failures = 0
     for name in args.files:
         try:
-            audio = load_audio(name)
+            failures += _transcribe_one(engine, name, args, out_dir)
         except UserError as exc:
             print(f"amanuensis: {exc}", file=sys.stderr)
             failures += 1
-            continue
-        warning = truncation_warning(name, audio)
-        if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
-            print(f"amanuensis: {warning}", file=sys.stderr)
+        except OSError as exc:
+            print(f"amanuensis: {name}: {one_sentence(exc)}", file=sys.stderr)
             failures += 1
-        duration = audio.size / 16000
-        bar = None
-        progress = None
-        if duration > 30 and sys.stderr.isatty() and not args.quiet:
-            from tqdm import tqdm
+    return 1 if failures else 0
 
-            bar = tqdm(total=round(duration, 1), unit="s", desc=Path(name).name, file=sys.stderr, leave=False)
 
-            def progress(done: float, _total: float, bar=bar) -> None:
-                bar.update(round(done, 1) - bar.n)
+def _transcribe_one(engine, name: str, args, out_dir: Path | None) -> int:
+    """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
+    from .audio.files import load_audio, truncation_warning
+    from .formats import format_transcript, write_transcript
 
-        try:
-            result = engine.transcribe(
-                audio,
-                beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
-                initial_prompt=args.initial_prompt,
-                condition_on_previous_text=not args.no_condition,
-                progress=progress,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        if out_dir is not None:
-            path = out_dir / f"{Path(name).stem}.{args.format}"
-            write_transcript(result.segments, args.format, path)
-            print(f"amanuensis: wrote {path}", file=sys.stderr)
-        elif args.format == "txt":
-            print(result.text, flush=True)
-        else:
-            sys.stdout.write(format_transcript(result.segments, args.format))
-            sys.stdout.flush()
-    if failures:
-        return 1
-    return 0
+    audio = load_audio(name)
+    warning = truncation_warning(name, audio)
+    if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
+        print(f"amanuensis: {warning}", file=sys.stderr)
+    duration = audio.size / 16000
+    bar = progress = None
+    if duration > 30 and sys.stderr.isatty() and not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=round(duration, 1), unit="s", desc=Path(name).name, file=sys.stderr, leave=False)
+
+        def progress(done: float, _total: float, bar=bar) -> None:
+            bar.update(round(done, 1) - bar.n)
+
+    try:
+        result = engine.transcribe(
+            audio,
+            beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
+            initial_prompt=args.initial_prompt,
+            condition_on_previous_text=not args.no_condition,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if out_dir is not None:
+        path = out_dir / f"{Path(name).stem}.{args.format}"
+        write_transcript(result.segments, args.format, path)
+        print(f"amanuensis: wrote {path}", file=sys.stderr)
+    elif args.format == "txt":
+        print(result.text, flush=True)
+    else:
+        sys.stdout.write(format_transcript(result.segments, args.format))
+        sys.stdout.flush()
+    return 1 if warning else 0
 
 
 def _backends(args) -> int:
@@ -109,15 +107,12 @@ def _backends(args) -> int:
     for status in probe_all():
         print(status.line())
     if args.check:
-        weights = load_weights(args.model)
-        try:
-            selection = select("auto", weights)
-            print(f"auto selects: {selection.backend.label}")
-            for status in selection.statuses:
-                if status.reason.startswith("refused"):
-                    print(f"  {status.name}: {status.reason}")
-        finally:
-            pass
+        selection = select("auto", load_weights(args.model))
+        print(f"auto selects: {selection.backend.label}")
+        for status in selection.statuses:
+            if status.reason.startswith(("refused", "failed")):
+                print(f"  {status.name}: {status.reason}")
+        selection.backend.close()
     return 0
 
 
@@ -156,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_transcribe)
 
     p = sub.add_parser("backends", help="list the backends, available or not, and why")
-    p.add_argument("--check", action="store_true", help="also build them and run their self-checks")
+    p.add_argument("--check", action="store_true", help="also build backends in auto's order, with self-checks, until one passes")
     p.add_argument("--model", default=None)
     p.set_defaults(func=_backends)
 
@@ -207,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one sentence, details on request
         if os.environ.get("AMANUENSIS_DEBUG"):
             raise
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return _fail(f"unexpected error: {text} (set AMANUENSIS_DEBUG=1 for details).")
+        return _fail(f"unexpected error: {one_sentence(exc).rstrip('.')} (set AMANUENSIS_DEBUG=1 for details).")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the pytest-qt ini option does not take effect here
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_AUDIO = ROOT.parent / "shared" / "audio"
+from amanuensis_desktop.bench.corpus import shared_audio_dir
+
+SHARED_AUDIO = shared_audio_dir()  # ../shared/audio beside the checkout, or $AMANUENSIS_SHARED_AUDIO
 
 
 @pytest.fixture(scope="session")

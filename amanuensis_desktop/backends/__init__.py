@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from ..errors import BackendError
+from ..errors import BackendError, one_sentence
 from .base import Backend, BackendStatus, DecoderSession
 
 __all__ = ["Backend", "BackendStatus", "DecoderSession", "BACKEND_NAMES", "probe_all", "select", "Selection"]
@@ -52,15 +52,17 @@ class Selection:
         return "\n".join(s.line() for s in self.statuses)
 
 
-def select(name: str, weights, **options) -> Selection:
-    """Build backend ``name`` ("auto" = NPU, then OpenVINO, then CPU; each must pass its self-check)."""
+def select(name: str, weights, order: tuple[str, ...] | None = None, **options) -> Selection:
+    """Build backend ``name``; "auto" tries ``order`` (default: NPU, then OpenVINO, then CPU) and keeps the first
+    that builds and passes its self-check. Under "auto" any failure of a candidate is recorded in its status
+    (shown by ``amanuensis backends`` and the window) and the next one is tried."""
     if name not in BACKEND_NAMES:
         raise BackendError(f"Unknown backend '{name}'; choose one of {', '.join(BACKEND_NAMES)}.")
-    statuses = probe_all()
+    candidates = list(order or _MODULES) if name == "auto" else [name]
+    statuses = [probe(n) for n in _MODULES if n in candidates or name != "auto"]
     by_name = {s.name: s for s in statuses}
-    order = list(_MODULES) if name == "auto" else [name]
     last_error = ""
-    for candidate in order:
+    for candidate in candidates:
         status = by_name[candidate]
         if not status.available:
             last_error = status.reason
@@ -70,6 +72,12 @@ def select(name: str, weights, **options) -> Selection:
         except BackendError as exc:
             status.available, status.reason = False, f"refused: {exc}"
             last_error = str(exc)
+            continue
+        except Exception as exc:
+            if name != "auto":
+                raise BackendError(f"Backend '{name}' failed to start: {one_sentence(exc)}") from exc
+            status.available, status.reason = False, f"failed to start: {one_sentence(exc)}"
+            last_error = status.reason
             continue
         status.reason = "in use" + (f" ({status.reason})" if status.reason else "")
         status.label = backend.label

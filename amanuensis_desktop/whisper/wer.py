@@ -28,7 +28,8 @@ def _number_words(n: int) -> str:
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"[\[\(<][^\]\)>]*[\]\)>]", " ", text)  # bracketed annotations
-    text = text.replace("'s ", " s ").replace("’", "'")
+    text = text.replace("’", "'")
+    text = re.sub(r"'s\b", " s", text)
     text = re.sub(r"(\d),(\d)", r"\1\2", text)
     text = re.sub(r"\d+", lambda m: " " + _number_words(int(m.group())) + " ", text)
     text = re.sub(r"[^\w\s']", " ", text)

@@ -104,7 +104,68 @@ def test_probe_is_cheap_and_reports_version_and_devices():
     assert status.name == "openvino"
     assert status.version and status.version.split(".")[0].isdigit()
     assert status.version == ov.get_version().split("-")[0]
-    assert tuple(status.devices) == tuple(ov.Core().available_devices)
+    assert tuple(status.devices) == tuple(devices.present(ov.Core()))
+    assert "CPU" in status.devices
+
+
+def test_device_list_matches_openvino_without_loading_absent_plugins():
+    """The cheap listing names what OpenVINO's own full listing names, on this machine."""
+    assert devices.present(ov.Core()) == [str(d) for d in ov.Core().available_devices]
+
+
+class _FakeCore:
+    def __init__(self, ids: dict):
+        self.ids, self.asked = ids, []
+
+    def get_property(self, device, name):
+        assert name == "AVAILABLE_DEVICES"
+        self.asked.append(device)
+        if device not in self.ids:
+            raise RuntimeError(f"no {device}")
+        return self.ids[device]
+
+    @property
+    def available_devices(self):
+        raise AssertionError("the full listing loads every plugin")
+
+
+def _fake_node(root: Path, dev: str, sysdir: Path, link_to: str | None = None, vendor: str | None = None):
+    (root / "dev" / dev).parent.mkdir(parents=True, exist_ok=True)
+    (root / "dev" / dev).touch()
+    sysdir.mkdir(parents=True, exist_ok=True)
+    if vendor is not None:
+        (sysdir / "vendor").write_text(vendor + "\n")
+    if link_to is not None:
+        target = root / "drivers" / link_to
+        target.mkdir(parents=True, exist_ok=True)
+        (sysdir / "driver").symlink_to(target)
+
+
+def test_gpu_and_npu_plugins_are_asked_only_when_their_hardware_can_exist(tmp_path):
+    opts = {"dev_root": tmp_path / "dev", "sys_root": tmp_path / "sys", "platform": "linux"}
+    core = _FakeCore({"CPU": [""], "GPU": ["0", "1"], "NPU": [""]})
+    assert devices.present(core, **opts) == ["CPU"] and core.asked == ["CPU"]
+    # an AMD render node and an AMD (amdxdna) accel node: still only the CPU plugin
+    _fake_node(tmp_path, "dri/renderD128", tmp_path / "sys/class/drm/renderD128/device", vendor="0x1002")
+    _fake_node(tmp_path, "accel/accel0", tmp_path / "sys/class/accel/accel0/device", link_to="amdxdna")
+    core = _FakeCore({"CPU": [""], "GPU": ["0", "1"], "NPU": [""]})
+    assert devices.present(core, **opts) == ["CPU"] and core.asked == ["CPU"]
+    # an Intel GPU and an intel_vpu NPU: both asked, OpenVINO's naming (GPU.0/GPU.1 for several, NPU for one)
+    _fake_node(tmp_path, "dri/renderD129", tmp_path / "sys/class/drm/renderD129/device", vendor="0x8086")
+    _fake_node(tmp_path, "accel/accel1", tmp_path / "sys/class/accel/accel1/device", link_to="intel_vpu")
+    core = _FakeCore({"CPU": [""], "GPU": ["0", "1"], "NPU": [""]})
+    assert devices.present(core, **opts) == ["CPU", "GPU.0", "GPU.1", "NPU"]
+    # the plugin may still find nothing usable: no entry, no error
+    core = _FakeCore({"CPU": [""], "GPU": []})
+    assert devices.present(core, **opts) == ["CPU"]
+    assert devices.candidates("AUTO", devices.present(_FakeCore({"CPU": [""], "NPU": [""]}), **opts)) == ["NPU", "CPU"]
+
+
+def test_device_listing_elsewhere_is_openvinos_own():
+    class Core:
+        available_devices = ["CPU", "GPU"]
+
+    assert devices.present(Core(), platform="win32") == ["CPU", "GPU"]
 
 
 def test_backend_reports_the_device_that_executed(ov_int8):
@@ -275,6 +336,40 @@ def test_second_start_uses_the_cache(weights, tmp_path, monkeypatch, ov_int8, ca
     second = create(weights, device="CPU")
     assert not second.startup["built"]
     assert second.startup["total_s"] < first.startup["total_s"]
+
+
+def test_detached_backend_reads_the_table_from_the_cache_and_keeps_its_transcript(weights, cache_dir, reference,
+                                                                                 greedy_tokens):
+    be = create(weights, device="CPU", cache_dir=cache_dir)
+    feats, tokens = greedy_tokens
+    before = _teacher_forced(be, feats, tokens)
+    table = weights["decoder.token_embedding.weight"]
+    be.detach_weights()
+    assert isinstance(be._table, ovcache.FileRows)
+    rows = np.array([[0, 5, table.shape[0] - 1]])
+    assert np.array_equal(be._table[rows], table[rows]) and be._table[rows].shape == (1, 3, table.shape[1])
+    assert np.array_equal(be._table[np.array([7, -1])], table[[7, -1]])
+    assert np.array_equal(np.asarray(be._table), table)
+    assert np.array_equal(_teacher_forced(be, feats, tokens), before)
+
+
+def test_release_mapped_drops_only_read_only_shared_mappings_of_the_folder(tmp_path):
+    import mmap
+
+    from amanuensis_desktop.backends.openvino import memory
+
+    path = tmp_path / "blob"
+    data = np.arange(4 << 20, dtype=np.uint8)  # 4 MiB
+    data.tofile(path)
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    view = np.frombuffer(mm, np.uint8)
+    assert int(view.sum(dtype=np.int64)) == int(data.sum(dtype=np.int64))  # all resident now
+    assert memory.release_mapped(tmp_path / "elsewhere") == 0
+    assert memory.release_mapped(tmp_path) >= data.size
+    assert np.array_equal(view, data)  # pages come back from the file
+    del view
+    mm.close()
 
 
 def test_self_check_refuses_a_backend_that_disagrees(weights, cache_dir):

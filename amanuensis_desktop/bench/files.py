@@ -7,7 +7,8 @@ other processes on the machine falls on every engine alike; it prints a table an
 Files: ``jfk.wav`` (11 s) and a >= 60 s clip joined from the shared recordings with 1 s pauses
 (:func:`amanuensis_desktop.bench.corpus.long_clip`, deterministic, in memory). Per file and engine: one
 untimed warm-up run, then ``--runs`` timed runs; OpenVINO's first start (empty model cache) and warm start are
-measured in separate processes; the median wall time is reported with the real-time factor,
+measured in separate processes (the reported peak RSS is the warm-start process's, the case users meet every
+day: load, both files, all runs; the first start's load-only peak is in the JSON); the median wall time is reported with the real-time factor,
 encoder and decoder time per 30 s window, and the WER against the references.
 
 Both sides decode the same way: greedy (faster-whisper ``beam_size=1``), the same temperature fallback list
@@ -272,6 +273,7 @@ def collect(backends: list[str] | None, runs: int, peer: bool = True, files: lis
                 cold = _spawn(["--load-only", name, "--options", json.dumps(options)], env)
                 entry["first_start_s"] = cold.get("load_s")
                 entry["first_start_detail"] = cold.get("startup") or cold.get("error")
+                entry["first_start_peak_rss_mb"] = cold.get("peak_rss_mb")  # load only (build + compile)
             log(f"[bench] {name}: starting…")
             try:
                 workers[name] = _Worker(name, files, options, env)

@@ -36,11 +36,12 @@ DEFAULT_PRECISION = "int8"
 def probe() -> BackendStatus:
     import openvino as ov
 
+    from .devices import candidates, present
+
     version = ov.get_version().split("-")[0]
-    found = tuple(str(d) for d in ov.Core().available_devices)
+    found = tuple(present(ov.Core()))
     if not found:
         return BackendStatus("openvino", False, "OpenVINO lists no device", label="OpenVINO", version=version)
-    from .devices import candidates
 
     try:
         auto = candidates("AUTO", found)[0]
@@ -56,14 +57,16 @@ def create(weights, device: str = "AUTO", precision: str | None = None, cache_di
     """Build, compile and self-check the backend; raise :class:`BackendError` (one sentence) when it cannot run."""
     import openvino as ov
 
-    from . import cache, devices
+    from . import cache, devices, memory
     from .backend import PRECISIONS, OpenVINOBackend, self_check
+
+    memory.bound_malloc_cache()
 
     precision = (precision or DEFAULT_PRECISION).lower()
     if precision not in PRECISIONS:
         raise BackendError(f"Unknown OpenVINO precision '{precision}'; choose one of {', '.join(PRECISIONS)}.")
     core = ov.Core()
-    found = list(core.available_devices) if available is None else list(available)
+    found = devices.present(core) if available is None else list(available)
     order = devices.candidates(device or "AUTO", found)
     root = cache.cache_root(cache_dir)
     failures = []
@@ -73,6 +76,7 @@ def create(weights, device: str = "AUTO", precision: str | None = None, cache_di
             backend = OpenVINOBackend(weights, dev, precision, root, core)
             tc = time.perf_counter()
             backend.self_check_stats = self_check(backend, weights)
+            backend.release_mapped()  # every weight is repacked by now: the cached blobs' pages can go
             backend.startup["selfcheck_s"] = time.perf_counter() - tc
             backend.startup["total_s"] = time.perf_counter() - t0
             backend.skipped = failures  # devices AUTO tried first, and why they were not used

@@ -13,7 +13,7 @@ import openvino as ov
 from ...errors import BackendError
 from ...whisper.model import N_HEAD_DIM, Weights
 from ..base import Backend, DecoderSession
-from . import cache, devices, graph
+from . import cache, devices, graph, memory
 
 PRECISIONS = graph.PRECISIONS  # "int8" (default), "f16", "f32"
 STATIC_FRAMES = 3000  # a padded 30 s window: the only encoder length the static (NPU) variant takes
@@ -84,12 +84,19 @@ class OpenVINOBackend(Backend):
             if not snippets_workaround:
                 cfg.pop("SNIPPETS_MODE", None)
             self._compiled[part] = self.core.compile_model(str(self.model_dir / f"{part}.xml"), device, cfg)
+        self.release_mapped()  # importing the blobs read them all; each is read again once, to repack
         self._decoder_cfg = devices.compile_config(device, precision, "decoder")
         if not snippets_workaround:
             self._decoder_cfg.pop("SNIPPETS_MODE", None)
         # Token embeddings are looked up here, from the checkpoint's own table (a view: no copy). With an int8
         # output projection, the best candidates' logits are recomputed exactly from the same table.
         self._table = weights["decoder.token_embedding.weight"]
+        self._table_path = self.model_dir / "table.npy"
+        if not self._table_path.exists():
+            try:
+                cache.save_array(self._table_path, self._table)
+            except OSError:
+                pass  # detach_weights() then keeps a copy in memory
         self.rescore_k = RESCORE_K if precision == "int8" else 0
         self._enc_req = self._compiled["encoder"].create_infer_request()
         self._cross_req = self._compiled["cross"].create_infer_request()
@@ -100,9 +107,24 @@ class OpenVINOBackend(Backend):
                         "load_s": time.perf_counter() - t0}
 
     def detach_weights(self) -> None:
-        """Stop referring to the caller's Weights (copy the one table still used: embeddings and rescoring),
-        so that an engine dropping its Weights frees their memory. Compiled models never need them again."""
-        self._table = np.array(self._table, copy=True)
+        """Stop referring to the caller's Weights, so that an engine dropping its Weights frees their memory.
+        Compiled models never need them again; the one table still used (embeddings and rescoring: 40 MB for
+        tiny.en) is then read row by row from the cache's copy (none of it resident), or else copied."""
+        table = self._table
+        try:
+            rows = cache.FileRows(self._table_path)
+            check = np.linspace(0, table.shape[0] - 1, 8).astype(np.int64)  # a cheap identity check
+            if rows.shape != table.shape or rows.dtype != table.dtype or not np.array_equal(rows[check],
+                                                                                              table[check]):
+                rows.close()
+                raise ValueError("stale table")
+            self._table = rows
+        except (OSError, ValueError):
+            self._table = np.array(table, copy=True)
+
+    def release_mapped(self) -> int:
+        """Drop the resident pages of the cache's memory-mapped files (see :mod:`.memory`); bytes advised."""
+        return memory.release_mapped(self.root)
 
     # -- reporting --------------------------------------------------------------------------------
     @property
@@ -358,9 +380,15 @@ def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
         except OSError:
             pass  # an unwritable cache only costs time
     feats = be.encode(ref["mel"])
+    be.release_mapped()  # the encoder's weights are repacked now: its blob's pages need not stay resident
     fdiff = float(np.abs(feats - ref["features"]).max() / max(float(ref["features"].std()), 1e-6))
     sess = be.decoder(ref["features"])
-    logits = np.stack([sess.step(np.array([[t]], np.int64))[0] for t in ref["tokens"]])
+    rows = []
+    for i, t in enumerate(ref["tokens"]):
+        rows.append(sess.step(np.array([[t]], np.int64))[0])
+        if i == 0:
+            be.release_mapped()  # likewise the decoder's, after its first step
+    logits = np.stack(rows)
     stats = compare_logits(logits, ref["logits"])
     stats["features_max_rel"] = fdiff
     where = f"OpenVINO on {be.device} ({be.precision})"

@@ -2,9 +2,19 @@
 
 ``AUTO`` prefers the NPU, then a GPU, then the CPU, among the devices OpenVINO lists. Intel's NPU plugin needs
 static shapes, so it gets the static-shape model variant; CPU and GPU get dynamic shapes.
+
+:func:`present` lists the devices without loading plugins for hardware that cannot be there: asking OpenVINO
+for its device list (``Core.available_devices``) loads the GPU and NPU plugins (and their driver libraries),
+~36 MB of resident memory for the life of the process (measured), even on a machine with neither. On Linux,
+the GPU plugin is asked only when an Intel render node exists and the NPU plugin only when an accel node
+driven by ``intel_vpu`` does — neither plugin can open a device without them.
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
 
 from ...errors import BackendError
 
@@ -14,6 +24,59 @@ AUTO_ORDER = ("NPU", "GPU", "CPU")
 
 def _family(device: str) -> str:
     return device.split(".", 1)[0].upper()
+
+
+INTEL_PCI_VENDOR = "0x8086"
+
+
+def _intel_gpu_possible(dev_root: Path, sys_root: Path) -> bool:
+    """An Intel render node (``/dev/dri/renderD*`` whose PCI vendor is Intel, or whose vendor is unreadable)."""
+    for node in sorted(dev_root.glob("dri/renderD*")):
+        try:
+            vendor = (sys_root / "class" / "drm" / node.name / "device" / "vendor").read_text().strip().lower()
+        except OSError:
+            return True  # cannot tell: let OpenVINO decide
+        if vendor == INTEL_PCI_VENDOR:
+            return True
+    return False
+
+
+def _intel_npu_possible(dev_root: Path, sys_root: Path) -> bool:
+    """An accel node (``/dev/accel/accel*``) driven by ``intel_vpu`` (or whose driver is unreadable)."""
+    for node in sorted(dev_root.glob("accel/accel*")):
+        try:
+            driver = os.path.basename(os.readlink(sys_root / "class" / "accel" / node.name / "device" / "driver"))
+        except OSError:
+            return True
+        if driver == "intel_vpu":
+            return True
+    return False
+
+
+def present(core, *, dev_root: str | os.PathLike = "/dev", sys_root: str | os.PathLike = "/sys",
+            platform: str | None = None) -> list[str]:
+    """The devices OpenVINO would list (same names and order as ``core.available_devices``), loading the GPU
+    and NPU plugins only where their hardware can exist (Linux; elsewhere OpenVINO's own full list)."""
+    if (platform or sys.platform) != "linux":
+        return [str(d) for d in core.available_devices]
+    dev, sysfs = Path(dev_root), Path(sys_root)
+    names = ["CPU"]
+    if _intel_gpu_possible(dev, sysfs):
+        names.append("GPU")
+    if _intel_npu_possible(dev, sysfs):
+        names.append("NPU")
+    found: list[str] = []
+    for name in names:
+        try:
+            ids = [str(i) for i in core.get_property(name, "AVAILABLE_DEVICES")]
+        except RuntimeError:  # plugin missing or no usable device
+            continue
+        # OpenVINO's own naming: the bare family for one device, "GPU.0", "GPU.1"... for several.
+        if len(ids) > 1:
+            found += [f"{name}.{i}" for i in ids if i]
+        elif ids:
+            found.append(name)
+    return found
 
 
 def candidates(requested: str, available: list[str] | tuple[str, ...]) -> list[str]:

@@ -107,3 +107,26 @@ def test_repetitive_speech_falls_back_cheaply_and_keeps_the_words(cpu_engine, sh
                     "ask what you can do for your country."] * 2)
     assert wer(ref, result.text) < 0.15
     assert result.timings["steps"] < 1200  # 6 temperatures x 5 samples x 224 tokens would be far more
+
+
+def test_cancel_stops_inside_a_window(cpu_engine, shared_audio):
+    import threading
+
+    from amanuensis_desktop.audio.files import load_audio
+    from amanuensis_desktop.whisper.transcribe import Cancelled
+
+    cancel = threading.Event()
+    audio = load_audio(shared_audio / "jfk.wav")
+    calls = []
+
+    class Spy:
+        def is_set(self):
+            calls.append(1)
+            return len(calls) > 1  # set after the first check, i.e. mid-window
+
+    with pytest.raises(Cancelled):
+        cpu_engine.transcribe(audio, cancel=Spy())
+    assert len(calls) == 2
+    cancel.set()
+    with pytest.raises(Cancelled):
+        cpu_engine.transcribe(audio, cancel=cancel)

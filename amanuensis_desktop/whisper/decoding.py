@@ -20,6 +20,10 @@ from .tokenizer import Tokenizer
 NEG_INF = np.float32(-np.inf)
 
 
+class Cancelled(Exception):
+    """The caller's cancel event was set while transcribing."""
+
+
 @dataclass(frozen=True)
 class DecodingOptions:
     temperature: float = 0.0
@@ -121,6 +125,7 @@ class WindowDecoder:
         self.n_text_ctx = n_text_ctx
         self.suppress_ids = suppress_ids
         self.begin_suppress_ids = begin_suppress_ids
+        self._cancel = None
 
     # -- prompt ---------------------------------------------------------------------------------------
     def initial_tokens(self, opts: DecodingOptions) -> tuple[list[int], int]:
@@ -134,8 +139,11 @@ class WindowDecoder:
             tokens.append(self.tok.no_timestamps)
         return tokens, sot_index
 
-    def decode(self, features: np.ndarray, opts: DecodingOptions) -> DecodingResult:
+    def decode(self, features: np.ndarray, opts: DecodingOptions, cancel=None) -> DecodingResult:
+        """Decode one window. ``cancel`` (a threading.Event) is checked every few tokens: set, it raises
+        :class:`Cancelled`."""
         t0 = time.perf_counter()
+        self._cancel = cancel
         tok = self.tok
         initial, sot_index = self.initial_tokens(opts)
         sample_len = opts.sample_len or self.n_text_ctx // 2
@@ -208,6 +216,7 @@ class WindowDecoder:
                 seqs[k].append(int(nxt[k]))
                 done[k] = nxt[k] == tok.eot
             steps += 1
+            self._check_cancel(steps)
             if abort is not None and steps % 16 == 0:
                 for k in np.flatnonzero(~done):
                     if compression_ratio(tok.decode(seqs[k][len(initial) :])) > abort:
@@ -218,6 +227,10 @@ class WindowDecoder:
             logits = session.step(feed)
         out = [self._strip(s[len(initial) :]) for s in seqs]
         return out, list(sum_lp), steps
+
+    def _check_cancel(self, steps: int) -> None:
+        if steps % 8 == 0 and self._cancel is not None and self._cancel.is_set():
+            raise Cancelled()
 
     def _strip(self, sampled: list[int]) -> list[int]:
         return sampled[: sampled.index(self.tok.eot)] if self.tok.eot in sampled else sampled
@@ -257,6 +270,7 @@ class WindowDecoder:
                 if len(new_seqs) >= beam:
                     break
             steps += 1
+            self._check_cancel(steps)
             if len(finished) >= max_finished or not new_seqs:
                 break
             if len(new_seqs[0]) >= len(initial) + sample_len:

@@ -12,7 +12,9 @@ from typing import Callable
 import numpy as np
 
 from .audio import FRAMES_PER_SECOND, HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel_spectrogram, pad_or_trim
-from .decoding import DecodingOptions, DecodingResult, WindowDecoder, with_temperature
+from .decoding import Cancelled, DecodingOptions, DecodingResult, WindowDecoder, with_temperature
+
+__all__ = ["Cancelled", "Segment", "Transcript", "TranscribeOptions", "transcribe"]
 
 INPUT_STRIDE = 2  # mel frames per audio-feature frame
 
@@ -63,10 +65,6 @@ class Transcript:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip()).strip()
 
 
-class Cancelled(Exception):
-    """Raised when a caller's cancel event is set between windows."""
-
-
 def _is_silent(audio: np.ndarray, threshold: float) -> bool:
     """True when no 100 ms block of ``audio`` is louder than ``threshold`` RMS."""
     if audio.size == 0:
@@ -91,7 +89,7 @@ def _is_no_speech(result: DecodingResult, opts: TranscribeOptions) -> bool:
 
 
 def decode_with_fallback(decoder: WindowDecoder, features: np.ndarray, base: DecodingOptions,
-                         opts: TranscribeOptions) -> DecodingResult:
+                         opts: TranscribeOptions, cancel: threading.Event | None = None) -> DecodingResult:
     """Decode at the first temperature; retry hotter while the result is too repetitive or too unsure.
 
     When every temperature fails, keep the most confident result that is not repetitive (else the greedy
@@ -100,7 +98,7 @@ def decode_with_fallback(decoder: WindowDecoder, features: np.ndarray, base: Dec
     tried: list[DecodingResult] = []
     spent = {"decode_s": 0.0, "steps": 0, "attempts": 0}
     for t in opts.temperature:
-        result = decoder.decode(features, with_temperature(base, t))
+        result = decoder.decode(features, with_temperature(base, t), cancel=cancel)
         tried.append(result)
         spent["decode_s"] += result.timings.get("decode_s", 0.0)
         spent["steps"] += int(result.timings.get("steps", 0))
@@ -159,7 +157,7 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
         timings["encode_s"] += time.perf_counter() - t0
         timings["windows"] += 1
         prompt = all_tokens[prompt_reset_since:]
-        result = decode_with_fallback(decoder, features, replace(base, prompt=prompt or None), opts)
+        result = decode_with_fallback(decoder, features, replace(base, prompt=prompt or None), opts, cancel)
         timings["decode_s"] += result.timings.get("decode_s", 0.0)
         timings["steps"] += int(result.timings.get("steps", 0))
         timings["fallbacks"] += int(result.timings.get("attempts", 1)) - 1

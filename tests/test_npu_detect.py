@@ -140,3 +140,15 @@ def test_create_without_hardware_refuses_with_one_sentence():
         npu.create(weights=None)
     msg = str(err.value)
     assert msg.endswith(".") and "\n" not in msg
+
+
+def test_kernels_are_searched_in_the_apps_data_folder(tmp_path, monkeypatch):
+    """Beside $AMANUENSIS_NPU_KERNELS and the checkout's kernels/build: settings.data_dir()/npu-kernels, so
+    $AMANUENSIS_DATA_DIR (and platformdirs) decide, as for the rest of the app's data."""
+    monkeypatch.delenv(D.KERNELS_ENV, raising=False)
+    monkeypatch.setenv("AMANUENSIS_DATA_DIR", str(tmp_path / "data"))
+    dirs = D.kernel_search_dirs()
+    assert tmp_path / "data" / "npu-kernels" in dirs
+    fake_kernels(tmp_path / "data" / "npu-kernels", "npu2")
+    found, why = D.find_kernels("npu2", [d for d in dirs if "kernels/build" not in d.as_posix()])
+    assert found == tmp_path / "data" / "npu-kernels" / "npu2" and not why

@@ -4,6 +4,8 @@ transcription recomputes the window on the fallback without losing text."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,8 +20,9 @@ class FaultyDevice(EmulatorDevice):
 
     kind = "fake"
 
-    def __init__(self, mode: str, kernel: str | None = "gemm", after: int = 0):
+    def __init__(self, mode: str, kernel: str | None = "gemm", after: int = 0, kind: str = "fake"):
         super().__init__("npu1")
+        self.kind = kind  # "xrt": stands in for the real NPU (whose numerics failures are remembered)
         self.mode, self.kernel, self.after = mode, kernel, after
         self.calls = 0
         self.closed = False
@@ -59,22 +62,97 @@ def reference(weights):
     return NumpyBackend(weights)
 
 
-@pytest.mark.parametrize("mode,kernel,words", [
-    ("zeros", "gemm", "all zeros"),
-    ("garbage", "softmax", "differs from the emulator"),
-    ("xrt_error", "layernorm", "RuntimeError"),
-    ("timeout", "bias_gelu", "did not complete"),
-])
-def test_faulty_kernel_makes_the_backend_refuse(weights, reference, mode, kernel, words):
+@pytest.fixture
+def npu_here(monkeypatch):
+    """Detection pretends a real npu1 is present; the process-wide 'distrusted' memory starts (and is left)
+    empty."""
     from amanuensis_desktop.backends import npu
+    from amanuensis_desktop.backends.npu import detect as D
 
-    dev = FaultyDevice(mode, kernel)
+    det = D.Detection(npu=D.AccelDevice("accel0", "amdxdna", "1022:1502", "0000:c5:00.1", True), pyxrt=True,
+                      kernels=Path("/nonexistent/npu1"), reason="pretend amdxdna npu1")
+    monkeypatch.setattr(npu.detect, "detect", lambda *a, **k: det)
+    monkeypatch.setitem(npu._distrusted, "reason", "")
+    assert npu.probe().available
+    return npu
+
+
+@pytest.mark.parametrize("mode,kernel,words,numerics", [
+    ("zeros", "gemm", "all zeros", True),
+    ("garbage", "softmax", "differs from the emulator", True),
+    ("xrt_error", "layernorm", "RuntimeError", False),
+    ("timeout", "bias_gelu", "did not complete", False),
+])
+def test_faulty_kernel_makes_the_backend_refuse(weights, reference, npu_here, mode, kernel, words, numerics):
+    """Every fault refuses; only wrong numbers keep the NPU refused for the rest of the process (a timeout or
+    an XRT error is left to the registry's status and tried again at the next selection)."""
+    npu = npu_here
+    dev = FaultyDevice(mode, kernel, kind="xrt")
     with pytest.raises(BackendError) as err:
         npu.create(weights, npu_device=dev, fallback=reference)
     msg = str(err.value)
     assert msg.startswith("NPU self-test failed:") and words in msg and kernel in msg
     assert "\n" not in msg and msg.endswith(".")
     assert dev.closed
+    status = npu.probe()
+    assert status.available is not numerics
+    if numerics:
+        assert status.reason == f"refused: {msg}"
+
+
+def test_refusal_closes_the_fallback_it_built(weights, npu_here, monkeypatch):
+    """create() closes the device and the fallback it built itself on every failure path; a fallback passed
+    in belongs to the caller and stays open."""
+    from amanuensis_desktop.backends.numpy_backend import NumpyBackend
+
+    npu = npu_here
+
+    class Tracked(NumpyBackend):
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    built = []
+    monkeypatch.setattr(npu, "fallback_backend", lambda w, **o: built.append(Tracked(w)) or built[-1])
+    dev = FaultyDevice("xrt_error", "gemm")
+    with pytest.raises(BackendError):
+        npu.create(weights, npu_device=dev)
+    assert built and built[0].closed and dev.closed
+
+    mine, dev = Tracked(weights), FaultyDevice("zeros", "gemm")
+    with pytest.raises(BackendError):
+        npu.create(weights, npu_device=dev, fallback=mine)
+    assert dev.closed and not mine.closed
+
+    def no_fallback(w, **o):
+        raise BackendError("No backend.")
+
+    monkeypatch.setattr(npu, "fallback_backend", no_fallback)
+    dev = FaultyDevice("none", None)
+    with pytest.raises(BackendError):
+        npu.create(weights, npu_device=dev)
+    assert dev.closed
+
+
+def test_fallback_is_the_registrys_auto_choice_without_the_npu(weights, monkeypatch):
+    from amanuensis_desktop import backends
+    from amanuensis_desktop.backends import npu
+    from amanuensis_desktop.backends.numpy_backend import NumpyBackend
+
+    calls = []
+
+    def fake_select(name, w, order=None, **options):
+        calls.append((name, order, options))
+        return backends.Selection(NumpyBackend(w))
+
+    monkeypatch.setattr(backends, "select", fake_select)
+    assert npu.fallback_backend(weights, device="GPU").name == "cpu"
+    # create() hands OpenVINO's device (not its own NPU options) on to the fallback
+    b = npu.create(weights, device="GPU", npu_device="emulator", timeout_s=3.0)
+    assert b.fallback.name == "cpu"
+    b.close()
+    assert calls == [("auto", ("openvino", "cpu"), {"device": "GPU"})] * 2
 
 
 def test_healthy_fake_device_passes_the_self_test(weights, reference):
@@ -111,11 +189,11 @@ def reference_text(weights, reference, jfk, cpu_engine):
     return cpu_engine.transcribe(jfk).text
 
 
-def _started(weights, reference, mode, kernel, after):
+def _started(weights, reference, mode, kernel, after, kind="fake"):
     """A backend whose device passed (or skipped) start-up and turns faulty ``after`` more dispatches."""
     from amanuensis_desktop.backends import npu
 
-    dev = FaultyDevice("none", None)
+    dev = FaultyDevice("none", None, kind=kind)
     b = npu.create(weights, npu_device=dev, fallback=reference, self_test=False)  # the self-test is tested above
     assert b.label.startswith("NPU · XDNA kernels (npu1)") and b.devices[0] == "NPU"
     dev.mode, dev.kernel, dev.after = mode, kernel, dev.calls + after
@@ -143,8 +221,8 @@ def test_failure_mid_transcription_loses_no_text(weights, reference, jfk, refere
     ("zeros", "layernorm", 5, "spot check"),  # even when the GEMMs downstream are self-consistent
     ("garbage", "bias_gelu", 12, "spot check"),
 ])
-def test_failing_window_is_recomputed_on_the_fallback(weights, reference, mode, kernel, after, words):
-    b, _dev = _started(weights, reference, mode, kernel, after)
+def test_failing_window_is_recomputed_on_the_fallback(weights, reference, npu_here, mode, kernel, after, words):
+    b, _dev = _started(weights, reference, mode, kernel, after, kind="xrt")
     mel = (np.random.default_rng(1).standard_normal((weights.dims.n_mels, 3000)) * 0.3 - 0.3).astype(np.float32)
     with np.errstate(all="ignore"):
         got = b.encode(mel)
@@ -152,6 +230,11 @@ def test_failing_window_is_recomputed_on_the_fallback(weights, reference, mode, 
     assert b.failure is not None
     assert any(w in b.failure for w in ((words,) if isinstance(words, str) else words)), b.failure
     assert b.label == "CPU · numpy"
+    # a failed spot check (wrong numbers) keeps the NPU refused in this process; a timeout does not
+    status = npu_here.probe()
+    assert status.available is (words != "spot check")
+    if not status.available:
+        assert status.reason == b.failure
 
 
 def test_decoder_is_delegated_to_the_fallback(weights, reference):

@@ -7,7 +7,9 @@ Figures per window (Whisper encoder, 3000 mel frames → 1500 audio frames):
   blocks — all encoder GEMMs go to the NPU; the decoder stays on OpenVINO/CPU;
 * dispatches per window (one per whole matrix);
 * predicted NPU time = executed FLOPs / the best published whole-array bf16 GEMM throughput
-  (XDNA1 3.1 TFLOPS, XDNA2 14.7 TFLOPS) — a lower bound — plus dispatch overhead at an assumed 50 µs each;
+  (XDNA1 3.1 TFLOPS, XDNA2 14.7 TFLOPS: figures given in the project brief, from published mlir-aie
+  measurements; not measured here) — a lower bound — plus dispatch overhead at an assumed (not measured)
+  50 µs each;
 * with ``--npu-emulated``: the wall time of one emulated encode on this CPU (an emulation cost, *not* an
   NPU time) and how far its features are from the fp32 reference.
 
@@ -23,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-DISPATCH_OVERHEAD_S = 50e-6  # "a dispatch costs tens of µs": an assumption, measured on hardware
+# "A dispatch costs tens of µs": an assumption, not a measurement; only the hardware run (without
+# --npu-emulated) measures the real per-window time, dispatches included.
+DISPATCH_OVERHEAD_S = 50e-6
 
 
 def _plan_figures(dims, gen: str) -> dict:

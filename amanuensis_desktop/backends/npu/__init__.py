@@ -12,74 +12,83 @@ from ...errors import BackendError
 from ..base import Backend, BackendStatus
 from . import detect
 from .detect import Detection, npu_power_mode
-from .device import Device, NpuDeviceError
+from .device import Device, NpuDeviceError, NpuNumericsError
 from .spec import DEVICES, encoder_plan
 
 __all__ = ["probe", "create", "npu_power_mode", "detect", "Detection", "NpuDeviceError", "fallback_backend"]
 
-# What happened earlier in this process, so `amanuensis backends` can say it.
-_session = {"note": ""}
+# The one refusal remembered for the rest of the process: the real NPU computed *wrong numbers* (a failed
+# self-test comparison, a failed spot check, non-finite output). Such a device is not offered again in this
+# process — a new self-test might pass by luck on an intermittent fault and put text back on silicon known to
+# miscompute. Every other refusal (no hardware context free, an XRT error, a timeout, missing instruction
+# streams) is not remembered: it is reported in the registry's Selection statuses, and the next select()
+# tries the NPU again.
+_distrusted = {"reason": ""}
 
 
-def _note(text: str) -> None:
-    _session["note"] = text
+def _distrust(reason: str) -> None:
+    _distrusted["reason"] = reason
 
 
 def probe(sysfs_root: str = "/sys", dev_root: str = "/dev", **detect_options) -> BackendStatus:
     det = detect.detect(sysfs_root, dev_root, **detect_options)
     if not det.available:
         return BackendStatus("npu", False, det.reason, label="NPU · XDNA kernels")
-    if _session["note"]:
-        return BackendStatus("npu", False, _session["note"], label="NPU · XDNA kernels",
+    if _distrusted["reason"]:
+        return BackendStatus("npu", False, _distrusted["reason"], label="NPU · XDNA kernels",
                              version=f"XRT {det.xrt_version}" if det.xrt_version else "")
     return BackendStatus("npu", True, det.reason, label=f"NPU · XDNA kernels ({det.generation})",
                          version=f"XRT {det.xrt_version}" if det.xrt_version else "", devices=("NPU",))
 
 
-def fallback_backend(weights) -> Backend:
-    """The decoder's (and a failed encoder's) backend: OpenVINO when it is available and passes its own
-    check, else the numpy reference."""
-    from .. import _module
-    from .. import probe as registry_probe
+def fallback_backend(weights, **options) -> Backend:
+    """The decoder's (and a failed encoder's) backend: the registry's own "auto" choice without the NPU
+    (OpenVINO when it is available and passes its self-check, else the numpy reference)."""
+    from .. import select
 
-    for name in ("openvino", "cpu"):
-        if not registry_probe(name).available:
-            continue
-        try:
-            return _module(name).create(weights)
-        except BackendError:
-            continue
-    from ..numpy_backend import NumpyBackend
+    return select("auto", weights, order=("openvino", "cpu"), **options).backend
 
-    return NumpyBackend(weights)
+
+def _close_quietly(thing) -> None:
+    try:
+        thing.close()
+    except Exception:  # already failing; the original error is the one to report
+        pass
 
 
 def create(weights, npu_device: str | Device | None = None, fallback: Backend | None = None,
            self_test: bool | None = None, generation: str | None = None, timeout_s: float = 10.0,
-           device=None, **_options):
+           device=None, **options):
     """Build the NPU backend.
 
     ``npu_device`` (or ``device``, when it is one of these values): None/"xrt" → the real NPU (refuses
     with one sentence unless detection passes); "emulator" → the numpy emulation of the kernels (explicit
     only; no self-test, since comparing the emulator with itself proves nothing); a :class:`Device`
     instance → that device (the tests' fault-injecting fakes). Other ``device`` values belong to other
-    backends (OpenVINO's "CPU"/"GPU") and are ignored here.
+    backends (OpenVINO's "CPU"/"GPU") and are passed on, with the other options, to the fallback that
+    :func:`fallback_backend` builds when ``fallback`` is None.
+
+    On every failure path the device and the fallback built here are closed (a ``fallback`` passed in
+    belongs to the caller and is left open).
     """
     from .backend import NpuBackend
+    from .selftest import SelfTestError
 
-    if npu_device is None and (isinstance(device, Device) or device in ("emulator", "xrt")):
+    npu_value = isinstance(device, Device) or device in ("emulator", "xrt")
+    if npu_device is None and npu_value:
         npu_device = device
-    device = npu_device
+    if device is not None and not npu_value:
+        options["device"] = device  # OpenVINO's device, for the fallback
 
-    if isinstance(device, Device):
-        dev = device
+    if isinstance(npu_device, Device):
+        dev = npu_device
         test = True if self_test is None else self_test
-    elif device == "emulator":
+    elif npu_device == "emulator":
         from .emulator import EmulatorDevice
 
         dev = EmulatorDevice(generation or "npu1")
         test = bool(self_test)
-    elif device in (None, "xrt"):
+    elif npu_device in (None, "xrt"):
         det = detect.detect()
         if not det.available:
             raise BackendError(det.reason[0].upper() + det.reason[1:].rstrip(".") + ".")
@@ -89,18 +98,27 @@ def create(weights, npu_device: str | Device | None = None, fallback: Backend | 
         plan = encoder_plan(DEVICES[det.generation], d.n_mels, d.n_audio_state, d.n_audio_head, d.n_audio_layer)
         try:
             dev = XrtDevice(det.kernels, det.generation, plan.keys)
-        except NpuDeviceError as exc:
-            _note(f"refused: {exc}")
+        except NpuDeviceError as exc:  # e.g. no hardware context free: may pass next time, not remembered
             raise BackendError(f"The NPU could not be opened: {exc}.") from exc
         test = True if self_test is None else self_test
     else:
-        raise BackendError(f"Unknown NPU device '{device}'; use 'xrt' or 'emulator'.")
-    fb = fallback if fallback is not None else fallback_backend(weights)
+        raise BackendError(f"Unknown NPU device '{npu_device}'; use 'xrt' or 'emulator'.")
+
+    real = dev.kind == "xrt"  # fakes and the emulator never mark the real NPU
+
+    def on_failure(why: str, exc: BaseException) -> None:
+        if real and isinstance(exc, NpuNumericsError):
+            _distrust(why)
+
+    fb = None
     try:
-        return NpuBackend(weights, dev, fb, self_test=test, timeout_s=timeout_s,
-                          on_failure=lambda why: _note(why) if dev.kind == "xrt" else None)
-    except BackendError as exc:
-        if dev.kind == "xrt":
-            _note(f"refused: {exc}")
-        dev.close()
+        fb = fallback if fallback is not None else fallback_backend(weights, **options)
+        return NpuBackend(weights, dev, fb, self_test=test, timeout_s=timeout_s, on_failure=on_failure)
+    except BaseException as exc:
+        cause = exc.__cause__
+        if real and isinstance(cause, SelfTestError) and cause.numerics:
+            _distrust(f"refused: {exc}")
+        if fb is not None and fb is not fallback:
+            _close_quietly(fb)
+        _close_quietly(dev)
         raise

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...errors import BackendError
 from ..base import Backend, DecoderSession
-from .device import Device, NpuDeviceError
+from .device import Device, NpuNumericsError
 from .runtime import NpuEncoder
 from .selftest import SelfTestError, run_self_test
 from .spec import DEVICES
@@ -27,6 +27,7 @@ class NpuBackend(Backend):
 
     def __init__(self, weights, device: Device, fallback: Backend, *, self_test: bool = True,
                  timeout_s: float = 10.0, n_frames: int = 3000, on_failure=None):
+        """``on_failure(sentence, exc)`` is called once when the device fails during the session."""
         self.weights = weights
         self.device = device
         self.fallback = fallback
@@ -36,18 +37,24 @@ class NpuBackend(Backend):
         self._on_failure = on_failure
         self.windows_on_npu = 0
         self.windows_on_fallback = 0
+        # The device and the fallback belong to the caller (npu.create closes them when this raises); the
+        # encoder's buffers are ours, so a refusal releases them here.
         self.encoder = NpuEncoder(weights, device, DEVICES[device.generation], timeout_s)
-        missing = self.encoder.missing(n_frames)
-        if missing:
-            raise BackendError(
-                f"The built NPU kernels lack {len(missing)} instruction stream(s) this model needs "
-                f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}); rebuild them with 'make -C kernels'."
-            )
-        if self_test:
-            try:
-                self.self_test_report = run_self_test(device, self.encoder.plan(n_frames), timeout_s=timeout_s)
-            except SelfTestError as exc:
-                raise BackendError(f"NPU self-test failed: {exc}.") from exc
+        try:
+            missing = self.encoder.missing(n_frames)
+            if missing:
+                raise BackendError(
+                    f"The built NPU kernels lack {len(missing)} instruction stream(s) this model needs "
+                    f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}); rebuild them with 'make -C kernels'."
+                )
+            if self_test:
+                try:
+                    self.self_test_report = run_self_test(device, self.encoder.plan(n_frames), timeout_s=timeout_s)
+                except SelfTestError as exc:
+                    raise BackendError(f"NPU self-test failed: {exc}.") from exc
+        except BaseException:
+            self.encoder.close()
+            raise
 
     # ----------------------------------------------------------------------------------------------
 
@@ -81,7 +88,7 @@ class NpuBackend(Backend):
                 try:
                     out = self.encoder.encode(mel)
                     if not np.all(np.isfinite(out)):
-                        raise NpuDeviceError("the encoder output has non-finite values")
+                        raise NpuNumericsError("the encoder output has non-finite values")
                     self.windows_on_npu += 1
                     return out
                 except Exception as exc:  # any device or host-side failure: fall back, keep the window
@@ -93,7 +100,7 @@ class NpuBackend(Backend):
         self.failure = f"NPU failed during the session ({exc}); using {self.fallback.label}"
         log.warning("%s", self.failure)
         if self._on_failure is not None:
-            self._on_failure(self.failure)
+            self._on_failure(self.failure, exc)
         try:
             self.encoder.close()
             self.device.close()

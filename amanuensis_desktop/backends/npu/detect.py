@@ -124,12 +124,17 @@ def xrt_version(xrt_root: str | os.PathLike = DEFAULT_XRT_ROOT) -> str:
 
 
 def kernel_search_dirs() -> list[Path]:
+    """Where built kernels are looked for, first hit wins: ``$AMANUENSIS_NPU_KERNELS``, the checkout's
+    ``kernels/build``, the app's data folder (``settings.data_dir()``: ``$AMANUENSIS_DATA_DIR``, else the
+    platform's user data folder) ``/npu-kernels``, and ``/usr/share/amanuensis/npu-kernels``."""
+    from ...settings import data_dir
+
     dirs = []
     env = os.environ.get(KERNELS_ENV)
     if env:
         dirs.append(Path(env))
     dirs.append(Path(__file__).resolve().parents[3] / "kernels" / "build")
-    dirs.append(Path.home() / ".local" / "share" / "amanuensis" / "npu-kernels")
+    dirs.append(data_dir() / "npu-kernels")
     dirs.append(Path("/usr/share/amanuensis/npu-kernels"))
     return dirs
 

@@ -31,6 +31,11 @@ class NpuDeviceError(RuntimeError):
     """A kernel could not run or did not complete (XRT error, timeout, missing instruction stream)."""
 
 
+class NpuNumericsError(NpuDeviceError):
+    """A kernel ran but computed numbers outside the stated bounds (zeros, garbage, non-finite values): the
+    silicon or the kernel is wrong, unlike an XRT error or a timeout, which may be transient."""
+
+
 class Buffer:
     """A host-visible buffer. Host code writes ``array`` then calls :meth:`host_wrote`; reads go through
     :meth:`host_view`, which syncs from the device only when a kernel wrote the buffer since."""

@@ -1,4 +1,6 @@
-"""Bit-faithful numpy emulation of the NPU kernels' arithmetic.
+"""Numpy emulation of the NPU kernels' arithmetic: bit-faithful except the summation order inside one
+K-block (bounded) and, in the row kernels, the reduction order and the hardware reciprocal (bounded) —
+as detailed below.
 
 What each kernel computes (the C++ in ``kernels/`` implements exactly these steps):
 

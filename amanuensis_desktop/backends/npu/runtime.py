@@ -26,7 +26,7 @@ import numpy as np
 from ...whisper.model import N_HEAD_DIM, Weights
 from ..numpy_backend import layer_norm
 from .bf16 import from_bf16_bits, to_bf16_bits
-from .device import Buffer, Device, NpuDeviceError
+from .device import Buffer, Device, NpuNumericsError
 from .spec import DeviceSpec, EncoderPlan, encoder_plan
 
 F32 = np.float32
@@ -189,7 +189,7 @@ class NpuEncoder:
                 expect, key = bias_gelu_rows(x, args[1].array.reshape(-1)[:length]), gelu_key(4, length)
             problem = compare(kind, key, [x], got, to_bf16_bits(expect))
         if problem:
-            raise NpuDeviceError(f"spot check of {call.what} failed: {problem}")
+            raise NpuNumericsError(f"spot check of {call.what} failed: {problem}")
 
     def _run(self, call_iter, args: list[Buffer], check: bool = False) -> None:
         call = next(call_iter)
@@ -267,7 +267,13 @@ class NpuEncoder:
         return layer_norm(x[:t], *self.ln_post).astype(F32, copy=False)
 
     def close(self) -> None:
+        """Release every buffer: the activations of each window size and the uploaded weights."""
         for _plan, bufs in self._windows.values():
             for buf in bufs.values():
                 buf.release()
         self._windows.clear()
+        consts = [self.w_conv1, self.b_conv1, self.w_conv2, self.b_conv2]
+        for L in self.layers:
+            consts += [L.w_qkv, L.w_out, L.ln1, L.ln2, L.w_fc1, L.b_fc1, L.w_fc2]
+        for buf in consts:
+            buf.release()

@@ -15,7 +15,12 @@ U24 = 2.0**-24
 
 
 class SelfTestError(Exception):
-    pass
+    """One sentence. ``numerics`` is True when the device ran and computed wrong numbers (a silicon or
+    kernel fault), False when it could not run (XRT error, timeout: possibly transient)."""
+
+    def __init__(self, message: str, numerics: bool = False):
+        super().__init__(message)
+        self.numerics = numerics
 
 
 def make_inputs(kernel: str, key: str, rng: np.random.Generator) -> tuple[list[np.ndarray], tuple, type]:
@@ -95,6 +100,6 @@ def run_self_test(device: Device, plan: EncoderPlan, seed: int = 20240, timeout_
         expect = ref.compute(kernel, key, inputs)
         problem = compare(kernel, key, inputs, got, expect)
         if problem:
-            raise SelfTestError(problem)
+            raise SelfTestError(problem, numerics=True)
         lines.append(f"{kernel} {key}: ok")
     return lines

@@ -44,7 +44,8 @@ class GemmTile:
 
 @dataclass(frozen=True)
 class DeviceSpec:
-    """One NPU generation: the GEMM tiling, the row-kernel core count and the published bf16 peak."""
+    """One NPU generation: the GEMM tiling, the row-kernel core count and the best published bf16 GEMM
+    throughput (see ``DEVICES``; not measured here)."""
 
     name: str  # "npu1" | "npu2"
     gemm: GemmTile
@@ -68,7 +69,9 @@ class DeviceSpec:
 
 
 DEVICES = {
-    # Best published whole-array GEMM results (bf16): XDNA1 3.1 TFLOPS, XDNA2 14.7 TFLOPS.
+    # Best published whole-array GEMM throughput (bf16): XDNA1 3.1 TFLOPS, XDNA2 14.7 TFLOPS — figures given in
+    # the project brief ("Best published GEMM on XDNA1: 3.1 TFLOPS bf16, 6.8 TOPS int8; XDNA2 14.7 / 38"), from
+    # published mlir-aie measurements; not measured here. Used only for the bench's predicted lower bound.
     "npu1": DeviceSpec("npu1", GemmTile(cols=4), 16, 3.1, "Phoenix / Hawk Point (XDNA1, 4 columns used)"),
     "npu2": DeviceSpec("npu2", GemmTile(n=16, cols=8), 32, 14.7, "Strix / Krackan (XDNA2, 8 columns)"),
 }

@@ -80,31 +80,39 @@ class XrtDevice(Device):
         except Exception as exc:  # pyxrt raises RuntimeError subclasses
             raise NpuDeviceError(f"cannot open NPU device {device_index}: {exc}") from exc
         self.kernels: dict[str, _Loaded] = {}
-        for name, wanted in keys.items():
-            entry = manifest["kernels"].get(name)
-            if entry is None:
-                raise NpuDeviceError(f"kernel {name} is not in {self.build_dir / 'manifest.json'}")
-            try:
-                xclbin = pyxrt.xclbin(str(self.build_dir / entry["xclbin"]))
-                self.dev.register_xclbin(xclbin)
-                context = pyxrt.hw_context(self.dev, xclbin.get_uuid())
-                kernel = pyxrt.kernel(context, KERNEL_NAME)
-            except Exception as exc:
-                raise NpuDeviceError(f"cannot load {name} xclbin: {exc}") from exc
-            loaded = _Loaded(name, xclbin, context, kernel)
-            for key in sorted(wanted):
-                rel = entry.get("insts", {}).get(key)
-                if rel is None:
-                    continue  # reported by has(); the backend refuses with the list of missing keys
-                words = read_insts(self.build_dir / rel)
+        try:
+            for name, wanted in keys.items():
+                entry = manifest["kernels"].get(name)
+                if entry is None:
+                    raise NpuDeviceError(f"kernel {name} is not in {self.build_dir / 'manifest.json'}")
                 try:
-                    bo = pyxrt.bo(self.dev, words.nbytes, pyxrt.bo.cacheable, kernel.group_id(1))
-                    bo.write(words.tobytes(), 0)  # bytes, as mlir-aie's host helpers pass them
-                    bo.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE)
+                    xclbin = pyxrt.xclbin(str(self.build_dir / entry["xclbin"]))
+                    self.dev.register_xclbin(xclbin)
+                    context = pyxrt.hw_context(self.dev, xclbin.get_uuid())
+                    kernel = pyxrt.kernel(context, KERNEL_NAME)
                 except Exception as exc:
-                    raise NpuDeviceError(f"cannot load instruction stream {key} of {name}: {exc}") from exc
-                loaded.insts[key] = (bo, int(words.size))
-            self.kernels[name] = loaded
+                    raise NpuDeviceError(f"cannot load {name} xclbin: {exc}") from exc
+                loaded = _Loaded(name, xclbin, context, kernel)
+                for key in sorted(wanted):
+                    rel = entry.get("insts", {}).get(key)
+                    if rel is None:
+                        continue  # reported by has(); the backend refuses with the list of missing keys
+                    words = read_insts(self.build_dir / rel)
+                    try:
+                        bo = pyxrt.bo(self.dev, words.nbytes, pyxrt.bo.cacheable, kernel.group_id(1))
+                        bo.write(words.tobytes(), 0)  # bytes, as mlir-aie's host helpers pass them
+                        bo.sync(pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE)
+                    except Exception as exc:
+                        raise NpuDeviceError(f"cannot load instruction stream {key} of {name}: {exc}") from exc
+                    loaded.insts[key] = (bo, int(words.size))
+                self.kernels[name] = loaded
+        except BaseException:
+            # Release the hardware contexts and instruction BOs loaded so far now, not whenever the exception
+            # (whose traceback references this frame and its locals) is dropped: a held context would make
+            # the next attempt fail with "could not open a hardware context".
+            xclbin = context = kernel = loaded = bo = None  # noqa: F841
+            self.close()
+            raise
         # Data BOs are shared between kernels (one kernel's output is the next one's input), so they are all
         # allocated on the memory group of argument 3; mlir-aie's hosts use group_id(3), (4), (5) … per
         # argument, which on amdxdna all name the same host-memory bank (verify on silicon).

@@ -10,6 +10,7 @@ FileSource at 10x speed.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,18 +34,15 @@ def engine():
 
 @pytest.fixture(scope="module")
 def program(shared_audio, manifest):
-    from conftest import load_clip
+    from amanuensis_desktop.bench.corpus import join_clips
 
     refs = dict(manifest)
     missing = [c for c in CLIPS if c not in refs]
     if missing:
         pytest.skip(f"shared clips missing from the manifest: {missing}")
-    clips = [load_clip(shared_audio, c) for c in CLIPS]
-    pause = np.zeros(int(1.5 * SR), np.float32)
-    parts = [np.zeros(SR, np.float32)]
-    for c in clips:
-        parts += [c, pause]
-    return {"audio": np.concatenate(parts), "clips": clips, "refs": [refs[c] for c in CLIPS]}
+    audio, spans = join_clips(CLIPS, pause_s=1.5, lead_s=1.0, folder=shared_audio)
+    clips = [audio[int(round(start * SR)) : int(round(end * SR))] for start, end, _ in spans]
+    return {"audio": audio, "clips": clips, "refs": [ref for _, _, ref in spans]}
 
 
 # tiny.en's file transcription of these clips changes with a few milliseconds of leading silence (measured: pooled
@@ -256,11 +254,11 @@ def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctr
     import subprocess
     import sys
 
-    from conftest import ROOT
+    root = Path(__file__).resolve().parents[1]
 
     env = dict(os.environ, **{k: virtual_mic.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")})
     proc = subprocess.Popen([sys.executable, "-m", "amanuensis_desktop.live.command", "--device", virtual_mic.device],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     player = None
     try:
         sel = selectors.DefaultSelector()

@@ -374,6 +374,55 @@ def test_device_lost_gives_an_error_and_keeps_the_words():
     assert events.index(errors[0]) < events.index(finals[-1])
 
 
+class DyingSource(LostSource):
+    """Delivers ``audio`` and keeps its stream open, but its health check crashes once ``after_s`` of audio
+    went in: the listener thread dies mid-segment without flushing the segmenter."""
+
+    def __init__(self, audio16k: np.ndarray, after_s: float, speed: float = 10.0):
+        super().__init__(audio16k, speed)
+        self.after = int(after_s * 48000)
+        self.sent = 0
+
+    def open(self, q):
+        def run():
+            block = 480
+            for i in range(0, self.audio.size, block):
+                if self.closed:
+                    return
+                x = self.audio[i : i + block]
+                q.put(("audio", np.stack([x, x], axis=1)))
+                self.sent = i + x.size
+                time.sleep(block / 48000 / self.speed)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    def check(self):
+        if self.sent >= self.after:
+            raise RuntimeError("capture thread crashed\nwith a second line")
+        return None
+
+
+def test_listener_dying_mid_segment_still_gives_the_final_and_stop_returns():
+    audio = np.concatenate([silence(0.5), tone(4.0)])
+    src = DyingSource(audio, after_s=2.5)  # 2 s into the tone: the segment is open
+    p, events, engine = collect(LiveOptions(partials=False), source=src)
+    p.start()
+    deadline = time.monotonic() + 10
+    while not src.closed and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert src.closed  # the listener died and closed the source
+    stopper = threading.Thread(target=p.stop, daemon=True)
+    stopper.start()
+    stopper.join(10)
+    assert not stopper.is_alive(), "stop() hangs after the listener died mid-segment"
+    errors = [e for e in events if isinstance(e, Error)]
+    assert len(errors) == 1 and errors[0].fatal and "\n" not in errors[0].message
+    assert errors[0].message == "Live dictation failed unexpectedly: capture thread crashed."
+    finals = [e for e in events if isinstance(e, Final)]
+    assert len(finals) == 1 and finals[0].text.startswith("w0 w1 w2 w3 w4 w5")  # >= 1.5 s of the tone
+    assert isinstance(events[-1], Stopped) and not p.running
+
+
 def test_engine_failure_is_a_non_fatal_error():
     class Broken(FakeEngine):
         def transcribe(self, audio, **kw):

@@ -3,12 +3,11 @@ Start/Stop dictation and Quit from the tray menu; and the fallback where the des
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -113,41 +112,15 @@ def _lines(out: str) -> list[dict]:
 @pytest.fixture
 def xvfb_tray(tmp_path):
     """A private X server (a free display chosen by Xvfb itself) with trayer providing a system tray."""
-    for tool in ("Xvfb", "trayer"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt install xvfb trayer)")
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    display = b""
-    with os.fdopen(read_fd, "rb") as fh:
-        deadline = time.monotonic() + 10
-        while not display.endswith(b"\n") and time.monotonic() < deadline:
-            chunk = fh.read(1)
-            if not chunk:
-                break
-            display += chunk
-    if not display.strip():
-        xvfb.kill()
-        xvfb.wait()
-        pytest.skip("Xvfb did not start")
-    env = dict(os.environ, DISPLAY=f":{display.decode().strip()}")
-    env.pop("WAYLAND_DISPLAY", None)
-    trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                               "--height", "24", "--SetDockType", "true"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    try:
+    from amanuensis_desktop.ui.xvfb import XvfbUnavailable, private_tray
+
+    with contextlib.ExitStack() as stack:
+        try:
+            env = stack.enter_context(private_tray("1280x800x24", tray_height=24,
+                                                   trayer_args=("--SetDockType", "true")))
+        except XvfbUnavailable as exc:
+            pytest.skip(str(exc))
         yield env
-    finally:
-        for proc in (trayer, xvfb):
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _run_driver(tmp_path, env, args, timeout=90):

@@ -232,3 +232,109 @@ def test_qt_binding_keeps_none_and_true_alive(qtbot):
         probe.sig.emit()
     assert sys.getrefcount(None) >= none_before - 50
     assert sys.getrefcount(True) >= true_before - 50
+
+
+class _FakeBackend:
+    def __init__(self, name):
+        self.name, self.label = name, f"Fake {name}"
+
+
+class _FakeEngine:
+    def __init__(self, name="npu"):
+        self.backend = _FakeBackend(name)
+        self.model_folder = "model-folder"
+        self.closed = 0
+
+    def close(self):
+        self.closed += 1
+
+
+def test_a_superseded_engine_load_is_dropped_and_replaced_engines_are_closed(qtbot, tmp_path, cpu_engine):
+    w = make_window(qtbot, tmp_path, cpu_engine, show=False)
+    old, new = _FakeEngine(), _FakeEngine()
+    w._load_gen = 2  # two loads under way; the first one finishes last
+    w._engine_loaded(2, new)
+    w._engine_loaded(1, old)
+    assert w.engine is new
+    qtbot.waitUntil(lambda: old.closed == 1, timeout=5000)  # superseded: dropped and closed
+    assert new.closed == 0
+    w._load_gen = 3
+    newer = _FakeEngine()
+    w._live_pipelines.append(type("P", (), {"_engine": new})())  # a pipeline still uses ``new``
+    w._engine_loaded(3, newer)
+    assert w.engine is newer
+    qtbot.wait(200)
+    assert new.closed == 0  # in use: kept
+    w._forget_pipeline(w._live_pipelines[0])
+    qtbot.waitUntil(lambda: new.closed == 1, timeout=5000)  # closed once the pipeline is gone
+
+
+def test_file_jobs_never_load_a_second_npu_engine(qtbot, tmp_path, cpu_engine, monkeypatch):
+    from amanuensis_desktop.engine import Engine
+    from amanuensis_desktop.ui.file_jobs import FileJob
+
+    loads = []
+    monkeypatch.setattr(Engine, "load", classmethod(lambda cls, *a, **k: loads.append((a, k)) or _FakeEngine("openvino")))
+    w = make_window(qtbot, tmp_path, cpu_engine, show=False)
+    assert w._engine_for_files(FileJob(tmp_path / "a.wav")) is cpu_engine  # numpy: shared
+    npu = _FakeEngine("npu")
+    w._set_engine(npu)
+    files = w._engine_for_files(FileJob(tmp_path / "b.wav"))
+    assert files is not npu and loads == [(("auto", "model-folder"), {"order": ("openvino", "cpu")})]
+    assert w._engine_for_files(FileJob(tmp_path / "c.wav")) is files and len(loads) == 1  # loaded once
+
+
+def test_a_file_job_waiting_for_the_engine_can_be_cancelled(qtbot, tmp_path):
+    import threading
+
+    from amanuensis_desktop.ui.file_jobs import FileJob
+    from amanuensis_desktop.whisper.transcribe import Cancelled
+
+    w = make_window(qtbot, tmp_path, None, show=False, backend="cpu")
+    w._engine_event.clear()  # as if the engine were still loading
+    job = FileJob(tmp_path / "a.wav")
+    got = []
+
+    def run():
+        try:
+            w._engine_for_files(job)
+        except Cancelled:
+            got.append("cancelled")
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    job.cancel.set()
+    t.join(2)
+    assert got == ["cancelled"]
+    with qtbot.waitSignal(w.engine_ready, timeout=30000):
+        pass
+
+
+def test_quit_while_dictation_is_starting_stops_it_before_quitting(qtbot, tmp_path, cpu_engine, monkeypatch):
+    import time
+
+    import amanuensis_desktop.live as live
+
+    calls = []
+
+    class SlowPipeline:
+        def __init__(self, engine, options, on_event=None):
+            self._engine, self.on_event = engine, on_event
+
+        def start(self):
+            time.sleep(0.5)  # the microphone opens slowly
+            calls.append("start")
+
+        def stop(self):
+            calls.append("stop")
+            self.on_event(Final(0, "Last words.", 0.0, 1.0, 0.1))
+
+    monkeypatch.setattr(live, "LivePipeline", SlowPipeline)
+    w = make_window(qtbot, tmp_path, cpu_engine, show=False)
+    w.start_dictation()
+    assert w.dictation_state == "starting"
+    w.quit_app()
+    assert not w._closed_for_real  # waits for the start to finish instead of quitting at once
+    qtbot.waitUntil(lambda: w._closed_for_real, timeout=10000)
+    assert calls == ["start", "stop"] and w.dictation_state == "idle"
+    assert [s.text for s in w.segments] == ["Last words."]

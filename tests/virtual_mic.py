@@ -12,40 +12,18 @@ The fixture (session scope) yields a ``VirtualMic``:
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
+import contextlib
 
 import pytest
 
 
 @pytest.fixture(scope="session")
 def virtual_mic():
-    from amanuensis_desktop.live.virtualmic import VirtualMic, available, restore_env
+    from amanuensis_desktop.live.virtualmic import VirtualMicError, session
 
-    reason = available()
-    if reason:
-        pytest.skip(f"no virtual microphone: {reason}")
-    try:
-        import sounddevice  # noqa: F401
-    except OSError as exc:  # PortAudio library missing
-        pytest.skip(f"sounddevice cannot load PortAudio ({exc}); apt install libportaudio2")
-    root = Path(tempfile.mkdtemp(prefix="virtmic-"))
-    mic = VirtualMic(root)
-    try:
-        mic.start()
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        mic.stop()
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"could not start a private PulseAudio daemon: {exc}")
-    saved = mic.export_env()
-    try:
-        problem = mic.choose_device()
-        if problem:
-            pytest.skip(problem)
+    with contextlib.ExitStack() as stack:
+        try:
+            mic = stack.enter_context(session(prefix="virtmic-"))
+        except VirtualMicError as exc:  # the session has cleaned up after itself
+            pytest.skip(str(exc))
         yield mic
-    finally:
-        mic.stop()
-        restore_env(saved)
-        shutil.rmtree(root, ignore_errors=True)

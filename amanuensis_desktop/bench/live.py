@@ -18,10 +18,9 @@ Then ~10 s of silence. Measured:
 
 from __future__ import annotations
 
+import contextlib
 import json
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,23 +35,6 @@ PAUSE_S = 1.5
 LEAD_S = 1.0
 
 
-def _shared_audio() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "audio"
-
-
-def _references(folder: Path) -> dict[str, str]:
-    import csv
-
-    refs: dict[str, str] = {}
-    with open(folder / "MANIFEST.tsv", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            ref = row["reference transcript"].strip()
-            if ref.startswith("(same as "):
-                ref = refs.get(ref[len("(same as ") :].rstrip(")").strip(), "")
-            refs[row["file"]] = ref
-    return refs
-
-
 def _speech_bounds(clip: np.ndarray, threshold: float = 0.01) -> tuple[float, float]:
     """(first, last) second of ``clip`` whose 10 ms block is louder than ``threshold`` RMS (-40 dBFS)."""
     blocks = clip[: clip.size // 160 * 160].reshape(-1, 160)
@@ -62,25 +44,21 @@ def _speech_bounds(clip: np.ndarray, threshold: float = 0.01) -> tuple[float, fl
     return loud[0] * 0.01, (loud[-1] + 1) * 0.01
 
 
-def build_program(folder: Path):
+def build_program(folder: Path | None = None):
     """The clips joined with pauses, and each utterance's (name, onset, end, reference) in program seconds."""
-    from ..audio.files import load_audio
+    from .corpus import join_clips, shared_audio_dir
 
-    refs = _references(folder)
-    parts = [np.zeros(int(LEAD_S * SR), np.float32)]
-    pos = LEAD_S
+    folder = folder or shared_audio_dir()
+    names = [name for name in CLIPS if (folder / name).is_file()]
+    if not names:
+        return np.zeros(0, np.float32), []
+    program, spans = join_clips(names, pause_s=PAUSE_S, lead_s=LEAD_S, folder=folder)
     utterances = []
-    for name in CLIPS:
-        path = folder / name
-        if not path.is_file():
-            continue
-        clip = load_audio(path)
+    for name, (start, end, ref) in zip(names, spans):
+        clip = program[int(round(start * SR)) : int(round(end * SR))]
         on, off = _speech_bounds(clip)
-        utterances.append({"clip": name, "onset": pos + on, "end": pos + off, "reference": refs.get(name, ""),
-                           "audio": clip})
-        parts += [clip, np.zeros(int(PAUSE_S * SR), np.float32)]
-        pos += clip.size / SR + PAUSE_S
-    return np.concatenate(parts), utterances
+        utterances.append({"clip": name, "onset": start + on, "end": start + off, "reference": ref, "audio": clip})
+    return program, utterances
 
 
 def _pct(values, q):
@@ -108,9 +86,9 @@ def run(args) -> int:
         print("amanuensis: interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # one sentence, no traceback
-        from ..errors import UserError
+        from ..errors import UserError, one_sentence
 
-        msg = str(exc) if isinstance(exc, UserError) else f"the live benchmark failed ({type(exc).__name__}: {exc})."
+        msg = one_sentence(exc) if isinstance(exc, UserError) else one_sentence(exc, "The live benchmark failed")
         print(f"amanuensis: {msg}", file=sys.stderr)
         return 1
 
@@ -124,7 +102,9 @@ def _run(args) -> int:
     from ..live.events import Backlog, BackendInfo, Error, Final, Partial
     from ..whisper.wer import wer
 
-    folder = _shared_audio()
+    from .corpus import shared_audio_dir
+
+    folder = shared_audio_dir()
     if not (folder / "MANIFEST.tsv").is_file():
         raise UserError(f"The shared recordings were not found at {folder}.")
     backend = getattr(args, "backend", None) or "auto"
@@ -134,34 +114,25 @@ def _run(args) -> int:
     if not utts:
         raise UserError(f"None of the benchmark clips is in {folder}.")
 
-    t_load = time.perf_counter()
-    engine = Engine.load(backend, getattr(args, "model", None))
-    load_s = time.perf_counter() - t_load
-    file_texts = [engine.transcribe(u["audio"]).text for u in utts]
-    engine.transcribe(program[: 3 * SR])  # warm-up (first-inference costs are not live latency)
-
-    mic = saved = None
-    root = None
     from ..live import virtualmic
 
     use_mic = want == "mic" or (want == "auto" and virtualmic.available() is None)
-    if use_mic:
-        reason = virtualmic.available()
-        if reason:
-            raise UserError(f"No virtual microphone: {reason}.")
-        root = Path(tempfile.mkdtemp(prefix="amanuensis-bench-"))
-        mic = virtualmic.VirtualMic(root)
-        mic.start()
-        saved = mic.export_env()
-        problem = mic.choose_device()
-        if problem:
-            raise UserError(problem.rstrip(".") + ".")
     rec = _Recorder()
     proc = psutil.Process()
-    try:
+    with contextlib.ExitStack() as stack:
+        t_load = time.perf_counter()
+        engine = Engine.load(backend, getattr(args, "model", None))
+        stack.callback(engine.close)  # runs last: after the pipeline has stopped
+        load_s = time.perf_counter() - t_load
+        file_texts = [engine.transcribe(u["audio"]).text for u in utts]
+        engine.transcribe(program[: 3 * SR])  # warm-up (first-inference costs are not live latency)
+
+        # Everything is undone on the way out, also on errors: the daemon, its folder and the environment.
+        mic = stack.enter_context(virtualmic.session(prefix="amanuensis-bench-")) if use_mic else None
         if mic is not None:
             pipeline = LivePipeline(engine, LiveOptions(device=mic.device), rec)
             pipeline.start()
+            stack.callback(pipeline.stop)  # runs before the session ends (its stream must close first)
             if not pipeline.wait_ready(6):
                 raise UserError("The virtual microphone delivered no audio.")
             time.sleep(0.5)
@@ -174,6 +145,7 @@ def _run(args) -> int:
             pipeline = LivePipeline(engine, LiveOptions(), rec, source=FileSource(audio, speed=1.0))
             t_play = time.monotonic()
             pipeline.start()
+            stack.callback(pipeline.stop)
             offset, player = 0.0, None
             source_label = "FileSource at real time (no pulseaudio)"
         program_s = program.size / SR
@@ -194,14 +166,10 @@ def _run(args) -> int:
         cpu_times1 = proc.cpu_times()
         sil_wall = time.perf_counter() - t_sil
         pipeline.stop()
-    finally:
-        if mic is not None:
-            mic.stop()
-            virtualmic.restore_env(saved)
-            shutil.rmtree(root, ignore_errors=True)
+        label_fallback = engine.backend.label
 
     events = rec.events
-    label = next((e.label for _, e in events if isinstance(e, BackendInfo)), engine.backend.label)
+    label = next((e.label for _, e in events if isinstance(e, BackendInfo)), label_fallback)
     finals = [(t, e) for t, e in events if isinstance(e, Final)]
     texts = [(t, e) for t, e in events if isinstance(e, (Partial, Final)) and (e.text.strip() if isinstance(e, Final)
                                                                                   else (e.stable + e.unstable).strip())]

@@ -14,7 +14,7 @@ import argparse
 import sys
 import threading
 
-from ..errors import UserError
+from ..errors import UserError, one_sentence
 
 GREY, RESET, CLEAR = "\x1b[90m", "\x1b[0m", "\x1b[2K"
 
@@ -117,13 +117,13 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
     try:
         return _run(args, out, err)
     except UserError as exc:
-        err.write(f"amanuensis: {exc}\n")
+        err.write(f"amanuensis: {one_sentence(exc)}\n")
         return 1
     except KeyboardInterrupt:
         err.write("amanuensis: interrupted.\n")
         return 130
     except Exception as exc:  # never a traceback
-        err.write(f"amanuensis: dictation failed unexpectedly ({type(exc).__name__}: {exc}).\n")
+        err.write(f"amanuensis: {one_sentence(exc, 'Dictation failed unexpectedly')}\n")
         return 1
 
 

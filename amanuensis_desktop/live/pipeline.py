@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..audio.capture import Converter, MicrophoneSource
-from ..errors import UserError
+from ..errors import UserError, one_sentence
 from ..whisper.audio import SAMPLE_RATE
 from .agreement import LocalAgreement
 from .events import Backlog, BackendInfo, Error, Final, Level, Partial, Stopped
@@ -227,7 +227,7 @@ class LivePipeline:
         try:
             self.on_event(event)
         except Exception as exc:  # a faulty handler must not stop transcription
-            print(f"amanuensis: event handler failed on {type(event).__name__}: {exc}", file=sys.stderr)
+            print(f"amanuensis: event handler failed on {type(event).__name__}: {one_sentence(exc)}", file=sys.stderr)
 
     def _guard(self, fn):
         def run():
@@ -235,7 +235,7 @@ class LivePipeline:
                 fn()
             except Exception as exc:  # last resort: never die silently, never hang stop()
                 self.stats["errors"] += 1
-                self._emit(Error(f"Live dictation failed unexpectedly ({type(exc).__name__}: {exc}).", True))
+                self._emit(Error(one_sentence(exc, "Live dictation failed unexpectedly"), True))
                 worker = fn == self._work
                 with self._cond:
                     self._input_done = True
@@ -368,7 +368,7 @@ class LivePipeline:
             try:
                 engine = engine()
             except UserError as exc:
-                self._emit(Error(str(exc), True))
+                self._emit(Error(one_sentence(exc), True))
                 self._close_source()
                 with self._cond:
                     while not self._input_done:
@@ -407,11 +407,16 @@ class LivePipeline:
         with self._cond:
             while True:
                 wait = 0.5
+                now = time.monotonic()
                 if self._segments:
                     seg = self._segments[0]
+                    if not seg.closed and self._input_done:
+                        # No more input will come (the listener died without flushing the segmenter): the
+                        # open segment ends with what it has, or the worker would wait for it forever.
+                        seg.closed, seg.end, seg.closed_at, seg.reason = True, seg.start + seg.n, now, "flush"
+                        seg.too_short = seg.voiced < o.min_speech_s * SR
                     if seg.closed:
                         return "final", seg, seg.n
-                    now = time.monotonic()
                     # The tail after the last voiced frame is complete: if no speech follows, the segment will
                     # close on exactly this audio, so decode its final now (used only when it matches).
                     spec_n = seg.last_voiced - seg.start + self._tail
@@ -465,7 +470,7 @@ class LivePipeline:
             text = self._decode(seg, audio, final=False).text
         except Exception as exc:
             self.stats["errors"] += 1
-            self._emit(Error(f"A partial transcription failed ({type(exc).__name__}: {exc}).", False))
+            self._emit(Error(one_sentence(exc, "A partial transcription failed"), False))
             text = ""
         self.stats["partial_decode_s"] += time.monotonic() - t0
         seg.decoded_n = n
@@ -513,8 +518,8 @@ class LivePipeline:
                     self._prompt_text = ""
             except Exception as exc:
                 self.stats["errors"] += 1
-                self._emit(Error(f"Transcribing the speech at {seg.start / SR:.1f} s failed "
-                                 f"({type(exc).__name__}: {exc}).", False))
+                self._emit(Error(one_sentence(exc, f"Transcribing the speech at {seg.start / SR:.1f} s failed"),
+                                 False))
         self.stats["final_decode_s"] += time.monotonic() - t0
         with self._cond:
             seg.decoded_n = seg.n

@@ -6,13 +6,14 @@ bit-exact at 16 kHz. The daemon gets its own XDG_RUNTIME_DIR and HOME under ``ro
 and is stopped by its pid. PortAudio reads the environment when it initialises, so :meth:`VirtualMic.export_env`
 re-initialises sounddevice after setting it.
 
-    mic = VirtualMic(tmpdir); mic.start(); saved = mic.export_env()
-    ... LiveOptions(device=mic.device) ...; mic.play(path_or_array); mic.kill_source(); mic.restore()
-    mic.stop(); restore_env(saved)
+    with session() as mic:  # daemon started, PortAudio pointed at it, device chosen
+        ... LiveOptions(device=mic.device) ...; mic.play(path_or_array); mic.kill_source(); mic.restore()
+    # daemon stopped, environment restored, temporary folder removed (also when setting up failed)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -21,8 +22,11 @@ import tempfile
 import time
 import wave
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
+
+from ..errors import UserError, one_sentence
 
 SINK_ARGS = "sink_name=mic_sink rate=16000 channels=1"
 SOURCE_ARGS = "master=mic_sink.monitor source_name=virtmic"
@@ -35,6 +39,48 @@ def available() -> str | None:
     if missing:
         return f"{', '.join(missing)} not installed (apt install pulseaudio pulseaudio-utils)"
     return None
+
+
+class VirtualMicError(UserError):
+    """The virtual microphone cannot be set up here (one sentence)."""
+
+
+@contextlib.contextmanager
+def session(prefix: str = "amanuensis-virtmic-") -> Iterator["VirtualMic"]:
+    """A started :class:`VirtualMic` with this process's PortAudio pointed at it and ``device`` chosen.
+
+    On exit, and on any failure while setting up, everything is undone: players and the daemon stopped, the
+    environment restored (PortAudio re-initialised), the temporary folder removed. Raises
+    :class:`VirtualMicError` when pulseaudio or PortAudio is missing or the daemon does not start. Close every
+    PortAudio stream opened on the virtual microphone before leaving the block (see :func:`reinit_portaudio`).
+    """
+    reason = available()
+    if reason:
+        raise VirtualMicError(f"No virtual microphone: {reason}.")
+    try:
+        import sounddevice  # noqa: F401
+    except OSError as exc:  # the PortAudio library is missing
+        raise VirtualMicError(f"sounddevice cannot load PortAudio ({one_sentence(exc).rstrip('.')}); "
+                              "apt install libportaudio2.") from exc
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    mic = saved = None
+    try:
+        mic = VirtualMic(root)
+        try:
+            mic.start()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            raise VirtualMicError(one_sentence(exc, "Could not start a private PulseAudio daemon")) from exc
+        saved = mic.export_env()
+        problem = mic.choose_device()
+        if problem:
+            raise VirtualMicError(problem.rstrip(".") + ".")
+        yield mic
+    finally:
+        if mic is not None:
+            mic.stop()
+        if saved is not None:
+            restore_env(saved)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class VirtualMic:
@@ -196,14 +242,29 @@ def _die_with_parent() -> None:
         pass
 
 
-def reinit_portaudio() -> None:
-    """Make PortAudio (already initialised by ``import sounddevice``) see the current environment."""
+def open_streams() -> list:
+    """The sounddevice streams of this process that are not closed yet."""
+    import gc
+
     import sounddevice as sd
 
+    return [o for o in gc.get_objects() if isinstance(o, sd._StreamBase) and not o.closed]
+
+
+def reinit_portaudio() -> None:
+    """Make PortAudio (already initialised by ``import sounddevice``) see the current environment.
+
+    Precondition: no PortAudio stream is open. Pa_Terminate would close open streams under their owners (a
+    later ``stop()``/``close()`` on them, or their callback, would touch freed memory), so this refuses with
+    RuntimeError instead. Call it only between dictations (tests, the benchmark), never while one runs."""
+    import sounddevice as sd
+
+    streams = open_streams()
+    if streams:
+        raise RuntimeError(f"cannot re-initialise PortAudio: {len(streams)} audio stream(s) still open; "
+                           "stop dictation first")
     sd._terminate()
     sd._initialize()
-
-
 
 
 def restore_env(saved: dict) -> None:

@@ -12,15 +12,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="amanuensis", description="Amanuensis desktop dictation window.")
     p.add_argument("--tray", action="store_true", help="start hidden, in the system tray")
     p.add_argument("--dictate", action="store_true", help="start dictating as soon as the model is loaded")
-    p.add_argument("--backend", choices=("auto", "cpu", "openvino", "npu"),
-                   help="use this backend for this run (the setting is left unchanged)")
-    p.add_argument("--model", help="use this model folder for this run (the setting is left unchanged)")
-    p.add_argument("files", nargs="*", help="audio or video files to transcribe in the window")
+    # Not offered by `amanuensis` (cli.py): for the tests, which run `python -m amanuensis_desktop.ui.app`.
+    p.add_argument("--backend", choices=("auto", "cpu", "openvino", "npu"), help=argparse.SUPPRESS)
     return p
 
 
 class _RunOverrides:
-    """A SettingsStore view whose backend/model come from the command line for this run only."""
+    """A SettingsStore view whose backend comes from the command line for this run only."""
 
     def __init__(self, store, overrides: dict):
         self._store, self._overrides = store, {k: v for k, v in overrides.items() if v is not None}
@@ -62,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from .icons import icon
     from .main_window import MainWindow
     from .settings_store import SettingsStore
-    from .threads import describe
+    from .threads import sentence
     from .tray import Tray, tray_available
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "amanuensis"])
@@ -73,9 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(icon("app"))
 
     store = SettingsStore()
-    overrides = {"backend": args.backend, "model": args.model}
-    if any(v is not None for v in overrides.values()):
-        store = _RunOverrides(store, overrides)
+    if args.backend is not None:
+        store = _RunOverrides(store, {"backend": args.backend})
 
     has_tray = tray_available()
     tray = Tray() if has_tray else None
@@ -83,9 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     window.quit_on_close = True
 
     def excepthook(etype, value, tb):  # a bug in a slot must not kill dictation: say it in one sentence
-        traceback.print_exception(etype, value, tb, file=sys.stderr)
+        if os.environ.get("AMANUENSIS_DEBUG"):
+            traceback.print_exception(etype, value, tb, file=sys.stderr)
+        else:
+            print(f"amanuensis: {sentence(value)} (AMANUENSIS_DEBUG=1 shows the traceback)", file=sys.stderr)
         try:
-            window.show_error(describe(value))
+            window.show_error(sentence(value))
         except Exception:
             pass
 
@@ -108,8 +108,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"amanuensis: {msg}", file=sys.stderr)
     if args.dictate:
         QTimer.singleShot(0, window.start_dictation)
-    if args.files:
-        window.add_files(args.files)
     app.aboutToQuit.connect(lambda: window._closed_for_real or window.autosave.close(window.segments))
 
     import signal

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 import os
 import threading
 import time
@@ -16,8 +15,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, Q
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
-from ..errors import UserError
-from .threads import describe
+from .threads import sentence
 
 QUEUED, LOADING, TRANSCRIBING, DONE, FAILED, CANCELLED = (
     "queued", "loading", "transcribing", "done", "failed", "cancelled")
@@ -63,7 +61,7 @@ class _Worker(QThread):
     failed = Signal(int, str)
     cancelled = Signal(int)
 
-    def __init__(self, job: FileJob, get_engine: Callable[[], object], parent=None):
+    def __init__(self, job: FileJob, get_engine: Callable[["FileJob"], object], parent=None):
         super().__init__(parent)
         self.job = job
         self.get_engine = get_engine
@@ -80,7 +78,7 @@ class _Worker(QThread):
             audio = load_audio(job.path)
             if job.cancel.is_set():
                 raise Cancelled()
-            engine = self.get_engine()
+            engine = self.get_engine(job)  # may wait for the engine to load; raises Cancelled on cancel
             total = audio.size / 16000.0
             self.progress.emit(job.id, 0.0, total)
             self.state.emit(job.id, TRANSCRIBING)
@@ -99,7 +97,7 @@ class _Worker(QThread):
             if job.cancel.is_set():
                 self.cancelled.emit(job.id)
             else:
-                self.failed.emit(job.id, describe(exc) if not isinstance(exc, UserError) else str(exc))
+                self.failed.emit(job.id, sentence(exc))
         else:
             self.finished_ok.emit(job.id, transcript, time.monotonic() - t0)
 
@@ -111,9 +109,9 @@ class FileJobQueue(QObject):
     job_done = Signal(int)  # finished (done, failed or cancelled)
     busy_changed = Signal(bool)
 
-    def __init__(self, get_engine: Callable[[], object], parent=None):
+    def __init__(self, get_engine: Callable[[FileJob], object], parent=None):
         super().__init__(parent)
-        self.get_engine = get_engine  # called on the worker thread; may block while the engine loads
+        self.get_engine = get_engine  # get_engine(job) on the worker thread; may block while the engine loads
         self.jobs: dict[int, FileJob] = {}
         self._worker: _Worker | None = None
 
@@ -213,8 +211,7 @@ class FileJobQueue(QObject):
 
 def short_error(job: FileJob) -> str:
     """The job's error sentence for its row: the row already names the file, so the folder goes."""
-    text = job.error.replace(str(job.path), job.name)
-    return re.sub(r"\[Errno -?\d+\] ", "", text)
+    return job.error.replace(str(job.path), job.name)
 
 
 class JobRow(QFrame):

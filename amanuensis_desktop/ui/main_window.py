@@ -2,7 +2,12 @@
 
 Threads: the engine loads on a Task thread, the live pipeline runs its own threads and posts its events
 here through a queued signal, file jobs run on a QThread, power readings and device lists on Task threads.
-The GUI thread only paints and routes.
+The GUI thread only paints and routes; it never waits for another thread (quitting finishes from signals).
+
+Engines: dictation uses ``engine``. File jobs share it when its backend keeps no shared state (the numpy CPU
+backend); otherwise (NPU, OpenVINO) they get their own engine from OpenVINO, else CPU — never a second NPU
+engine, which would need more NPU hardware contexts than there are. An engine replaced by a newer load is
+closed once no pipeline and no file job uses it; a load superseded by a newer one is dropped and closed.
 """
 
 from __future__ import annotations
@@ -116,8 +121,17 @@ class MainWindow(QMainWindow):
         self.engine = None
         self._engine_event = threading.Event()
         self._engine_error = ""
-        self._file_engine = None
-        self._file_engine_lock = threading.Lock()
+        self._load_gen = 0  # the newest load_engine(); older loads are dropped when they finish
+        self._engines_lock = threading.Lock()  # guards the four below (the file worker thread uses them too)
+        self._file_engine = None  # the file jobs' own engine, loaded for ``_file_engine_base``
+        self._file_engine_base = None
+        self._job_engine: tuple[int, object] | None = None  # (job id, engine) of the running file job
+        self._owned: list = []  # engines this window loaded (and so closes); a caller's engine is not closed
+        self._retired: list = []  # replaced engines, closed once nothing uses them
+        self._live_pipelines: list = []  # pipelines not stopped yet (the current one, or stopping ones)
+        self._starting_engine = None  # the engine handed to a pipeline that is still starting
+        self._live_tasks = 0  # dictation start tasks and background stops under way
+        self._stop_when_started = False  # quit while STARTING: stop the pipeline as soon as it is up
         self._statuses: list = []
 
         # dictation
@@ -145,6 +159,7 @@ class MainWindow(QMainWindow):
         self.jobs.job_done.connect(self._on_job_done)
         self.jobs.changed.connect(self._fit_files_panel)
         self.jobs.busy_changed.connect(lambda _b: self._emit_state())
+        self.jobs.busy_changed.connect(self._maybe_finish_quit)
 
         # autosave
         self.autosave = AutosaveSession(self.store.autosave_dir())
@@ -291,7 +306,10 @@ class MainWindow(QMainWindow):
     def load_engine(self) -> None:
         """(Re)load the engine with the current settings on a Task thread."""
         backend, model = self.store.get("backend"), self.store.get("model") or None
-        self._engine_event.clear()
+        self._load_gen += 1
+        gen = self._load_gen
+        self._engine_event.clear()  # first: from now on engine users wait for the new engine
+        self._drop_engines()
         self._engine_error = ""
         self.backend_label.setText("Backend: loading…")
         self.backend_label.setToolTip(f"Loading the model ({model or 'embedded tiny.en'}) "
@@ -302,17 +320,23 @@ class MainWindow(QMainWindow):
 
             return Engine.load(backend, model)
 
-        run_task(load, self._set_engine, self._engine_failed)
+        run_task(load, lambda engine: self._engine_loaded(gen, engine),
+                 lambda message: self._engine_load_failed(gen, message))
+
+    def _engine_loaded(self, gen: int, engine) -> None:
+        with self._engines_lock:
+            self._owned.append(engine)
+        if gen != self._load_gen:  # a newer load (settings changed again) wins, whenever it finishes
+            self._retire(engine)
+            return
+        self._set_engine(engine)
+
+    def _engine_load_failed(self, gen: int, message: str) -> None:
+        if gen == self._load_gen:
+            self._engine_failed(message)
 
     def _set_engine(self, engine) -> None:
-        old, self.engine = self.engine, engine
-        with self._file_engine_lock:
-            fe, self._file_engine = self._file_engine, None
-        if fe is not None and fe is not old:
-            try:
-                fe.close()
-            except Exception:
-                pass
+        self._drop_engines(engine)
         self._engine_error = ""
         self._engine_event.set()
         selection = getattr(engine, "selection", None)
@@ -321,6 +345,33 @@ class MainWindow(QMainWindow):
             run_task(self._probe_statuses, self._got_statuses, None)
         self._show_backend(self._last_backend or engine.backend.label, computed=bool(self._last_backend))
         self.engine_ready.emit(engine)
+
+    def _drop_engines(self, replacement=None) -> None:
+        """Replace the current engine (and forget the file jobs' engine); each is closed once nothing uses it."""
+        old, self.engine = self.engine, replacement
+        with self._engines_lock:
+            fe, self._file_engine, self._file_engine_base = self._file_engine, None, None
+        self._retire(old, fe)
+
+    def _retire(self, *engines) -> None:
+        with self._engines_lock:
+            for e in engines:
+                if e is not None and not any(e is r for r in self._retired):
+                    self._retired.append(e)
+        self._close_retired()
+
+    def _close_retired(self) -> None:
+        """Close the retired engines that no pipeline and no file job uses any more (on Task threads)."""
+        with self._engines_lock:
+            in_use = [self.engine, self._file_engine, self._starting_engine,
+                      self._job_engine[1] if self._job_engine else None]
+            in_use += [getattr(p, "_engine", None) for p in self._live_pipelines]
+            free = [e for e in self._retired if not any(e is u for u in in_use)]
+            self._retired = [e for e in self._retired if not any(e is f for f in free)]
+            to_close = [e for e in free if any(e is o for o in self._owned)]
+            self._owned = [o for o in self._owned if not any(o is e for e in to_close)]
+        for e in to_close:
+            run_task(e.close, None, None)
 
     @staticmethod
     def _probe_statuses():
@@ -340,24 +391,45 @@ class MainWindow(QMainWindow):
         self.backend_label.setToolTip(message)
         self.show_error(message)
 
-    def _wait_for_engine(self):
-        """Called on a pipeline or worker thread: the engine once loaded (UserError if loading failed)."""
-        self._engine_event.wait()
-        if self.engine is None:
-            raise UserError(self._engine_error or "No engine is loaded.")
-        return self.engine
+    def _wait_for_engine(self, cancel: threading.Event | None = None):
+        """Called on a pipeline or worker thread: the engine once loaded (UserError if loading failed).
+        With ``cancel``, waits in 0.1 s steps and raises Cancelled once it is set."""
+        while not self._engine_event.wait(0.1):
+            if cancel is not None and cancel.is_set():
+                from ..whisper.transcribe import Cancelled
 
-    def _engine_for_files(self):
-        """Called on the file worker thread: the engine to transcribe files with (waits for the load)."""
-        engine = self._wait_for_engine()
-        if getattr(engine.backend, "name", "") in ("cpu", ""):
-            return engine  # the numpy backend keeps no shared state: dictation and files can share it
-        with self._file_engine_lock:  # device backends hold shared infer requests: files get their own
-            if self._file_engine is None:
+                raise Cancelled()
+        engine = self.engine
+        if engine is None:
+            raise UserError(self._engine_error or "No engine is loaded.")
+        return engine
+
+    # Backends whose engine dictation and file jobs can share (no shared device state).
+    SHARED_BACKENDS = ("cpu", "")
+    # What file jobs load otherwise ("auto" over this order): never a second NPU engine.
+    FILE_BACKENDS = ("openvino", "cpu")
+
+    def _engine_for_files(self, job):
+        """Called on the file worker thread: the engine to transcribe ``job`` with (waits for the load)."""
+        engine = self._wait_for_engine(job.cancel)
+        if getattr(engine.backend, "name", "") in self.SHARED_BACKENDS:
+            chosen = engine
+        else:
+            with self._engines_lock:
+                chosen = self._file_engine if self._file_engine_base is engine else None
+            if chosen is None:  # loaded outside the lock: the GUI thread never waits for a load
                 from ..engine import Engine
 
-                self._file_engine = Engine.load(engine.backend.name, engine.model_folder)
-            return self._file_engine
+                chosen = Engine.load("auto", engine.model_folder, order=self.FILE_BACKENDS)
+                with self._engines_lock:
+                    self._owned.append(chosen)
+                    if self._file_engine is None and self.engine is engine:
+                        self._file_engine, self._file_engine_base = chosen, engine
+                    else:  # the dictation engine changed meanwhile: this one serves this job only
+                        self._retired.append(chosen)
+        with self._engines_lock:
+            self._job_engine = (job.id, chosen)
+        return chosen
 
     def _show_backend(self, label: str, computed: bool) -> None:
         if not label:
@@ -385,7 +457,7 @@ class MainWindow(QMainWindow):
             self.stop_dictation()
 
     def start_dictation(self) -> None:
-        if self.dictation_state != IDLE:
+        if self.dictation_state != IDLE or self._closing:
             return
         live, why = _live_module()
         if live is None:
@@ -411,19 +483,45 @@ class MainWindow(QMainWindow):
             pipeline.start()
             return pipeline
 
+        self._starting_engine = engine if engine is self.engine else None
+        self._live_tasks += 1
         run_task(start, self._pipeline_started, self._pipeline_failed)
 
     def _pipeline_started(self, pipeline) -> None:
-        if self.dictation_state != STARTING:  # stopped while starting
-            run_task(pipeline.stop, None, None)
+        self._live_tasks -= 1
+        self._starting_engine = None
+        self._live_pipelines.append(pipeline)
+        if self.dictation_state != STARTING:  # stopped while starting: stop it in the background
+            self._live_tasks += 1
+            done = lambda *_: self._background_stop_done(pipeline)  # noqa: E731
+            run_task(pipeline.stop, done, done)
             return
         self.pipeline = pipeline
         self._set_dictation_state(LISTENING)
+        if self._stop_when_started:  # quitting: what was captured is transcribed, then the app quits
+            self._stop_when_started = False
+            self.stop_dictation()
+            return
         self.statusBar().showMessage("Listening…", 3000)
 
+    def _background_stop_done(self, pipeline) -> None:
+        self._live_tasks -= 1
+        self._forget_pipeline(pipeline)
+        self._maybe_finish_quit()
+
+    def _forget_pipeline(self, pipeline) -> None:
+        with self._engines_lock:
+            self._live_pipelines = [p for p in self._live_pipelines if p is not pipeline]
+        self._close_retired()
+
     def _pipeline_failed(self, message: str) -> None:
+        self._live_tasks -= 1
+        self._starting_engine = None
+        self._stop_when_started = False
         self.show_error(message)
         self._set_dictation_state(IDLE)
+        self._close_retired()
+        self._maybe_finish_quit()
 
     def stop_dictation(self) -> None:
         if self.dictation_state == STARTING:
@@ -444,7 +542,7 @@ class MainWindow(QMainWindow):
         self._pipeline_stopped()
 
     def _pipeline_stopped(self) -> None:
-        self.pipeline = None
+        pipeline, self.pipeline = self.pipeline, None
         self.view.clear_partial()
         self._partial = ""
         self.level.reset()
@@ -452,10 +550,11 @@ class MainWindow(QMainWindow):
             self._set_dictation_state(IDLE)
             self.statusBar().showMessage("Dictation stopped.", 3000)
         self._autosave_now()
-        if self._reload_after_stop:
+        if self._reload_after_stop and not self._closing:
             self._reload_after_stop = False
-            self.engine = None
             self.load_engine()
+        self._forget_pipeline(pipeline)
+        self._maybe_finish_quit()
 
     _reload_after_stop = False
 
@@ -699,6 +798,10 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([total - want, want])
 
     def _on_job_done(self, job_id: int) -> None:
+        with self._engines_lock:
+            if self._job_engine is not None and self._job_engine[0] == job_id:
+                self._job_engine = None
+        self._close_retired()
         job = self.jobs.jobs.get(job_id)
         if job is None:
             return
@@ -790,8 +893,7 @@ class MainWindow(QMainWindow):
         if (new["model"], new["backend"]) != (old["model"], old["backend"]):
             self._last_backend = ""
             if self.dictation_state == IDLE:
-                self.engine = None
-                self.load_engine()
+                self.load_engine()  # the old engine is closed once the file job using it (if any) is done
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
@@ -827,21 +929,29 @@ class MainWindow(QMainWindow):
         self.quit_app()
 
     def quit_app(self) -> None:
-        """Stop dictation (transcribing what was captured), cancel file jobs, autosave, close, quit."""
+        """Stop dictation (transcribing what was captured), cancel file jobs, autosave, close, quit.
+        Nothing here waits: the quit finishes from the signals of the threads it waits for."""
         if self._closing:
             return
         self._closing = True
+        self._power_timer.stop()
         self.jobs.cancel_all()
-        if self.dictation_state in (LISTENING, FINISHING, STARTING) and self.pipeline is not None:
-            if self.dictation_state == LISTENING:
-                self.stop_dictation()
-            self.dictation_state_changed.connect(lambda s: s == IDLE and self._finish_quit())
+        if self.dictation_state == STARTING:
+            self._stop_when_started = True  # _pipeline_started stops it (_pipeline_failed ends it)
+        elif self.dictation_state == LISTENING:
+            self.stop_dictation()
+        self._maybe_finish_quit()
+
+    def _maybe_finish_quit(self, *_args) -> None:
+        """Finish quitting once dictation is idle, no pipeline starts or stops, and no file job runs."""
+        if not self._closing or self._closed_for_real:
+            return
+        if self.dictation_state != IDLE or self.pipeline is not None or self._live_tasks or self.jobs.busy:
             return
         self._finish_quit()
 
     def _finish_quit(self) -> None:
         self._power_timer.stop()
-        self.jobs.wait(30000)
         self._autosave_now()
         self.autosave.close(self.segments)
         self.store.set_ui_value("geometry", self.saveGeometry())
@@ -850,6 +960,5 @@ class MainWindow(QMainWindow):
         self.close()
         if self.tray is not None:
             self.tray.hide()
-        Task.wait_all(5000)
-        if self.quit_on_close:
-            QApplication.quit()
+        if self.quit_on_close:  # once the remaining Task threads (engine load, power reading…) are done
+            Task.when_all_finished(QApplication.quit, 10000, self)

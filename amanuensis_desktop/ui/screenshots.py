@@ -66,38 +66,17 @@ def _tray_shot_child(path: Path) -> int:
 
 
 def _tray_shot(path: Path) -> None:
-    import shutil
     import subprocess
 
-    if not (shutil.which("Xvfb") and shutil.which("trayer")):
-        print("tray.png skipped: Xvfb and trayer are not installed", file=sys.stderr)
-        return
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as fh:
-        display = fh.readline().decode().strip()
-    trayer = None
+    from .xvfb import XvfbUnavailable, private_tray
+
     try:
-        if not display:
-            print("tray.png skipped: Xvfb did not start", file=sys.stderr)
-            return
-        env = dict(os.environ, DISPLAY=f":{display}", QT_QPA_PLATFORM="xcb")
-        trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                                   "--height", "28", "--tint", "0x3c3f41", "--transparent", "true", "--alpha", "0"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "amanuensis_desktop.ui.screenshots", "--tray-shot", str(path)],
-                       env=env, timeout=60, check=False)
-    finally:
-        for proc in (trayer, xvfb):
-            if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        with private_tray("1024x600x24", tray_height=28, settle_s=0.0,
+                          trayer_args=("--tint", "0x3c3f41", "--transparent", "true", "--alpha", "0")) as env:
+            subprocess.run([sys.executable, "-m", "amanuensis_desktop.ui.screenshots", "--tray-shot", str(path)],
+                           env=dict(env, QT_QPA_PLATFORM="xcb"), timeout=60, check=False)
+    except XvfbUnavailable as exc:
+        print(f"tray.png skipped: {exc}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["amanuensis"])
-    from ..audio.files import load_audio
+    from ..bench.corpus import join_clips, shared_audio_dir
     from ..engine import Engine
     from ..live.events import Backlog, BackendInfo, Final, Level, Partial
     from .icons import icon
@@ -133,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     store = SettingsStore(QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
     store.update({"backend": "cpu"})
     engine = Engine.load("cpu")
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "audio"
+    shared = shared_audio_dir()
 
     # 1. idle
     w = MainWindow(store, engine=engine)
@@ -159,11 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     long_wav = tmp / "lecture.wav"
     clips = sorted(shared.glob("sense_and_sensibility_*.wav")) + [shared / "turn_on_the_living_room_lamp.wav"]
     if all(c.is_file() for c in clips) and clips[:-1] and (shared / "jfk.mp3").is_file():
-        gap = np.zeros(8000, dtype=np.float32)
-        parts = []
-        for c in clips * 3:  # ~70 s of varied speech (repeating one clip makes Whisper loop)
-            parts += [load_audio(c), gap]
-        sf.write(str(long_wav), np.concatenate(parts), 16000)
+        # ~70 s of varied speech (repeating one clip makes Whisper loop)
+        audio, _ = join_clips([c.name for c in clips] * 3, pause_s=0.5, folder=shared)
+        sf.write(str(long_wav), audio, 16000)
         good = shared / "jfk.mp3"
     else:  # no shared recordings: synthetic audio still shows the rows
         sf.write(str(long_wav), np.zeros(16000 * 70, dtype=np.float32), 16000)

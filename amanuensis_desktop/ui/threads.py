@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from ..errors import UserError
+from ..errors import UserError, one_sentence
 
 
-def describe(exc: BaseException) -> str:
-    """One sentence for the user."""
-    if isinstance(exc, UserError):
-        return str(exc)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"Unexpected error ({type(exc).__name__}{': ' + text if text else ''})."
+def sentence(exc: BaseException) -> str:
+    """One sentence for the user (:func:`~amanuensis_desktop.errors.one_sentence`); a failure that is not a
+    :class:`UserError` is marked as unexpected."""
+    return one_sentence(exc, None if isinstance(exc, UserError) else "Unexpected error")
 
 
 class Task(QThread):
@@ -34,7 +33,7 @@ class Task(QThread):
         try:
             result = self.fn()
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a sentence
-            self.failed.emit(describe(exc))
+            self.failed.emit(sentence(exc))
         else:
             self.done.emit(result)
 
@@ -48,9 +47,33 @@ class Task(QThread):
         self.deleteLater()
 
     @classmethod
-    def wait_all(cls, ms: int = 30000) -> None:
-        for task in list(cls._running):
-            task.wait(ms)
+    def when_all_finished(cls, callback: Callable[[], None], timeout_ms: int = 10000,
+                          parent: QObject | None = None) -> None:
+        """Call ``callback()`` on the GUI thread once no Task is running (at once if none is), or after
+        ``timeout_ms`` at the latest. Never blocks the GUI thread."""
+        deadline = time.monotonic() + timeout_ms / 1000
+
+        def busy() -> bool:
+            return any(t.isRunning() for t in list(cls._running)) and time.monotonic() < deadline
+
+        if not busy():
+            callback()
+            return
+        timer = QTimer(parent)
+        timer.setInterval(50)
+
+        def check() -> None:
+            if not busy():
+                timer.stop()
+                timer.deleteLater()
+                cls._waiters.discard(timer)
+                callback()
+
+        timer.timeout.connect(check)
+        cls._waiters.add(timer)
+        timer.start()
+
+    _waiters: set = set()
 
 
 def run_task(fn: Callable[[], object], on_done: Callable[[object], None] | None = None,

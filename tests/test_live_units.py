@@ -43,6 +43,7 @@ def silence(seconds: float) -> np.ndarray:
 
 def run_segmenter(audio: np.ndarray, chunk: int = 700, **kw):
     """Push ``audio`` in chunks; return (events, sample position at which each event was produced)."""
+    kw.setdefault("short_speech_s", 0.0)  # synthetic pauses test the plain hang-over; the adaptive one has its own test
     seg = Segmenter(vad=kw.pop("vad", EnergyVad()), **kw)
     out = []
     for i in range(0, audio.size, chunk):
@@ -236,9 +237,12 @@ def collect(pipeline_kwargs=None, audio=None, speed=20.0, engine=None, source=No
     events = []
     if pipeline_kwargs is not None and pipeline_kwargs.vad is None:
         pipeline_kwargs.vad = EnergyVad()
+    if pipeline_kwargs is not None:
+        pipeline_kwargs.short_speech_s = 0.0  # synthetic ~1 s pauses: the plain hang-over (see the JFK test)
     engine = engine or FakeEngine()
     src = source or FileSource(audio, speed=speed)
-    p = LivePipeline(engine, pipeline_kwargs or LiveOptions(vad=EnergyVad()), events.append, source=src)
+    p = LivePipeline(engine, pipeline_kwargs or LiveOptions(vad=EnergyVad(), short_speech_s=0.0), events.append,
+                     source=src)
     return p, events, engine
 
 
@@ -507,7 +511,7 @@ def test_command_prints_finals_on_their_own_lines(monkeypatch, tmp_path):
     from amanuensis_desktop.live import command
 
     wav = tmp_path / "tone.wav"
-    sf.write(wav, np.concatenate([silence(0.5), tone(1.0), silence(1.0), tone(0.5), silence(1.0)]), SR)
+    sf.write(wav, np.concatenate([silence(0.5), tone(1.0), silence(1.5), tone(0.5), silence(1.5)]), SR)  # pauses past the 1.2 s short-phrase hang-over
     import amanuensis_desktop.engine as engine_mod
 
     import amanuensis_desktop.live.pipeline as pipeline_mod
@@ -520,3 +524,21 @@ def test_command_prints_finals_on_their_own_lines(monkeypatch, tmp_path):
     lines = [ln.split("\r")[-1].strip() for ln in out.getvalue().split("\n") if ln.split("\r")[-1].strip()]
     assert lines == ["w0 w1 w2 w3", "w0 w1"]
     assert "Fake · test" in err.getvalue()
+
+
+def test_short_opening_phrase_waits_for_a_longer_pause(shared_audio):
+    """JFK pauses ~1 s after "And so my fellow Americans,": with under 3 s of speech a segment needs a 1.2 s
+    pause to end, so that phrase is decoded with what follows (alone, tiny.en hears "And so am I ...")."""
+    import numpy as np
+
+    from amanuensis_desktop.bench.corpus import load_clip
+    from amanuensis_desktop.live.vad import Segmenter
+
+    for offset in (0, 80, 160, 240, 320, 400):  # live capture lands on any 30 ms frame alignment
+        audio = np.concatenate([np.zeros(8000 + offset, np.float32), load_clip("jfk.wav", shared_audio),
+                                np.zeros(24000, np.float32)])
+        adaptive = Segmenter(2)
+        closes = [e for e in adaptive.push(audio) + adaptive.flush() if e.kind == "close"]
+        assert len(closes) == 2 and closes[0].voiced / 16000 > 3.0, offset
+    fixed = Segmenter(2, short_speech_s=0.0)  # the plain 0.5 s hang-over splits at every phrase
+    assert len([e for e in fixed.push(audio) + fixed.flush() if e.kind == "close"]) == 4

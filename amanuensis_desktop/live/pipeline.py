@@ -50,6 +50,8 @@ class LiveOptions:
     vad_aggressiveness: int = 2  # webrtcvad 0 (least) .. 3 (most aggressive at rejecting non-speech)
     pre_roll_s: float = 0.4  # audio kept before the detected onset
     hangover_s: float = 0.5  # silence that ends a segment
+    short_speech_s: float = 3.0  # ... but while a segment holds less speech than this,
+    short_hangover_s: float = 1.2  # the silence must last this long (short phrases keep their context)
     max_segment_s: float = 15.0  # longer speech is split at its quietest point
     min_speech_s: float = 0.25  # a segment with less voiced speech is noise: empty final, no decoding
     partial_interval_s: float = 0.6  # re-decode cadence of the growing segment
@@ -180,7 +182,8 @@ class LivePipeline:
             raise RuntimeError("a LivePipeline starts once; create a new one")
         o = self.options
         self._segmenter = Segmenter(o.vad_aggressiveness, o.pre_roll_s, o.hangover_s, o.max_segment_s,
-                                    o.min_speech_s, tail_s=o.tail_s, vad=o.vad)
+                                    o.min_speech_s, tail_s=o.tail_s, vad=o.vad, short_speech_s=o.short_speech_s,
+                                    short_hangover_s=o.short_hangover_s)
         self._tail = self._segmenter.tail * FRAME
         if self.source is None:
             self.source = MicrophoneSource(o.device, stall_timeout_s=o.stall_timeout_s)

@@ -3,7 +3,10 @@
 A segment opens when ``onset_voiced`` of the last ``onset_window`` frames are voiced (150 ms of speech
 within 240 ms by default); it starts ``pre_roll_s`` before the first voiced frame of that window (never
 before the previous segment's end), so first words are not clipped. It closes when the last ``hangover_s``
-hold (almost) no voiced frame — at most one in ten, so a stray noise frame does not keep it open; its audio
+hold (almost) no voiced frame — at most one in ten, so a stray noise frame does not keep it open. While the
+segment holds less than ``short_speech_s`` of voiced speech the pause must last ``short_hangover_s``: a short
+opening phrase ("And so my fellow Americans,") then joins what follows instead of being decoded alone,
+where Whisper has too little context (measured: "And so am I fellow Americans"). Its audio
 ends ``tail_s`` after the last voiced frame. A segment reaching ``max_segment_s`` is split at its quietest
 30 ms frame (smoothed RMS over 90 ms, voiced frames penalised) in its second half; the rest continues as a
 new segment. A closed segment with less than ``min_speech_s`` of voiced frames is marked ``too_short``.
@@ -52,7 +55,8 @@ class _Frame:
 class Segmenter:
     def __init__(self, aggressiveness: int = 2, pre_roll_s: float = 0.4, hangover_s: float = 0.5,
                  max_segment_s: float = 15.0, min_speech_s: float = 0.25, tail_s: float = 0.2,
-                 onset_voiced: int = 5, onset_window: int = 8, vad=None):
+                 onset_voiced: int = 5, onset_window: int = 8, vad=None,
+                 short_speech_s: float = 3.0, short_hangover_s: float = 1.2):
         if vad is None:
             import webrtcvad
 
@@ -62,7 +66,9 @@ class Segmenter:
         self.vad = vad
         self.pre_roll = max(0, int(round(pre_roll_s * 1000 / FRAME_MS)))
         self.hangover = max(1, int(round(hangover_s * 1000 / FRAME_MS)))
-        self.hang_allow = self.hangover // 10
+        self.short_hangover = max(self.hangover, int(round(short_hangover_s * 1000 / FRAME_MS)))
+        self.short_voiced = int(round(short_speech_s * 1000 / FRAME_MS))
+        self._seg_voiced = 0  # voiced frames in the open segment
         self.max_frames = max(4, int(round(max_segment_s * 1000 / FRAME_MS)))
         self.min_voiced = int(np.ceil(min_speech_s * 1000 / FRAME_MS - 1e-9))
         self.tail = min(self.hangover, max(0, int(round(tail_s * 1000 / FRAME_MS))))
@@ -132,8 +138,9 @@ class Segmenter:
         seg = self._seg
         seg.append(fr)
         grown.append(fr)
-        if len(seg) > self.hangover and not fr.voiced and \
-                sum(f.voiced for f in seg[-self.hangover :]) <= self.hang_allow:
+        self._seg_voiced += fr.voiced
+        hang = self.hangover if self._seg_voiced >= self.short_voiced else self.short_hangover
+        if len(seg) > hang and not fr.voiced and sum(f.voiced for f in seg[-hang:]) <= hang // 10:
             events.append(self._audio_event(grown))
             grown.clear()
             self._end_on_silence(events)
@@ -153,6 +160,7 @@ class Segmenter:
     def _open(self, frames: list[_Frame], events: list[SegmentEvent]) -> None:
         self._seg_id += 1
         self._seg = list(frames)
+        self._seg_voiced = sum(f.voiced for f in frames)
         self._history.clear()
         audio = np.concatenate([f.audio for f in frames]) if frames else np.zeros(0, np.float32)
         events.append(SegmentEvent("open", self._seg_id, audio=audio, start=frames[0].pos if frames else self._pos,

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, 
 from .. import settings as S
 from ..errors import UserError
 from .autosave import AutosaveSession, Seg, find_orphans, settle
-from .file_jobs import CANCELLED, DONE, FAILED, FileJobQueue, FileJobsPanel, ResultDialog, short_error
+from .file_jobs import DONE, FAILED, FileJobQueue, FileJobsPanel, ResultDialog, short_error
 from .icons import icon
 from .settings_store import SettingsStore
 from .threads import Task, run_task
@@ -809,14 +809,12 @@ class MainWindow(QMainWindow):
             if job.transcript.backend:
                 self._last_backend = job.transcript.backend
                 self._show_backend(job.transcript.backend, computed=True)
-            msg = f"{job.name} is transcribed ({len(job.transcript.text.split())} words)."
-        elif job.state == FAILED:
-            msg = short_error(job)
-        elif job.state == CANCELLED:
-            return
+            msg = status = f"{job.name} is transcribed ({len(job.transcript.text.split())} words)."
+        elif job.state == FAILED:  # the whole sentence is on the job's row; the status bar is too narrow for it
+            msg, status = short_error(job), f"{job.name} could not be transcribed (see its row)."
         else:
             return
-        self.statusBar().showMessage(msg, 8000)
+        self.statusBar().showMessage(status, 8000)
         if self.tray is not None:
             self.tray.notify("Amanuensis", msg)
 

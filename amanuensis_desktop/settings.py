@@ -34,6 +34,16 @@ def data_dir() -> Path:
     return Path(user_data_dir(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """The user cache folder (compiled models): $AMANUENSIS_CACHE_DIR, else platformdirs' user_cache_dir."""
+    env = os.environ.get("AMANUENSIS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME))
+
+
 def autosave_dir(setting: str | os.PathLike | None = None) -> Path:
     """Where session transcripts are autosaved: the autosave-folder setting, else <data folder>/autosave."""
     if setting:

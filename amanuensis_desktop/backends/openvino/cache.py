@@ -18,18 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-ENV_CACHE_DIR = "AMANUENSIS_CACHE_DIR"
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    if cache_dir:
-        base = Path(cache_dir).expanduser()
-    elif os.environ.get(ENV_CACHE_DIR):
-        base = Path(os.environ[ENV_CACHE_DIR]).expanduser()
-    else:
-        import platformdirs
+    from ...settings import cache_dir as user_cache_dir
 
-        base = Path(platformdirs.user_cache_dir("amanuensis"))
+    base = Path(cache_dir).expanduser() if cache_dir else user_cache_dir()
     return base / "openvino"
 
 

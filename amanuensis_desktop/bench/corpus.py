@@ -70,16 +70,18 @@ LONG_CLIP_ORDER = (
 )
 
 
-def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | None = None) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | None = None,
+               loaded: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
     """The clips ``names`` (``file`` or ``file#channel``) joined with ``pause_s`` of silence after each, after
-    ``lead_s`` of leading silence. Returns (audio, [(start, end, reference or "")] per clip)."""
+    ``lead_s`` of leading silence (``loaded``: clips already decoded, by name). Returns (audio, [(start, end,
+    reference or "")] per clip)."""
     folder = folder or shared_audio_dir()
     refs = dict(manifest(folder))
     pause = np.zeros(int(pause_s * SAMPLE_RATE), np.float32)
     parts: list[np.ndarray] = [np.zeros(int(lead_s * SAMPLE_RATE), np.float32)]
     spans: list[tuple[float, float, str]] = []
     t = lead_s
-    cache: dict[str, np.ndarray] = {}
+    cache: dict[str, np.ndarray] = dict(loaded or {})
     for name in names:
         audio = cache.get(name)
         if audio is None:
@@ -94,13 +96,13 @@ def long_clip(min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | No
     """The shared clips (:data:`LONG_CLIP_ORDER`, repeated as needed) joined with pauses, at least
     ``min_seconds`` long. Returns (audio, reference text, [(start, end, reference)] per clip)."""
     folder = folder or shared_audio_dir()
-    durations = {n: load_clip(n, folder).size / SAMPLE_RATE + pause_s for n in LONG_CLIP_ORDER}
+    clips = {n: load_clip(n, folder) for n in LONG_CLIP_ORDER}
     names, t = [], 0.0
     while t < min_seconds:
         for name in LONG_CLIP_ORDER:
             names.append(name)
-            t += durations[name]
+            t += clips[name].size / SAMPLE_RATE + pause_s
             if t >= min_seconds:
                 break
-    audio, spans = join_clips(names, pause_s, folder=folder)
+    audio, spans = join_clips(names, pause_s, folder=folder, loaded=clips)
     return audio, " ".join(s[2] for s in spans), spans

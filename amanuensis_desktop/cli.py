@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one sentence, details on request
         if os.environ.get("AMANUENSIS_DEBUG"):
             raise
+        logger.debug("unexpected error", exc_info=True)
         return _fail(f"unexpected error: {one_sentence(exc).rstrip('.')} (set AMANUENSIS_DEBUG=1 for details).")
 
 

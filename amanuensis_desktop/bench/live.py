@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-SR = 16000
+from ..whisper.audio import SAMPLE_RATE as SR
 CLIPS = ["jfk.wav", "sense_and_sensibility_01_austen_64kb-0870.wav", "sense_and_sensibility_01_austen_64kb-0880.wav",
          "sense_and_sensibility_01_austen_64kb-0890.wav", "sense_and_sensibility_01_austen_64kb-0930.wav",
          "goforward.wav", "turn_on_the_living_room_lamp.wav"]
@@ -114,7 +114,10 @@ def _run(args) -> int:
     if not utts:
         raise UserError(f"None of the benchmark clips is in {folder}.")
 
-    from ..live import virtualmic
+    try:  # a development rig, not part of the installed package
+        from devtools import virtualmic
+    except ImportError as exc:
+        raise UserError("The live benchmark needs the devtools package of a source checkout (run it from there).") from exc
 
     use_mic = want == "mic" or (want == "auto" and virtualmic.available() is None)
     rec = _Recorder()
@@ -210,7 +213,7 @@ def _run(args) -> int:
         "silence_s": round(sil_wall, 1),
         "wer_live": round(live_wer, 4), "wer_file": round(file_wer, 4),
         "pipeline": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in pipeline.stats.items()},
-        "hangover_s": pipeline.options.hangover_s,
+        "hangover_s": pipeline.options.vad.hangover_s,
         "errors": errors,
         "per_utterance": per_utt,
     }

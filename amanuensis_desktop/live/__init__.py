@@ -4,8 +4,9 @@
     from amanuensis_desktop.live.events import Partial, Final, Level, Backlog, BackendInfo, Error, Stopped
 """
 
-from ..audio.capture import list_input_devices
+from ..audio.devices import list_input_devices
+from ..audio.sources import FileSource
 from .pipeline import LiveOptions, LivePipeline
-from .sources import FileSource
+from .vad import VadOptions
 
-__all__ = ["LivePipeline", "LiveOptions", "list_input_devices", "FileSource"]
+__all__ = ["LivePipeline", "LiveOptions", "VadOptions", "list_input_devices", "FileSource"]

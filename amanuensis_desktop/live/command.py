@@ -99,7 +99,7 @@ class _Printer:
 
 
 def _list(out) -> int:
-    from ..audio.capture import list_input_devices
+    from ..audio.devices import list_input_devices
 
     devices = list_input_devices()
     if not devices:
@@ -130,16 +130,18 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
 def _run(args, out, err) -> int:
     if getattr(args, "list_devices", False):
         return _list(out)
+    from ..audio.sources import AudioSource, FileSource
     from .pipeline import LiveOptions, LivePipeline
-    from .sources import FileSource
+    from .vad import VadOptions
 
     speed = getattr(args, "speed", 1.0) or 1.0
     if speed <= 0:
         raise UserError("--speed must be a positive number.")
-    source = None
+    source: AudioSource | None = None
     if getattr(args, "input", None):
         source = FileSource(args.input, speed=speed)
-    opts = LiveOptions(device=getattr(args, "device", None), vad_aggressiveness=getattr(args, "vad_aggressiveness", 2),
+    opts = LiveOptions(device=getattr(args, "device", None),
+                       vad=VadOptions(aggressiveness=getattr(args, "vad_aggressiveness", 2)),
                        use_prompt=not getattr(args, "no_prompt", False),
                        partials=not getattr(args, "no_partials", False))
     backend, model = getattr(args, "backend", "auto") or "auto", getattr(args, "model", None)

@@ -14,6 +14,7 @@ re-initialises sounddevice after setting it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import signal
@@ -26,7 +27,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import UserError, one_sentence
+from amanuensis_desktop.errors import UserError, one_sentence
 
 SINK_ARGS = "sink_name=mic_sink rate=16000 channels=1"
 SOURCE_ARGS = "master=mic_sink.monitor source_name=virtmic"
@@ -58,7 +59,7 @@ def session(prefix: str = "amanuensis-virtmic-") -> Iterator["VirtualMic"]:
     if reason:
         raise VirtualMicError(f"No virtual microphone: {reason}.")
     try:
-        import sounddevice  # noqa: F401
+        importlib.import_module("sounddevice")
     except OSError as exc:  # the PortAudio library is missing
         raise VirtualMicError(f"sounddevice cannot load PortAudio ({one_sentence(exc).rstrip('.')}); "
                               "apt install libportaudio2.") from exc

@@ -181,13 +181,13 @@ def test_silence_and_room_noise_give_no_text(virtual_mic, engine):
         assert isinstance(r.events[-1][1], Stopped)
 
 
-def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engine):
+def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engine, jfk):
     rec = Recorder()
     p = LivePipeline(engine, LiveOptions(device=virtual_mic.device), rec)
     p.start()
     try:
         assert p.wait_ready(5)
-        player = virtual_mic.play(_jfk(), blocking=False)
+        player = virtual_mic.play(jfk, blocking=False)
         time.sleep(6.0)  # "And so my fellow Americans, ask not what your ..." has been said
         virtual_mic.kill_source()
         assert p.wait(20), "the pipeline did not notice the lost microphone"
@@ -204,21 +204,20 @@ def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engin
     assert isinstance(rec.events[-1][1], Stopped)
 
 
-def _jfk():
-    from conftest import SHARED_AUDIO
-
-    path = SHARED_AUDIO / "jfk.wav"
+@pytest.fixture
+def jfk(shared_audio):
+    path = shared_audio / "jfk.wav"
     if not path.is_file():
         pytest.skip(f"{path} not found")
     return path
 
 
-def test_stop_during_speech_still_gives_the_last_words(virtual_mic, engine):
+def test_stop_during_speech_still_gives_the_last_words(virtual_mic, engine, jfk):
     rec = Recorder()
     p = LivePipeline(engine, LiveOptions(device=virtual_mic.device), rec)
     p.start()
     assert p.wait_ready(5)
-    player = virtual_mic.play(_jfk(), blocking=False)
+    player = virtual_mic.play(jfk, blocking=False)
     try:
         time.sleep(9.8)  # in the middle of "ask what you can do for your country"
         p.stop()
@@ -245,7 +244,7 @@ def test_list_input_devices_sees_the_virtual_microphone(virtual_mic):
     assert sum(x["is_default"] for x in devices) <= 1
 
 
-def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctrl_c(virtual_mic):
+def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctrl_c(virtual_mic, jfk):
     """The terminal command opens the microphone before loading the model: speech that starts right away is
     transcribed; Ctrl-C flushes the words heard so far and exits 0 without a traceback."""
     import os
@@ -270,7 +269,7 @@ def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctr
                 head += os.read(proc.stderr.fileno(), 4096)
         assert b"listening" in head, head
         time.sleep(0.3)  # PortAudio's first blocks
-        player = virtual_mic.play(_jfk(), blocking=False)  # while the model is (probably) still loading
+        player = virtual_mic.play(jfk, blocking=False)  # while the model is (probably) still loading
         time.sleep(7.5)  # "... ask not what your country can do for you"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

@@ -44,5 +44,3 @@ def cpu_transcripts(cpu_engine, manifest, shared_audio) -> dict[str, str]:
     from amanuensis_desktop.bench.corpus import load_clip as _load
 
     return {name: cpu_engine.transcribe(_load(name, shared_audio)).text for name, _ in manifest}
-
-

@@ -15,8 +15,9 @@ def sounddevice_module() -> Any:
     try:
         import sounddevice as sd
     except OSError as exc:  # the PortAudio shared library is missing
-        raise UserError("Audio capture is unavailable because the PortAudio library is missing "
-                        f"(install libportaudio2): {exc}.") from exc
+        raise UserError(
+            f"Audio capture is unavailable because the PortAudio library is missing (install libportaudio2): {exc}."
+        ) from exc
     return sd
 
 
@@ -47,8 +48,15 @@ def list_input_devices() -> list[dict[str, Any]]:
     for d in devices:
         if int(d["max_input_channels"]) <= 0:
             continue
-        out.append({"index": int(d["index"]), "name": str(d["name"]), "channels": int(d["max_input_channels"]),
-                    "default_samplerate": float(d["default_samplerate"]), "is_default": int(d["index"]) == default})
+        out.append(
+            {
+                "index": int(d["index"]),
+                "name": str(d["name"]),
+                "channels": int(d["max_input_channels"]),
+                "default_samplerate": float(d["default_samplerate"]),
+                "is_default": int(d["index"]) == default,
+            }
+        )
     return out
 
 
@@ -57,8 +65,9 @@ def resolve_input_device(spec: str | int | None = None, devices: list[dict[str, 
     devices = list_input_devices() if devices is None else devices
     if not devices:
         raise UserError("No microphone was found (the audio system lists no input device).")
-    if spec is None or (isinstance(spec, str) and spec.strip() in ("", "default") and
-                        not any(d["name"] == "default" for d in devices)):
+    if spec is None or (
+        isinstance(spec, str) and spec.strip() in ("", "default") and not any(d["name"] == "default" for d in devices)
+    ):
         for d in devices:
             if d["is_default"]:
                 return d

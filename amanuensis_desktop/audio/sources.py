@@ -57,8 +57,9 @@ class MicrophoneSource:
 
     kind = "microphone"
 
-    def __init__(self, device: str | int | None = None, stall_timeout_s: float = 1.0,
-                 first_audio_timeout_s: float = 6.0) -> None:
+    def __init__(
+        self, device: str | int | None = None, stall_timeout_s: float = 1.0, first_audio_timeout_s: float = 6.0
+    ) -> None:
         self.device_spec = device
         self.stall_timeout_s = stall_timeout_s
         self.first_audio_timeout_s = first_audio_timeout_s
@@ -85,8 +86,13 @@ class MicrophoneSource:
     def _finished(self) -> None:
         if not self._closing and self._q is not None:
             self._lost = True
-            self._q.put((SourceMessage.ERROR, f"The microphone '{self.label}' stopped delivering audio "
-                                  "(it was unplugged or taken by another program)."))
+            self._q.put(
+                (
+                    SourceMessage.ERROR,
+                    f"The microphone '{self.label}' stopped delivering audio "
+                    "(it was unplugged or taken by another program).",
+                )
+            )
 
     def open(self, q: SourceQueue) -> None:
         sd = sounddevice_module()
@@ -100,8 +106,14 @@ class MicrophoneSource:
         for rate in rates:
             for ch in chans:
                 try:
-                    stream = sd.InputStream(device=dev["index"], samplerate=rate, channels=ch, dtype="float32",
-                                            callback=self._callback, finished_callback=self._finished)
+                    stream = sd.InputStream(
+                        device=dev["index"],
+                        samplerate=rate,
+                        channels=ch,
+                        dtype="float32",
+                        callback=self._callback,
+                        finished_callback=self._finished,
+                    )
                 except Exception as exc:  # PortAudioError, ValueError for unsupported settings
                     last_exc = exc
                     continue
@@ -118,8 +130,9 @@ class MicrophoneSource:
                 self._stream, self.sample_rate, self.channels = stream, float(rate), ch
                 return
         reason = str(last_exc).strip().rstrip(".") if last_exc else "unknown error"
-        raise UserError(f"The microphone '{self.label}' could not be opened ({reason}); it may be busy, "
-                        "unplugged or not allowed.")
+        raise UserError(
+            f"The microphone '{self.label}' could not be opened ({reason}); it may be busy, unplugged or not allowed."
+        )
 
     @property
     def has_audio(self) -> bool:
@@ -133,13 +146,14 @@ class MicrophoneSource:
         if self._last_audio == 0.0:
             if now - self._opened_at > self.first_audio_timeout_s:
                 self._lost = True
-                return (f"The microphone '{self.label}' delivers no audio (it may be muted, busy or "
-                        "unplugged).")
+                return f"The microphone '{self.label}' delivers no audio (it may be muted, busy or unplugged)."
             return None
         if now - self._last_audio > self.stall_timeout_s:
             self._lost = True
-            return (f"The microphone '{self.label}' stopped delivering audio (it was unplugged or taken by "
-                    "another program).")
+            return (
+                f"The microphone '{self.label}' stopped delivering audio (it was unplugged or taken by "
+                "another program)."
+            )
         return None
 
     def close(self) -> None:
@@ -170,8 +184,9 @@ class FileSource:
 
     kind = "file"
 
-    def __init__(self, path_or_audio: str | os.PathLike[str] | np.ndarray, speed: float = 1.0,
-                 block_s: float = 0.02) -> None:
+    def __init__(
+        self, path_or_audio: str | os.PathLike[str] | np.ndarray, speed: float = 1.0, block_s: float = 0.02
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.path = path_or_audio if isinstance(path_or_audio, (str, os.PathLike)) else None
@@ -193,12 +208,14 @@ class FileSource:
         if self._audio is None:
             from .files import load_audio
 
+            assert self.path is not None  # no array given
             self._audio = load_audio(self.path)
         self._thread = threading.Thread(target=self._run, args=(q,), name="amanuensis-file-source", daemon=True)
         self._thread.start()
 
     def _run(self, q: SourceQueue) -> None:
         audio = self._audio
+        assert audio is not None  # loaded by open()
         t0 = time.monotonic()
         pos = 0
         while pos < audio.size and not self._stop.is_set():

@@ -13,7 +13,8 @@ import math
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,17 +27,23 @@ from .vad import Segmenter
 
 SR = SAMPLE_RATE
 LEVELS_PER_S = 20
-OVERFLOW_MESSAGE = ("The audio system dropped some input (the computer was too busy); a few words may be "
-                    "missing.")
+OVERFLOW_MESSAGE = "The audio system dropped some input (the computer was too busy); a few words may be missing."
 
 
 class Listener:
     """Runs on its own thread (:meth:`run`); ``emit`` sends events, ``publish_backlog`` the backlog (2/s),
     ``device_lost(sentence)`` reports a lost source (it closes the source, which ends the queue)."""
 
-    def __init__(self, source: AudioSource, q: SourceQueue, segmenter: Segmenter, board: SegmentBoard,
-                 emit: Callable[[Any], None], publish_backlog: Callable[[], None],
-                 device_lost: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        source: AudioSource,
+        q: SourceQueue,
+        segmenter: Segmenter,
+        board: SegmentBoard,
+        emit: Callable[[Any], None],
+        publish_backlog: Callable[[], None],
+        device_lost: Callable[[str], None],
+    ) -> None:
         self.source, self.q, self.segmenter, self.board = source, q, segmenter, board
         self.emit, self.publish_backlog, self.device_lost = emit, publish_backlog, device_lost
         self.converter = Converter(source.sample_rate, source.channels)

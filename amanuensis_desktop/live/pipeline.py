@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field, replace
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from ..audio.sources import AudioSource, MicrophoneSource, SourceMessage, SourceQueue
 from ..errors import one_sentence
@@ -69,8 +70,13 @@ class LivePipeline:
     start-up is lost). ``on_event`` is called from the pipeline's threads.
     """
 
-    def __init__(self, engine: Any, options: LiveOptions | None = None,
-                 on_event: Callable[[Any], None] | None = None, source: AudioSource | None = None) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        options: LiveOptions | None = None,
+        on_event: Callable[[Any], None] | None = None,
+        source: AudioSource | None = None,
+    ) -> None:
         self.options = options or LiveOptions()
         if self.options.vad.max_segment_s > MAX_SEGMENT_LIMIT_S:
             raise ValueError("max_segment_s must fit one 30 s window (at most 28 s)")
@@ -84,8 +90,14 @@ class LivePipeline:
         self._threads: list[threading.Thread] = []
         self._listener: Listener | None = None
         self._worker: Worker | None = None
-        self.stats: dict[str, Any] = {"partials": 0, "finals": 0, "partial_decode_s": 0.0, "final_decode_s": 0.0,
-                                      "max_backlog_s": 0.0, "errors": 0}
+        self.stats: dict[str, Any] = {
+            "partials": 0,
+            "finals": 0,
+            "partial_decode_s": 0.0,
+            "final_decode_s": 0.0,
+            "max_backlog_s": 0.0,
+            "errors": 0,
+        }
 
     # -- public API -------------------------------------------------------------------------------------
     @property
@@ -122,18 +134,29 @@ class LivePipeline:
             self.source = MicrophoneSource(o.device, stall_timeout_s=o.stall_timeout_s)
         self.source.open(self._q)  # UserError propagates: nothing started
         try:
-            self._listener = Listener(self.source, self._q, segmenter, self._board, self._emit,
-                                      self._publish_backlog, self._device_lost)
+            self._listener = Listener(
+                self.source, self._q, segmenter, self._board, self._emit, self._publish_backlog, self._device_lost
+            )
         except Exception:
             self.source.close()
             raise
-        self._worker = Worker(self._engine, o, self._board, segmenter.tail * FRAME, self._emit, self.stats,
-                              self._close_source, self._publish_backlog)
+        self._worker = Worker(
+            self._engine,
+            o,
+            self._board,
+            segmenter.tail * FRAME,
+            self._emit,
+            self.stats,
+            self._close_source,
+            self._publish_backlog,
+        )
         self._state = PipelineState.RUNNING
         if hasattr(self._engine, "transcribe"):
             self._worker.check_backend()  # BackendInfo is the first event
-        self._threads = [threading.Thread(target=self._guard(self._listen), name="amanuensis-listener", daemon=True),
-                         threading.Thread(target=self._guard(self._work), name="amanuensis-worker", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._guard(self._listen), name="amanuensis-listener", daemon=True),
+            threading.Thread(target=self._guard(self._work), name="amanuensis-worker", daemon=True),
+        ]
         for t in self._threads:
             t.start()
 
@@ -182,6 +205,7 @@ class LivePipeline:
                 self._close_source()
                 if worker:
                     self._finish()
+
         return run
 
     # -- helpers ----------------------------------------------------------------------------------------

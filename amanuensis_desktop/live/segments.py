@@ -30,8 +30,25 @@ class Speculation:
 
 
 class Segment:
-    __slots__ = ("id", "start", "chunks", "n", "closed", "end", "closed_at", "voiced", "last_voiced", "too_short",
-                 "decoded_n", "last_partial_t", "agree", "shown", "opened_at", "spec", "reason")
+    __slots__ = (
+        "id",
+        "start",
+        "chunks",
+        "n",
+        "closed",
+        "end",
+        "closed_at",
+        "voiced",
+        "last_voiced",
+        "too_short",
+        "decoded_n",
+        "last_partial_t",
+        "agree",
+        "shown",
+        "opened_at",
+        "spec",
+        "reason",
+    )
 
     def __init__(self, sid: int, start: int) -> None:
         self.id, self.start = sid, start
@@ -132,4 +149,3 @@ class SegmentBoard:
     def idle(self) -> bool:
         with self.cond:
             return not self.segments
-

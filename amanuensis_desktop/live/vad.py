@@ -149,8 +149,9 @@ class Segmenter:
                 self._open(frames, events)
         if self._seg is not None:
             if rest.size:
-                events.append(SegmentEvent(EventKind.AUDIO, self._seg_id, audio=rest.copy(),
-                                           last_voiced=self._last_voiced_end()))
+                events.append(
+                    SegmentEvent(EventKind.AUDIO, self._seg_id, audio=rest.copy(), last_voiced=self._last_voiced_end())
+                )
             end = self._pos + rest.size
             self._close(self._seg, end, CloseReason.FLUSH, events)
         self._pos += rest.size
@@ -192,9 +193,16 @@ class Segmenter:
         self._seg_voiced = sum(f.voiced for f in frames)
         self._history.clear()
         audio = np.concatenate([f.audio for f in frames]) if frames else np.zeros(0, np.float32)
-        events.append(SegmentEvent(EventKind.OPEN, self._seg_id, audio=audio, start=frames[0].pos if frames else self._pos,
-                                   voiced=FRAME * sum(f.voiced for f in frames),
-                                   last_voiced=self._last_voiced_end()))
+        events.append(
+            SegmentEvent(
+                EventKind.OPEN,
+                self._seg_id,
+                audio=audio,
+                start=frames[0].pos if frames else self._pos,
+                voiced=FRAME * sum(f.voiced for f in frames),
+                last_voiced=self._last_voiced_end(),
+            )
+        )
 
     def _last_voiced_end(self) -> int:
         for f in reversed(self._seg or []):
@@ -205,8 +213,13 @@ class Segmenter:
     def _audio_event(self, frames: list[_Frame]) -> SegmentEvent:
         if not frames:
             return SegmentEvent(EventKind.AUDIO, self._seg_id, last_voiced=self._last_voiced_end())
-        return SegmentEvent(EventKind.AUDIO, self._seg_id, audio=np.concatenate([f.audio for f in frames]),
-                            voiced=FRAME * sum(f.voiced for f in frames), last_voiced=self._last_voiced_end())
+        return SegmentEvent(
+            EventKind.AUDIO,
+            self._seg_id,
+            audio=np.concatenate([f.audio for f in frames]),
+            voiced=FRAME * sum(f.voiced for f in frames),
+            last_voiced=self._last_voiced_end(),
+        )
 
     def _end_on_silence(self, events: list[SegmentEvent]) -> None:
         """The hang-over passed: the segment ends ``tail`` frames after its last voiced frame; the frames after
@@ -223,8 +236,16 @@ class Segmenter:
     def _close(self, frames: list[_Frame], end: int, reason: CloseReason, events: list[SegmentEvent]) -> None:
         """Close the open segment at sample ``end``: consumers drop any reported audio past it."""
         voiced = sum(f.voiced for f in frames if f.pos < end)
-        events.append(SegmentEvent(EventKind.CLOSE, self._seg_id, end=end, voiced=voiced * FRAME,
-                                   too_short=voiced < self.min_voiced, reason=reason))
+        events.append(
+            SegmentEvent(
+                EventKind.CLOSE,
+                self._seg_id,
+                end=end,
+                voiced=voiced * FRAME,
+                too_short=voiced < self.min_voiced,
+                reason=reason,
+            )
+        )
         self._last_end = end
         self._seg = None
 

@@ -12,8 +12,9 @@ once (else it is decoded again).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,9 +41,17 @@ class Worker:
     """Runs on its own thread (:meth:`run`). ``engine`` is an Engine or a zero-argument callable returning one
     (loaded here, while the source already records). ``tail`` is the segmenter's tail in samples."""
 
-    def __init__(self, engine: Any, options: LiveOptions, board: SegmentBoard, tail: int,
-                 emit: Callable[[Any], None], stats: dict[str, Any], close_source: Callable[[], None],
-                 publish_backlog: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        options: LiveOptions,
+        board: SegmentBoard,
+        tail: int,
+        emit: Callable[[Any], None],
+        stats: dict[str, Any],
+        close_source: Callable[[], None],
+        publish_backlog: Callable[[], None],
+    ) -> None:
         self.engine, self.options, self.board, self.tail = engine, options, board, tail
         self.emit, self.stats, self.close_source, self.publish_backlog = emit, stats, close_source, publish_backlog
         self.prompter = Prompter(options.use_prompt, options.prompt_max_gap_s, options.prompt_max_chars)
@@ -99,19 +108,22 @@ class Worker:
                     if not seg.closed and board.input_done:
                         # No more input will come (the listener died without flushing the segmenter): the
                         # open segment ends with what it has, or the worker would wait for it forever.
-                        seg.close(seg.start + seg.n, now, seg.voiced, seg.voiced < v.min_speech_s * SR,
-                                  CloseReason.FLUSH)
+                        seg.close(
+                            seg.start + seg.n, now, seg.voiced, seg.voiced < v.min_speech_s * SR, CloseReason.FLUSH
+                        )
                     if seg.closed:
                         return Job.FINAL, seg, seg.n
                     # The tail after the last voiced frame is complete: if no speech follows, the segment will
                     # close on exactly this audio, so decode its final now (used only when it matches).
                     spec_n = seg.last_voiced - seg.start + self.tail
-                    if (seg.n >= spec_n and seg.spec_n != spec_n and seg.voiced >= v.min_speech_s * SR
-                            and o.speculate):
+                    if seg.n >= spec_n and seg.spec_n != spec_n and seg.voiced >= v.min_speech_s * SR and o.speculate:
                         return Job.SPECULATE, seg, spec_n
-                    if (o.partials and seg.voiced >= o.first_partial_speech_s * SR
-                            and seg.last_voiced - seg.start > seg.decoded_n  # new speech since the last decode
-                            and seg.n - seg.decoded_n >= min(o.partial_interval_s, 0.3) * SR):
+                    if (
+                        o.partials
+                        and seg.voiced >= o.first_partial_speech_s * SR
+                        and seg.last_voiced - seg.start > seg.decoded_n  # new speech since the last decode
+                        and seg.n - seg.decoded_n >= min(o.partial_interval_s, 0.3) * SR
+                    ):
                         due = seg.last_partial_t + interval
                         if now >= due:
                             return Job.PARTIAL, seg, seg.n
@@ -175,12 +187,18 @@ class Worker:
                 self.prompter.after_final(seg, result, text, prompted)
             except Exception as exc:  # one sentence to the user; the next segment still gets transcribed
                 self.stats["errors"] += 1
-                self.emit(Error(one_sentence(exc, f"Transcribing the speech at {seg.start / SR:.1f} s failed"),
-                                False))
+                self.emit(Error(one_sentence(exc, f"Transcribing the speech at {seg.start / SR:.1f} s failed"), False))
         self.stats["final_decode_s"] += time.monotonic() - t0
         with self.board.cond:
             seg.decoded_n = seg.n
         self.board.remove(seg)
         self.stats["finals"] += 1
-        self.emit(Final(seg.id, text, round(seg.start / SR, 3), round((seg.start + seg.n) / SR, 3),
-                        round(time.monotonic() - seg.closed_at, 4)))
+        self.emit(
+            Final(
+                seg.id,
+                text,
+                round(seg.start / SR, 3),
+                round((seg.start + seg.n) / SR, 3),
+                round(time.monotonic() - seg.closed_at, 4),
+            )
+        )

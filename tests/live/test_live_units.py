@@ -16,7 +16,7 @@ import pytest
 from amanuensis_desktop.errors import UserError
 from amanuensis_desktop.live import FileSource, LiveOptions, LivePipeline
 from amanuensis_desktop.live.agreement import LocalAgreement
-from amanuensis_desktop.live.events import Backlog, BackendInfo, Error, Final, Level, Partial, Stopped
+from amanuensis_desktop.live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
 from amanuensis_desktop.live.vad import FRAME, Segmenter, VadOptions
 
 SR = 16000
@@ -243,8 +243,12 @@ def collect(pipeline_kwargs=None, audio=None, speed=20.0, engine=None, source=No
         pipeline_kwargs = replace(pipeline_kwargs, vad=replace(pipeline_kwargs.vad, short_speech_s=0.0))
     engine = engine or FakeEngine()
     src = source or FileSource(audio, speed=speed)
-    p = LivePipeline(engine, pipeline_kwargs or LiveOptions(detector=EnergyVad(), vad=VadOptions(short_speech_s=0.0)), events.append,
-                     source=src)
+    p = LivePipeline(
+        engine,
+        pipeline_kwargs or LiveOptions(detector=EnergyVad(), vad=VadOptions(short_speech_s=0.0)),
+        events.append,
+        source=src,
+    )
     return p, events, engine
 
 
@@ -274,12 +278,13 @@ def test_pipeline_event_order_and_everything_transcribed():
 
 def test_partials_grow_and_never_follow_their_final():
     audio = np.concatenate([silence(0.5), tone(3.0), silence(1.0)])
-    p, events, engine = _run_fake(audio, speed=2.0,
-                                  options=LiveOptions(partial_interval_s=0.1, first_partial_speech_s=0.2))
+    p, events, engine = _run_fake(
+        audio, speed=2.0, options=LiveOptions(partial_interval_s=0.1, first_partial_speech_s=0.2)
+    )
     partials = [e for e in events if isinstance(e, Partial)]
     assert len(partials) >= 3
     stables = [e.stable for e in partials]
-    assert all(b.startswith(a) for a, b in zip(stables, stables[1:]))  # stable only grows
+    assert all(b.startswith(a) for a, b in zip(stables, stables[1:], strict=False))  # stable only grows
     final_at = next(i for i, e in enumerate(events) if isinstance(e, Final))
     assert not any(isinstance(e, Partial) for e in events[final_at:])
     # partials are greedy (temperature 0) and finals use the fallback temperatures
@@ -311,8 +316,7 @@ def test_silence_gives_no_segment_and_no_model_call():
 
 def test_prompt_is_the_previous_unfinished_final_but_not_over_near_silence():
     quiet_speech = tone(1.0, amp=0.008)
-    audio = np.concatenate([silence(0.5), tone(1.5), silence(1.0), tone(1.5), silence(1.0), quiet_speech,
-                            silence(1.0)])
+    audio = np.concatenate([silence(0.5), tone(1.5), silence(1.0), tone(1.5), silence(1.0), quiet_speech, silence(1.0)])
     # the energy VAD hears the quiet tone (RMS 0.0057 > 0.005); its peak RMS is under the prompt's 0.01
     p, events, engine = _run_fake(audio, options=LiveOptions(partials=False, detector=EnergyVad(0.005)))
     finals = [e for e in events if isinstance(e, Final)]
@@ -320,12 +324,14 @@ def test_prompt_is_the_previous_unfinished_final_but_not_over_near_silence():
     assert prompts[0] is None and prompts[1] == finals[0].text
     assert all(pr is None for pr in prompts[2:])  # the quiet one gets no prompt
     assert len(prompts) == 3
-    _, events2, engine2 = _run_fake(audio, options=LiveOptions(partials=False, use_prompt=False,
-                                                               detector=EnergyVad(0.005)))
+    _, events2, engine2 = _run_fake(
+        audio, options=LiveOptions(partials=False, use_prompt=False, detector=EnergyVad(0.005))
+    )
     assert all(c["initial_prompt"] is None for c in engine2.calls)
     # after a finished sentence there is no prompt (it would mostly repeat mistakes)
-    p3, events3, engine3 = collect(LiveOptions(partials=False, detector=EnergyVad(0.005)), audio, speed=20.0,
-                                   engine=FakeEngine(suffix="."))
+    p3, events3, engine3 = collect(
+        LiveOptions(partials=False, detector=EnergyVad(0.005)), audio, speed=20.0, engine=FakeEngine(suffix=".")
+    )
     p3.start()
     assert p3.wait(30)
     assert [e.text for e in events3 if isinstance(e, Final)][0] == "w0 w1 w2 w3 w4 w5."
@@ -446,10 +452,20 @@ def test_engine_failure_is_a_non_fatal_error():
 
 # -- devices and the command line ------------------------------------------------------------------------------
 DEVICES = [
-    {"index": 0, "name": "HDA Intel PCH: ALC257 Analog (hw:0,0)", "channels": 2, "default_samplerate": 48000.0,
-     "is_default": False},
-    {"index": 3, "name": "USB Headset: Audio (hw:1,0)", "channels": 1, "default_samplerate": 44100.0,
-     "is_default": False},
+    {
+        "index": 0,
+        "name": "HDA Intel PCH: ALC257 Analog (hw:0,0)",
+        "channels": 2,
+        "default_samplerate": 48000.0,
+        "is_default": False,
+    },
+    {
+        "index": 3,
+        "name": "USB Headset: Audio (hw:1,0)",
+        "channels": 1,
+        "default_samplerate": 44100.0,
+        "is_default": False,
+    },
     {"index": 5, "name": "pulse", "channels": 32, "default_samplerate": 44100.0, "is_default": True},
 ]
 
@@ -513,9 +529,10 @@ def test_command_prints_finals_on_their_own_lines(monkeypatch, tmp_path):
     from amanuensis_desktop.live import command
 
     wav = tmp_path / "tone.wav"
-    sf.write(wav, np.concatenate([silence(0.5), tone(1.0), silence(1.5), tone(0.5), silence(1.5)]), SR)  # pauses past the 1.2 s short-phrase hang-over
+    sf.write(
+        wav, np.concatenate([silence(0.5), tone(1.0), silence(1.5), tone(0.5), silence(1.5)]), SR
+    )  # pauses past the 1.2 s short-phrase hang-over
     import amanuensis_desktop.engine as engine_mod
-
     import amanuensis_desktop.live.pipeline as pipeline_mod
 
     monkeypatch.setattr(engine_mod.Engine, "load", classmethod(lambda cls, *a, **k: FakeEngine(0.0)))
@@ -537,10 +554,13 @@ def test_short_opening_phrase_waits_for_a_longer_pause(shared_audio):
     from amanuensis_desktop.live.vad import Segmenter
 
     for offset in (0, 80, 160, 240, 320, 400):  # live capture lands on any 30 ms frame alignment
-        audio = np.concatenate([np.zeros(8000 + offset, np.float32), load_clip("jfk.wav", shared_audio),
-                                np.zeros(24000, np.float32)])
+        audio = np.concatenate(
+            [np.zeros(8000 + offset, np.float32), load_clip("jfk.wav", shared_audio), np.zeros(24000, np.float32)]
+        )
         adaptive = Segmenter(VadOptions(aggressiveness=2))
         closes = [e for e in adaptive.push(audio) + adaptive.flush() if e.kind == "close"]
         assert len(closes) == 2 and closes[0].voiced / 16000 > 3.0, offset
-    fixed = Segmenter(VadOptions(aggressiveness=2, short_speech_s=0.0))  # the plain 0.5 s hang-over splits at every phrase
+    fixed = Segmenter(
+        VadOptions(aggressiveness=2, short_speech_s=0.0)
+    )  # the plain 0.5 s hang-over splits at every phrase
     assert len([e for e in fixed.push(audio) + fixed.flush() if e.kind == "close"]) == 4

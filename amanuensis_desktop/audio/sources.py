@@ -55,8 +55,6 @@ class AudioSource(Protocol):
 class MicrophoneSource:
     """A PortAudio input stream feeding the pipeline's queue."""
 
-    kind = "microphone"
-
     def __init__(
         self, device: str | int | None = None, stall_timeout_s: float = 1.0, first_audio_timeout_s: float = 6.0
     ) -> None:
@@ -134,10 +132,6 @@ class MicrophoneSource:
             f"The microphone '{self.label}' could not be opened ({reason}); it may be busy, unplugged or not allowed."
         )
 
-    @property
-    def has_audio(self) -> bool:
-        return self._last_audio > 0
-
     def check(self) -> str | None:
         """An error sentence when the device has stopped delivering audio, else None."""
         if self._closing or self._stream is None or self._lost:
@@ -182,8 +176,6 @@ class FileSource:
     (``speed=float('inf')``: as fast as the pipeline takes it). Reading errors raise
     :class:`~amanuensis_desktop.errors.AudioError` (one sentence) from ``open``, i.e. from ``start()``."""
 
-    kind = "file"
-
     def __init__(
         self, path_or_audio: str | os.PathLike[str] | np.ndarray, speed: float = 1.0, block_s: float = 0.02
     ) -> None:
@@ -198,11 +190,6 @@ class FileSource:
         self.label = os.fspath(self.path) if self.path is not None else "audio array"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.has_audio = False
-
-    @property
-    def duration(self) -> float:
-        return 0.0 if self._audio is None else self._audio.size / SAMPLE_RATE
 
     def open(self, q: SourceQueue) -> None:
         if self._audio is None:
@@ -226,7 +213,6 @@ class FileSource:
                     break
             block = audio[pos : pos + self.block]
             q.put((SourceMessage.AUDIO, block.reshape(-1, 1).copy()))
-            self.has_audio = True
             pos += block.size
         q.put((SourceMessage.END, None))
 

@@ -45,7 +45,6 @@ class Segment:
         "last_partial_t",
         "agree",
         "shown",
-        "opened_at",
         "spec",
         "reason",
     )
@@ -64,7 +63,6 @@ class Segment:
         self.last_partial_t = 0.0
         self.agree = LocalAgreement()
         self.shown: tuple[str, str] | None = None
-        self.opened_at = time.monotonic()
         self.spec: Speculation | None = None  # the speculative final
         self.reason = CloseReason.NONE
 

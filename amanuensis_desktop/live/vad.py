@@ -113,7 +113,6 @@ class Segmenter:
         self._seg: list[_Frame] | None = None  # frames of the open segment
         self._seg_id = -1
         self._last_end = 0  # end sample of the previous segment
-        self.frames_seen = 0
 
     # -- public -----------------------------------------------------------------------------------------
     def push(self, audio: np.ndarray) -> list[SegmentEvent]:
@@ -130,7 +129,6 @@ class Segmenter:
                 voiced = bool(self.vad.is_speech(pcm[i].tobytes(), SAMPLE_RATE))
                 fr = _Frame(self._pos, frames[i].copy(), voiced, float(rms[i]))
                 self._pos += FRAME
-                self.frames_seen += 1
                 self._step(fr, events, grown)
             if grown:
                 events.append(self._audio_event(grown))

@@ -2,7 +2,8 @@
 
 The shared clips (jfk, the four Sense and Sensibility clips, goforward, the lamp command) are joined with
 1.5 s pauses and played into the pipeline: through a private PulseAudio virtual microphone when pulseaudio
-is installed (the real capture path: PortAudio, native rate, soxr), else from a FileSource at real time.
+is installed and devtools/ is present, i.e. in a source checkout (the real capture path: PortAudio, native
+rate, soxr), else from a FileSource at real time.
 Then ~10 s of silence. Measured:
 
 * final latency: from the end of each utterance (its last sample louder than -40 dBFS) to its final text,
@@ -87,6 +88,15 @@ class _Recorder:
             self.events.append((time.monotonic(), ev))
 
 
+def _virtualmic() -> Any:
+    """devtools.virtualmic (a development rig, not part of the installed package), or None when absent."""
+    try:
+        from devtools import virtualmic
+    except ImportError:
+        return None
+    return virtualmic
+
+
 def run(args) -> int:
     try:
         return _run(args)
@@ -121,14 +131,10 @@ def _run(args) -> int:
     if not utts:
         raise UserError(f"None of the benchmark clips is in {folder}.")
 
-    try:  # a development rig, not part of the installed package
-        from devtools import virtualmic
-    except ImportError as exc:
-        raise UserError(
-            "The live benchmark needs the devtools package of a source checkout (run it from there)."
-        ) from exc
-
-    use_mic = want == "mic" or (want == "auto" and virtualmic.available() is None)
+    virtualmic = _virtualmic() if want != "file" else None
+    if want == "mic" and virtualmic is None:
+        raise UserError("The virtual microphone needs the devtools package of a source checkout; run from there.")
+    use_mic = virtualmic is not None and (want == "mic" or (want == "auto" and virtualmic.available() is None))
     rec = _Recorder()
     proc = psutil.Process()
     with contextlib.ExitStack() as stack:
@@ -140,7 +146,7 @@ def _run(args) -> int:
         engine.transcribe(program[: 3 * SR])  # warm-up (first-inference costs are not live latency)
 
         # Everything is undone on the way out, also on errors: the daemon, its folder and the environment.
-        mic = stack.enter_context(virtualmic.session(prefix="amanuensis-bench-")) if use_mic else None
+        mic = stack.enter_context(virtualmic.session(prefix="amanuensis-bench-")) if virtualmic and use_mic else None
         if mic is not None:
             pipeline = LivePipeline(engine, LiveOptions(device=mic.device), rec)
             pipeline.start()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-import traceback
+
+from ..settings import BACKEND_CHOICES
+
+logger = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tray", action="store_true", help="start hidden, in the system tray")
     p.add_argument("--dictate", action="store_true", help="start dictating as soon as the model is loaded")
     # Not offered by `amanuensis` (cli.py): for the tests, which run `python -m amanuensis_desktop.ui.app`.
-    p.add_argument("--backend", choices=("auto", "cpu", "openvino", "npu"), help=argparse.SUPPRESS)
+    p.add_argument("--backend", choices=BACKEND_CHOICES, help=argparse.SUPPRESS)
     return p
 
 
@@ -59,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .icons import icon
     from .main_window import MainWindow
-    from .settings_store import SettingsStore
+    from .settings_store import Key, SettingsStore
     from .threads import sentence
     from .tray import Tray, tray_available
 
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store = SettingsStore()
     if args.backend is not None:
-        store = _RunOverrides(store, {"backend": args.backend})
+        store = _RunOverrides(store, {Key.BACKEND: args.backend})
 
     has_tray = tray_available()
     tray = Tray() if has_tray else None
@@ -81,12 +85,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def excepthook(etype, value, tb):  # a bug in a slot must not kill dictation: say it in one sentence
         if os.environ.get("AMANUENSIS_DEBUG"):
-            traceback.print_exception(etype, value, tb, file=sys.stderr)
+            logger.error("unexpected error in the window", exc_info=(etype, value, tb))
         else:
             print(f"amanuensis: {sentence(value)} (AMANUENSIS_DEBUG=1 shows the traceback)", file=sys.stderr)
         try:
             window.show_error(sentence(value))
-        except Exception:
+        except Exception:  # the window itself is broken: the sentence above on stderr is all we can do
             pass
 
     sys.excepthook = excepthook
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"amanuensis: {msg}", file=sys.stderr)
     if args.dictate:
         QTimer.singleShot(0, window.start_dictation)
-    app.aboutToQuit.connect(lambda: window._closed_for_real or window.autosave.close(window.segments))
+    app.aboutToQuit.connect(lambda: window.closed_for_real or window.autosave.close(window.segments))
 
     import signal
 

@@ -32,7 +32,7 @@ def _process_started(pid: int) -> float | None:
         import psutil
 
         return psutil.Process(pid).create_time()
-    except Exception:
+    except Exception:  # psutil missing, or no such process / no access: treated as not running
         return None
 
 
@@ -146,3 +146,22 @@ def settle(orphan: Orphan, how: str) -> None:
         os.replace(tmp, orphan.path)
     except (OSError, ValueError):
         pass
+
+
+def merge_restored(orphans: list[Orphan], current: list[Seg]) -> tuple[list[Seg], int]:
+    """The orphans' text (each one's unfinished partial as a last segment), one after another with 1 s
+    between them, followed by ``current`` shifted to come after it. Returns (segments, restored words)."""
+    restored: list[Seg] = []
+    base = 0.0
+    for o in orphans:
+        segs = list(o.segments)
+        if o.partial.strip():
+            last_end = segs[-1].end if segs else 0.0
+            segs.append(Seg(last_end, last_end + 1.0, o.partial.strip()))
+        if segs:
+            shift = base - segs[0].start if restored else 0.0
+            restored += [Seg(s.start + shift, s.end + shift, s.text) for s in segs]
+            base = restored[-1].end + 1.0
+    shift = (restored[-1].end + 1.0) if restored else 0.0
+    merged = restored + [Seg(s.start + shift, s.end + shift, s.text) for s in current]
+    return merged, sum(len(s.text.split()) for s in restored)

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Callable
 
@@ -14,12 +15,21 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
-
 from .threads import sentence
 
-QUEUED, LOADING, TRANSCRIBING, DONE, FAILED, CANCELLED = (
-    "queued", "loading", "transcribing", "done", "failed", "cancelled")
-ACTIVE = (QUEUED, LOADING, TRANSCRIBING)
+class JobState(Enum):
+    QUEUED = "queued"
+    LOADING = "loading"  # reading the file (and waiting for the engine)
+    TRANSCRIBING = "transcribing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Not finished yet (queued, loading or transcribing)."""
+        return self in (JobState.QUEUED, JobState.LOADING, JobState.TRANSCRIBING)
+
 
 _ids = itertools.count(1)
 
@@ -28,7 +38,7 @@ _ids = itertools.count(1)
 class FileJob:
     path: Path
     id: int = field(default_factory=lambda: next(_ids))
-    state: str = QUEUED
+    state: JobState = JobState.QUEUED
     done_s: float = 0.0
     total_s: float = 0.0
     transcript: object = None  # amanuensis_desktop.whisper.transcribe.Transcript
@@ -56,7 +66,7 @@ class _Worker(QThread):
     """Transcribes one job. Signals carry the job id; the GUI thread owns the FileJob objects' display."""
 
     progress = Signal(int, float, float)
-    state = Signal(int, str)
+    state = Signal(int, object)  # JobState
     finished_ok = Signal(int, object, float)
     failed = Signal(int, str)
     cancelled = Signal(int)
@@ -68,20 +78,21 @@ class _Worker(QThread):
 
     def run(self) -> None:
         from ..audio.files import load_audio
+        from ..whisper.audio import SAMPLE_RATE
         from ..whisper.transcribe import Cancelled
 
         job = self.job
         t0 = time.monotonic()
         _lower_priority()
         try:
-            self.state.emit(job.id, LOADING)
+            self.state.emit(job.id, JobState.LOADING)
             audio = load_audio(job.path)
             if job.cancel.is_set():
                 raise Cancelled()
             engine = self.get_engine(job)  # may wait for the engine to load; raises Cancelled on cancel
-            total = audio.size / 16000.0
+            total = audio.size / SAMPLE_RATE
             self.progress.emit(job.id, 0.0, total)
-            self.state.emit(job.id, TRANSCRIBING)
+            self.state.emit(job.id, JobState.TRANSCRIBING)
             last = [0.0]
 
             def progress(done_s, total_s):
@@ -128,17 +139,17 @@ class FileJobQueue(QObject):
 
     def cancel(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
-        if job is None or job.state not in ACTIVE:
+        if job is None or not job.state.active:
             return
         job.cancel.set()
-        if job.state == QUEUED:
-            job.state = CANCELLED
+        if job.state == JobState.QUEUED:
+            job.state = JobState.CANCELLED
             self.changed.emit(job_id)
             self.job_done.emit(job_id)
 
     def remove(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
-        if job is not None and job.state not in ACTIVE:
+        if job is not None and not job.state.active:
             del self.jobs[job_id]
             self.changed.emit(job_id)
 
@@ -153,7 +164,7 @@ class FileJobQueue(QObject):
     def _next(self) -> None:
         if self._worker is not None:
             return
-        job = next((j for j in self.jobs.values() if j.state == QUEUED), None)
+        job = next((j for j in self.jobs.values() if j.state == JobState.QUEUED), None)
         if job is None:
             self.busy_changed.emit(False)
             return
@@ -165,7 +176,7 @@ class FileJobQueue(QObject):
         worker.cancelled.connect(self._on_cancelled)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
-        job.state = LOADING
+        job.state = JobState.LOADING
         self.changed.emit(job.id)
         self.busy_changed.emit(True)
         worker.start()
@@ -182,13 +193,13 @@ class FileJobQueue(QObject):
             job.done_s, job.total_s = done_s, total_s
             self.changed.emit(job_id)
 
-    def _on_state(self, job_id: int, state: str) -> None:
+    def _on_state(self, job_id: int, state: JobState) -> None:
         job = self.jobs.get(job_id)
-        if job is not None and job.state in ACTIVE:
+        if job is not None and job.state.active:
             job.state = state
             self.changed.emit(job_id)
 
-    def _finish(self, job_id: int, state: str, **values) -> None:
+    def _finish(self, job_id: int, state: JobState, **values) -> None:
         job = self.jobs.get(job_id)
         if job is None:
             return
@@ -199,14 +210,14 @@ class FileJobQueue(QObject):
         self.job_done.emit(job_id)
 
     def _on_done(self, job_id: int, transcript, elapsed: float) -> None:
-        self._finish(job_id, DONE, transcript=transcript, elapsed=elapsed, done_s=transcript.duration,
+        self._finish(job_id, JobState.DONE, transcript=transcript, elapsed=elapsed, done_s=transcript.duration,
                      total_s=transcript.duration)
 
     def _on_failed(self, job_id: int, message: str) -> None:
-        self._finish(job_id, FAILED, error=message)
+        self._finish(job_id, JobState.FAILED, error=message)
 
     def _on_cancelled(self, job_id: int) -> None:
-        self._finish(job_id, CANCELLED)
+        self._finish(job_id, JobState.CANCELLED)
 
 
 def short_error(job: FileJob) -> str:
@@ -260,24 +271,24 @@ class JobRow(QFrame):
         self.update_from(job)
 
     def update_from(self, job: FileJob) -> None:
-        active = job.state in ACTIVE
+        active = job.state.active
         self.cancel_btn.setVisible(active)
-        self.open_btn.setVisible(job.state == DONE)
-        self.export_btn.setVisible(job.state == DONE)
+        self.open_btn.setVisible(job.state == JobState.DONE)
+        self.export_btn.setVisible(job.state == JobState.DONE)
         self.remove_btn.setVisible(not active)
-        self.bar.setVisible(job.state in (LOADING, TRANSCRIBING, DONE))
+        self.bar.setVisible(job.state in (JobState.LOADING, JobState.TRANSCRIBING, JobState.DONE))
         frac = job.done_s / job.total_s if job.total_s > 0 else 0.0
         self.bar.setValue(int(round(1000 * min(1.0, frac))))
-        if job.state == QUEUED:
+        if job.state == JobState.QUEUED:
             status, color = "Waiting…", "#666666"
-        elif job.state == LOADING:
+        elif job.state == JobState.LOADING:
             status, color = "Reading the file…", "#666666"
             self.bar.setRange(0, 0)  # busy indicator
-        elif job.state == TRANSCRIBING:
+        elif job.state == JobState.TRANSCRIBING:
             self.bar.setRange(0, 1000)
             self.bar.setFormat(f"{job.done_s:.0f} / {job.total_s:.0f} s")
             status, color = "Transcribing…", "#2f5d9e"
-        elif job.state == DONE:
+        elif job.state == JobState.DONE:
             self.bar.setRange(0, 1000)
             self.bar.setValue(1000)
             self.bar.setFormat("%p%")
@@ -285,13 +296,13 @@ class JobRow(QFrame):
             preview = (text[:140] + "…") if len(text) > 140 else text
             status = f"Done in {job.elapsed:.1f} s: {preview}" if text else f"Done in {job.elapsed:.1f} s (no speech found)."
             color = "#2d7d46"
-        elif job.state == FAILED:
+        elif job.state == JobState.FAILED:
             status, color = short_error(job), "#c0392b"
         else:
             status, color = "Cancelled.", "#666666"
         self.status.setText(status)
         self.status.setStyleSheet(f"color: {color};")
-        self.setProperty("state", job.state)
+        self.setProperty("state", job.state.value)
 
 
 class FileJobsPanel(QWidget):
@@ -356,11 +367,11 @@ class FileJobsPanel(QWidget):
     def _refresh_header(self) -> None:
         self.hint.setVisible(not self.rows)
         self.scroll.setVisible(bool(self.rows))
-        self.clear_btn.setVisible(any(j.state not in ACTIVE for j in self.queue.jobs.values()))
+        self.clear_btn.setVisible(any(not j.state.active for j in self.queue.jobs.values()))
 
     def clear_finished(self) -> None:
         for job_id, job in list(self.queue.jobs.items()):
-            if job.state not in ACTIVE:
+            if not job.state.active:
                 self.queue.remove(job_id)
 
 

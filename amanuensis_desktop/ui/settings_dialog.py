@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from PySide6.QtCore import Qt
 
 from .. import settings as S
+from .settings_store import Key
 
 _BACKEND_TEXT = {
     "auto": "Automatic (fastest that passes its self-check)",
@@ -45,7 +46,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.ExpandingFieldsGrow)
 
-        self.model = QLineEdit(values["model"])
+        self.model = QLineEdit(values[Key.MODEL])
         self.model.setPlaceholderText("embedded tiny.en")
         self.model.setToolTip("A Whisper model folder (CTranslate2 or safetensors); empty uses the embedded tiny.en.")
         form.addRow("Model folder:", _folder_row(self.model, "Choose a model folder", self))
@@ -59,7 +60,7 @@ class SettingsDialog(QDialog):
                 idx = self.backend.count() - 1
                 state = "available" if st.available else "unavailable"
                 self.backend.setItemData(idx, f"{state} — {st.reason}", Qt.ToolTipRole)
-        self.backend.setCurrentIndex(max(0, self.backend.findData(values["backend"])))
+        self.backend.setCurrentIndex(max(0, self.backend.findData(values[Key.BACKEND])))
         form.addRow("Backend:", self.backend)
 
         self.device = QComboBox()
@@ -67,7 +68,7 @@ class SettingsDialog(QDialog):
         for dev in devices or []:
             label = dev["name"] + (" (default)" if dev.get("is_default") else "")
             self.device.addItem(label, dev["name"])
-        current = values["input_device"]
+        current = values[Key.INPUT_DEVICE]
         idx = self.device.findData(current)
         if idx < 0 and current:
             self.device.addItem(f"{current} (not connected)", current)
@@ -82,7 +83,7 @@ class SettingsDialog(QDialog):
         self.vad.setRange(0, 3)
         self.vad.setPageStep(1)
         self.vad.setTickPosition(QSlider.TicksBelow)
-        self.vad.setValue(int(values["vad_aggressiveness"]))
+        self.vad.setValue(int(values[Key.VAD_AGGRESSIVENESS]))
         self.vad_label = QLabel()
         self.vad_label.setMinimumWidth(170)
         self.vad.valueChanged.connect(lambda v: self.vad_label.setText(_VAD_TEXT[v]))
@@ -92,13 +93,13 @@ class SettingsDialog(QDialog):
         form.addRow("Voice detection:", vad_box)
 
         self.clipboard = QCheckBox("Copy each final sentence to the clipboard")
-        self.clipboard.setChecked(bool(values["copy_finals_to_clipboard"]))
+        self.clipboard.setChecked(bool(values[Key.COPY_FINALS_TO_CLIPBOARD]))
         form.addRow("", self.clipboard)
         self.close_to_tray = QCheckBox("Closing the window keeps Amanuensis in the system tray")
-        self.close_to_tray.setChecked(bool(values["close_to_tray"]))
+        self.close_to_tray.setChecked(bool(values[Key.CLOSE_TO_TRAY]))
         form.addRow("", self.close_to_tray)
 
-        self.autosave = QLineEdit(values["autosave_dir"])
+        self.autosave = QLineEdit(values[Key.AUTOSAVE_DIR])
         self.autosave.setPlaceholderText(default_autosave)
         self.autosave.setToolTip("The session transcript is saved here continuously; empty uses the data folder.")
         form.addRow("Autosave folder:", _folder_row(self.autosave, "Choose the autosave folder", self))
@@ -114,11 +115,11 @@ class SettingsDialog(QDialog):
 
     def values(self) -> dict:
         return S.validate({
-            "model": self.model.text().strip(),
-            "backend": self.backend.currentData(),
-            "input_device": self.device.currentData() or "",
-            "vad_aggressiveness": self.vad.value(),
-            "copy_finals_to_clipboard": self.clipboard.isChecked(),
-            "close_to_tray": self.close_to_tray.isChecked(),
-            "autosave_dir": self.autosave.text().strip(),
+            Key.MODEL: self.model.text().strip(),
+            Key.BACKEND: self.backend.currentData(),
+            Key.INPUT_DEVICE: self.device.currentData() or "",
+            Key.VAD_AGGRESSIVENESS: self.vad.value(),
+            Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
+            Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
+            Key.AUTOSAVE_DIR: self.autosave.text().strip(),
         })

@@ -1,13 +1,16 @@
-"""Small widgets: the transcript view (final text + an in-place partial) and the level meter."""
+"""Small widgets: the transcript view (final text + an in-place partial), the level meter, the info bar."""
 
 from __future__ import annotations
+
+import html
+from collections.abc import Callable
 
 import math
 import time
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QSizePolicy, QTextEdit, QWidget
+from PySide6.QtGui import QColor, QPainter, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextEdit, QWidget
 
 
 class TranscriptView(QTextEdit):
@@ -200,7 +203,55 @@ class LevelMeter(QWidget):
         p.end()
 
 
-def monospace_font() -> QFont:
-    f = QFont("DejaVu Sans Mono")
-    f.setStyleHint(QFont.Monospace)
-    return f
+class InfoBar(QFrame):
+    """An inline message with optional buttons (no modal dialog ever blocks dictation)."""
+
+    def __init__(self, kind: str = "info", parent: QWidget | None = None):
+        super().__init__(parent)
+        colors = {"info": ("#fff6d5", "#c9a227"), "error": ("#fde4e1", "#c0392b")}[kind]
+        self.setObjectName(f"infobar-{kind}")
+        self.setStyleSheet(f"QFrame#infobar-{kind} {{ background: {colors[0]}; border: 1px solid {colors[1]};"
+                           " border-radius: 4px; } QLabel { color: #222222; }")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        lay.addWidget(self.label, 1)
+        self.buttons_layout = QHBoxLayout()
+        lay.addLayout(self.buttons_layout)
+        self.close_btn = QPushButton("Dismiss")
+        self.close_btn.clicked.connect(self.hide)
+        lay.addWidget(self.close_btn)
+        self._buttons: list[QPushButton] = []
+        self.hide()
+
+    def show_message(self, text: str, buttons: list[tuple[str, Callable[[], None]]] | None = None,
+                     closable: bool = True) -> None:
+        self.label.setText(text)
+        for b in self._buttons:
+            b.setParent(None)
+            b.deleteLater()
+        self._buttons = []
+        for title, fn in buttons or []:
+            b = QPushButton(title)
+            b.clicked.connect(fn)
+            self.buttons_layout.addWidget(b)
+            self._buttons.append(b)
+        self.close_btn.setVisible(closable)
+        self.show()
+
+    def button(self, title: str) -> QPushButton | None:
+        return next((b for b in self._buttons if b.text() == title), None)
+
+
+def backend_tooltip(label: str, computed: bool, statuses: list) -> str:
+    """The backend indicator's tooltip: what computed (or is loaded), and every backend with its status."""
+    rows = []
+    for st in statuses:
+        state = "in use" if st.reason.startswith("in use") else ("available" if st.available else "not used")
+        rows.append(f"<tr><td><b>{html.escape(st.name)}</b></td><td>{state}</td>"
+                    f"<td>{html.escape(st.reason)}</td></tr>")
+    head = (f"<p>The last text was computed by <b>{html.escape(label)}</b>.</p>" if computed else
+            f"<p>Loaded: <b>{html.escape(label)}</b> (no text computed yet).</p>")
+    table = f"<table cellspacing='4'>{''.join(rows)}</table>" if rows else "<p>(backend list pending)</p>"
+    return head + "<p>Backends on this machine:</p>" + table

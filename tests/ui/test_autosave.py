@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from test_ui_support import ROOT, make_window  # noqa: E402
+from tests.ui.support import ROOT, make_window  # noqa: E402
 
 
 def _session_files(folder):

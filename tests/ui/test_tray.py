@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from test_ui_support import ROOT
+from tests.ui.support import ROOT
 
 # The driver runs the real entry point (main(["--tray", ...])) and drives the tray menu from inside the app:
 # it triggers the menu's own QActions, as a click on them does, and prints what it sees as JSON lines.
@@ -64,7 +64,7 @@ def first():
 @step
 def listening():
     win, menu, acts = parts()
-    if win.dictation_state != "listening":
+    if win.dictation_state.value != "listening":
         return False
     geo = win.tray.icon.geometry()
     log(step="listening", tooltip=win.tray.icon.toolTip(), action=acts["tray-dictation"].text(),
@@ -81,7 +81,7 @@ def wait_a_bit():
 @step
 def stopped():
     win, menu, acts = parts()
-    if win.dictation_state != "idle":
+    if win.dictation_state.value != "idle":
         return False
     log(step="stopped", tooltip=win.tray.icon.toolTip(), action=acts["tray-dictation"].text())
     acts["tray-show"].trigger()
@@ -112,7 +112,7 @@ def _lines(out: str) -> list[dict]:
 @pytest.fixture
 def xvfb_tray(tmp_path):
     """A private X server (a free display chosen by Xvfb itself) with trayer providing a system tray."""
-    from amanuensis_desktop.ui.xvfb import XvfbUnavailable, private_tray
+    from devtools.xvfb import XvfbUnavailable, private_tray
 
     with contextlib.ExitStack() as stack:
         try:

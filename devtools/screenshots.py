@@ -78,11 +78,19 @@ def _tray_shot(path: Path) -> None:
     from devtools.xvfb import XvfbUnavailable, private_tray
 
     try:
-        with private_tray("1024x600x24", tray_height=28, settle_s=0.0,
-                          trayer_args=("--tint", "0x3c3f41", "--transparent", "true", "--alpha", "0")) as env:
-            subprocess.run([sys.executable, "-m", "devtools.screenshots", "--tray-shot", str(path)],
-                           env=dict(env, QT_QPA_PLATFORM="xcb", PYTHONPATH=_pythonpath()), cwd=ROOT, timeout=60,
-                           check=False)
+        with private_tray(
+            "1024x600x24",
+            tray_height=28,
+            settle_s=0.0,
+            trayer_args=("--tint", "0x3c3f41", "--transparent", "true", "--alpha", "0"),
+        ) as env:
+            subprocess.run(
+                [sys.executable, "-m", "devtools.screenshots", "--tray-shot", str(path)],
+                env=dict(env, QT_QPA_PLATFORM="xcb", PYTHONPATH=_pythonpath()),
+                cwd=ROOT,
+                timeout=60,
+                check=False,
+            )
     except XvfbUnavailable as exc:
         print(f"tray.png skipped: {exc}", file=sys.stderr)
 
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     import amanuensis_desktop.live as live
     from amanuensis_desktop.bench.corpus import join_clips, shared_audio_dir
     from amanuensis_desktop.engine import Engine
-    from amanuensis_desktop.live.events import Backlog, BackendInfo, Final, Level, Partial
+    from amanuensis_desktop.live.events import BackendInfo, Backlog, Final, Level, Partial
     from amanuensis_desktop.ui.dictation import DictationState
     from amanuensis_desktop.ui.file_jobs import JobState
     from amanuensis_desktop.ui.icons import icon
@@ -133,9 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     _grab(app, w, out / "idle.png")
 
     # 2. dictating: finals, a partial in grey italics, the level meter, latency/backlog
-    script = [BackendInfo(engine.backend.label), Final(0, "And so my fellow Americans,", 0.3, 2.6, 0.42),
-              Final(1, "ask not what your country can do for you,", 3.4, 6.1, 0.38), Backlog(0.6),
-              Partial(2, "ask what you can do", " for your", 7.0), Level(0.12, -18.0)]
+    script = [
+        BackendInfo(engine.backend.label),
+        Final(0, "And so my fellow Americans,", 0.3, 2.6, 0.42),
+        Final(1, "ask not what your country can do for you,", 3.4, 6.1, 0.38),
+        Backlog(0.6),
+        Partial(2, "ask what you can do", " for your", 7.0),
+        Level(0.12, -18.0),
+    ]
 
     class ScriptedPipeline:  # stands in for live.LivePipeline: sends the script instead of listening
         def __init__(self, engine, options, on_event):
@@ -179,9 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     _wait(app, 0.3)
 
     # 4. settings
-    dlg = SettingsDialog(store.all(), [{"index": 1, "name": "USB microphone", "channels": 1,
-                                        "default_samplerate": 48000.0, "is_default": True}],
-                         w.statuses, str(tmp / "data" / "autosave"), w)
+    dlg = SettingsDialog(
+        store.all(),
+        [{"index": 1, "name": "USB microphone", "channels": 1, "default_samplerate": 48000.0, "is_default": True}],
+        w.statuses,
+        str(tmp / "data" / "autosave"),
+        w,
+    )
     dlg.show()
     _grab(app, dlg, out / "settings.png")
     dlg.close()
@@ -196,10 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     # 6. the recovery offer after a crash
     folder = store.autosave_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "session-20260101-093000-999999999.json").write_text(json.dumps({
-        "version": 1, "pid": 999999999, "closed": False, "started": "2026-01-01T09:30:00",
-        "segments": [{"start": 0.0, "end": 2.5, "text": "Minutes of the Tuesday meeting."}],
-        "partial": "The budget was approved"}))
+    (folder / "session-20260101-093000-999999999.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "pid": 999999999,
+                "closed": False,
+                "started": "2026-01-01T09:30:00",
+                "segments": [{"start": 0.0, "end": 2.5, "text": "Minutes of the Tuesday meeting."}],
+                "partial": "The budget was approved",
+            }
+        )
+    )
     w2 = MainWindow(store, engine=engine)
     w2.resize(900, 620)
     w2.show()

@@ -51,14 +51,20 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
     except ImportError as exc:
-        print(f"amanuensis: the desktop window needs PySide6 ({exc}); run 'make run' to install it.",
-              file=sys.stderr)
+        print(f"amanuensis: the desktop window needs PySide6 ({exc}); run 'make run' to install it.", file=sys.stderr)
         return 1
 
-    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
-        print("amanuensis: no graphical display was found (neither DISPLAY nor WAYLAND_DISPLAY is set); "
-              "use 'amanuensis transcribe FILE' in a terminal.", file=sys.stderr)
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        print(
+            "amanuensis: no graphical display was found (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+            "use 'amanuensis transcribe FILE' in a terminal.",
+            file=sys.stderr,
+        )
         return 1
 
     from .icons import icon

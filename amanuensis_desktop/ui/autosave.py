@@ -126,8 +126,11 @@ def find_orphans(folder: str | os.PathLike) -> list[Orphan]:
         pid = int(data.get("pid") or 0)
         if pid and _alive(pid, data.get("pid_started")):
             continue  # another instance is running and owns it
-        segs = [Seg(float(s.get("start", 0)), float(s.get("end", 0)), str(s.get("text", "")))
-                for s in data.get("segments", []) if isinstance(s, dict)]
+        segs = [
+            Seg(float(s.get("start", 0)), float(s.get("end", 0)), str(s.get("text", "")))
+            for s in data.get("segments", [])
+            if isinstance(s, dict)
+        ]
         orphan = Orphan(path, segs, str(data.get("partial", "")), str(data.get("started", "")))
         if orphan.text:
             out.append(orphan)

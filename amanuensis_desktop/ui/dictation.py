@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from .. import live
-from ..live.events import Backlog, BackendInfo, Error, Final, Level, Partial, Stopped
+from ..live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
 from .engines import EngineKeeper
 from .threads import run_task
 
@@ -63,8 +63,9 @@ class DictationController(QObject):
     stopped = Signal()  # a dictation ended (stopped by the user, by quitting, or by itself)
     settled = Signal()  # nothing starts or stops any more
 
-    def __init__(self, keeper: EngineKeeper, make_pipeline: PipelineFactory | None = None,
-                 parent: QObject | None = None):
+    def __init__(
+        self, keeper: EngineKeeper, make_pipeline: PipelineFactory | None = None, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self.keeper = keeper
         self._make_pipeline = make_pipeline or _live_pipeline

@@ -46,8 +46,7 @@ class EngineKeeper:
     window runs it on a Task thread). ``load_for_files(backend, model_folder, order)`` loads the file jobs'
     own engine (``Engine.load`` by default)."""
 
-    def __init__(self, close: Callable[[Any], None] = _close_on_a_thread,
-                 load_for_files: Callable[..., Any] = _load):
+    def __init__(self, close: Callable[[Any], None] = _close_on_a_thread, load_for_files: Callable[..., Any] = _load):
         self._close = close
         self._load_for_files = load_for_files
         self._lock = threading.Lock()  # guards everything below but _ready (file worker threads use it too)

@@ -1,8 +1,9 @@
-"""Saving transcripts (TXT/SRT/VTT/JSON) and choosing files, remembering the last folder and format."""
+"""Saving transcripts (TXT/SRT/VTT/JSON) and choosing or dropping files; the last folder and format are kept."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -15,8 +16,10 @@ EXPORT_FILTERS = {
     "vtt": "WebVTT subtitles (*.vtt)",
     "json": "JSON (*.json)",
 }
-MEDIA_FILTER = ("Audio and video (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.aac *.wma *.aiff *.aif "
-                "*.mp4 *.mkv *.webm *.mov *.avi *.m4v);;All files (*)")
+MEDIA_FILTER = (
+    "Audio and video (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.aac *.wma *.aiff *.aif "
+    "*.mp4 *.mkv *.webm *.mov *.avi *.m4v);;All files (*)"
+)
 
 
 def export_segments(segments: list, path: str | Path, fmt: str | None = None) -> Path:
@@ -38,8 +41,9 @@ def ask_export_path(parent: QWidget, store: SettingsStore, title: str, stem: str
     last_dir = store.ui_value(UiKey.EXPORT_DIR, str(Path.home()))
     last_fmt = store.ui_value(UiKey.EXPORT_FORMAT, "txt")
     filters = ";;".join(EXPORT_FILTERS.values())
-    path, chosen = QFileDialog.getSaveFileName(parent, title, str(Path(last_dir) / f"{stem}.{last_fmt}"),
-                                               filters, EXPORT_FILTERS.get(last_fmt, ""))
+    path, chosen = QFileDialog.getSaveFileName(
+        parent, title, str(Path(last_dir) / f"{stem}.{last_fmt}"), filters, EXPORT_FILTERS.get(last_fmt, "")
+    )
     if not path:
         return None
     fmt = Path(path).suffix.lstrip(".").lower()
@@ -58,3 +62,9 @@ def ask_media_files(parent: QWidget, store: SettingsStore) -> list[str]:
     if paths:
         store.set_ui_value(UiKey.OPEN_DIR, str(Path(paths[0]).parent))
     return list(paths)
+
+
+def local_paths(event: Any) -> list[str]:
+    """The local files a drag or drop event carries."""
+    mime = event.mimeData()
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []

@@ -6,16 +6,31 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
 from .threads import sentence
+
 
 class JobState(Enum):
     QUEUED = "queued"
@@ -71,7 +86,7 @@ class _Worker(QThread):
     failed = Signal(int, str)
     cancelled = Signal(int)
 
-    def __init__(self, job: FileJob, get_engine: Callable[["FileJob"], object], parent=None):
+    def __init__(self, job: FileJob, get_engine: Callable[[FileJob], object], parent=None):
         super().__init__(parent)
         self.job = job
         self.get_engine = get_engine
@@ -210,8 +225,14 @@ class FileJobQueue(QObject):
         self.job_done.emit(job_id)
 
     def _on_done(self, job_id: int, transcript, elapsed: float) -> None:
-        self._finish(job_id, JobState.DONE, transcript=transcript, elapsed=elapsed, done_s=transcript.duration,
-                     total_s=transcript.duration)
+        self._finish(
+            job_id,
+            JobState.DONE,
+            transcript=transcript,
+            elapsed=elapsed,
+            done_s=transcript.duration,
+            total_s=transcript.duration,
+        )
 
     def _on_failed(self, job_id: int, message: str) -> None:
         self._finish(job_id, JobState.FAILED, error=message)
@@ -294,7 +315,9 @@ class JobRow(QFrame):
             self.bar.setFormat("%p%")
             text = job.transcript.text if job.transcript is not None else ""
             preview = (text[:140] + "…") if len(text) > 140 else text
-            status = f"Done in {job.elapsed:.1f} s: {preview}" if text else f"Done in {job.elapsed:.1f} s (no speech found)."
+            status = (
+                f"Done in {job.elapsed:.1f} s: {preview}" if text else f"Done in {job.elapsed:.1f} s (no speech found)."
+            )
             color = "#2d7d46"
         elif job.state == JobState.FAILED:
             status, color = short_error(job), "#c0392b"
@@ -310,10 +333,10 @@ class FileJobsPanel(QWidget):
 
     add_requested = Signal()
 
-    def __init__(self, queue: FileJobQueue, open_result, export_result, parent=None):
+    def __init__(self, queue: FileJobQueue, export_result: Callable[[int], None], parent=None):
         super().__init__(parent)
         self.queue = queue
-        self.open_result, self.export_result = open_result, export_result
+        self.export_result = export_result
         self.rows: dict[int, JobRow] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -347,6 +370,23 @@ class FileJobsPanel(QWidget):
         outer.addWidget(self.scroll, 1)
         queue.changed.connect(self._on_changed)
         self._refresh_header()
+
+    def open_result(self, job_id: int) -> None:
+        """Show a finished job's transcript in a dialog of its own."""
+        job = self.queue.jobs.get(job_id)
+        if job is not None and job.state is JobState.DONE:
+            dlg = ResultDialog(job, self.window())
+            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dlg.show()
+
+    def fit(self, splitter: QSplitter) -> None:
+        """In ``splitter``: a header line until there are jobs, then tall enough for about three rows."""
+        sizes = splitter.sizes()
+        total = sum(sizes)
+        jobs = self.queue.jobs
+        want = min(240, 44 + 66 * len(jobs)) if jobs else self.minimumSizeHint().height()
+        if len(sizes) == 2 and total > 0 and (sizes[1] < want or not jobs):
+            splitter.setSizes([total - want, want])
 
     def _on_changed(self, job_id: int) -> None:
         job = self.queue.jobs.get(job_id)
@@ -383,8 +423,10 @@ class ResultDialog(QDialog):
         self.setWindowTitle(f"{job.name} — transcript")
         self.resize(620, 420)
         lay = QVBoxLayout(self)
-        info = QLabel(f"{job.path}\n{job.transcript.duration:.1f} s of audio, transcribed by "
-                      f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s.")
+        info = QLabel(
+            f"{job.path}\n{job.transcript.duration:.1f} s of audio, transcribed by "
+            f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s."
+        )
         info.setStyleSheet("color: #555555;")
         lay.addWidget(info)
         self.text = QPlainTextEdit(job.transcript.text)

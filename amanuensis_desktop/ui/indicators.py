@@ -60,8 +60,9 @@ class LatencyIndicator(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Latency — · backlog —", parent)
         self.setObjectName("latency-indicator")
-        self.setToolTip("Latency: from the end of a sentence to its final text.\n"
-                        "Backlog: captured audio not yet transcribed.")
+        self.setToolTip(
+            "Latency: from the end of a sentence to its final text.\nBacklog: captured audio not yet transcribed."
+        )
         self._latency: float | None = None
         self._backlog = "—"
 

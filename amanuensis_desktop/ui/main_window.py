@@ -14,28 +14,30 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QCheckBox, QHBoxLayout, QMainWindow, QPushButton, QSplitter, QStyle,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import live
 from .. import settings as S
 from ..errors import UserError
 from . import export
 from .autosave import AutosaveSession, Seg, merge_restored
+from .controls import DictationBar, WindowActions
 from .dictation import DictationController, DictationState
 from .engines import EngineKeeper
-from .file_jobs import FileJob, FileJobQueue, FileJobsPanel, JobState, ResultDialog, short_error
+from .file_jobs import FileJob, FileJobQueue, FileJobsPanel, JobState, short_error
 from .icons import icon
+from .indicators import BackendIndicator, LatencyIndicator, PowerIndicator
 from .recovery import RecoveryBar
-from .indicators import BackendIndicator, DeviceCombo, LatencyIndicator, PowerIndicator
 from .settings_store import Key, SettingsStore, UiKey
 from .threads import Task, run_task
 from .tray import TrayState
-from .widgets import InfoBar, LevelMeter, TranscriptView
-
-_BUTTON_TEXT = {DictationState.IDLE: "Start", DictationState.STARTING: "Starting…",
-                DictationState.LISTENING: "Stop", DictationState.FINISHING: "Finishing…"}
+from .widgets import InfoBar, TranscriptView
 
 
 class MainWindow(QMainWindow):
@@ -43,8 +45,14 @@ class MainWindow(QMainWindow):
     engine_ready = Signal(object)
     segment_added = Signal(object)  # a Seg, after it is shown and autosaved
 
-    def __init__(self, store: SettingsStore | None = None, engine: Any = None, tray: Any = None,
-                 power_root: str = "/", parent: QWidget | None = None):
+    def __init__(
+        self,
+        store: SettingsStore | None = None,
+        engine: Any = None,
+        tray: Any = None,
+        power_root: str = "/",
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.store = store or SettingsStore()
         self.tray = tray
@@ -79,7 +87,7 @@ class MainWindow(QMainWindow):
         d.settled.connect(self._maybe_finish_quit)
 
         self.jobs = FileJobQueue(self._engine_for_files, self)
-        self.files_panel = FileJobsPanel(self.jobs, self.open_job_result, self.export_job_result)
+        self.files_panel = FileJobsPanel(self.jobs, self.export_job_result)
         self.files_panel.add_requested.connect(self.choose_files)
         self.splitter.addWidget(self.files_panel)
         self.splitter.setStretchFactor(0, 3)
@@ -126,40 +134,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------------ UI
     def _build_ui(self, power_root: str) -> None:
-        style = self.style()
-        self.start_action = QAction(icon("tray-listening"), "Start dictation", self)
-        self.start_action.setObjectName("start-action")
-        self.start_action.setShortcuts([QKeySequence("Ctrl+Space"), QKeySequence("F9")])
-        self.start_action.setShortcutContext(Qt.ApplicationShortcut)
-        self.start_action.triggered.connect(self.toggle_dictation)
-        self.addAction(self.start_action)
-
-        self.copy_action = QAction("Copy all", self)
-        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.copy_action.triggered.connect(self.copy_all)
-        self.clear_action = QAction("Clear", self)
-        self.clear_action.triggered.connect(self.clear_transcript)
-        self.save_action = QAction("Save transcript as…", self)
-        self.save_action.setShortcut(QKeySequence.Save)
-        self.save_action.triggered.connect(self.save_transcript_as)
-        self.add_files_action = QAction("Transcribe files…", self)
-        self.add_files_action.setShortcut(QKeySequence.Open)
-        self.add_files_action.triggered.connect(self.choose_files)
-        self.settings_action = QAction("Settings…", self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        self.settings_action.triggered.connect(self.open_settings)
-        self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence.Quit)
-        self.quit_action.triggered.connect(self.quit_app)
-
-        menu = self.menuBar().addMenu("&File")
-        for a in (self.add_files_action, self.save_action, None, self.settings_action, None, self.quit_action):
-            menu.addSeparator() if a is None else menu.addAction(a)
-        menu = self.menuBar().addMenu("&Dictation")
-        menu.addAction(self.start_action)
-        menu.addAction(self.copy_action)
-        menu.addAction(self.clear_action)
-
+        self.actions_ = WindowActions(
+            self,
+            toggle=self.toggle_dictation,
+            copy_all=self.copy_all,
+            clear=self.clear_transcript,
+            save=self.save_transcript_as,
+            add_files=self.choose_files,
+            settings=self.open_settings,
+            quit=self.quit_app,
+        )
+        self.start_action = self.actions_.start
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 4)
@@ -170,39 +155,12 @@ class MainWindow(QMainWindow):
         self.error_bar = InfoBar("error")
         outer.addWidget(self.error_bar)
 
-        row = QHBoxLayout()
-        self.start_button = QPushButton("Start")
-        self.start_button.setObjectName("start-button")
-        self.start_button.setIcon(icon("tray-listening"))
-        self.start_button.setMinimumWidth(96)
-        self.start_button.setToolTip("Start or stop dictation (Ctrl+Space or F9)")
-        self.start_button.clicked.connect(self.toggle_dictation)
-        row.addWidget(self.start_button)
-        self.device_combo = DeviceCombo(self.store)
-        row.addWidget(self.device_combo)
-        self.level = LevelMeter()
-        self.level.setAccessibleName("Input level")
-        self.start_button.setAccessibleName("Start or stop dictation")
-        row.addWidget(self.level)
-        row.addStretch(1)
-        self.clipboard_box = QCheckBox("Copy sentences")
-        self.clipboard_box.setToolTip("Copy each final sentence to the clipboard as it is transcribed")
-        self.clipboard_box.setChecked(bool(self.store.get(Key.COPY_FINALS_TO_CLIPBOARD)))
-        self.clipboard_box.toggled.connect(lambda on: self.store.update({Key.COPY_FINALS_TO_CLIPBOARD: on}))
-        row.addWidget(self.clipboard_box)
-        for action, std in ((self.copy_action, QStyle.SP_FileDialogDetailedView),
-                            (self.clear_action, QStyle.SP_DialogResetButton),
-                            (self.save_action, QStyle.SP_DialogSaveButton)):
-            b = QPushButton(action.text().replace("Save transcript as…", "Save as…"))
-            b.setIcon(style.standardIcon(std))
-            b.setToolTip(action.toolTip() + (f" ({action.shortcut().toString()})" if not action.shortcut().isEmpty() else ""))
-            b.clicked.connect(action.trigger)
-            row.addWidget(b)
-        settings_btn = QPushButton("Settings…")
-        settings_btn.setToolTip("Settings (Ctrl+,)")
-        settings_btn.clicked.connect(self.open_settings)
-        row.addWidget(settings_btn)
-        outer.addLayout(row)
+        self.dictation_bar = DictationBar(self.store, self.actions_, self.toggle_dictation)
+        self.start_button = self.dictation_bar.start_button
+        self.device_combo = self.dictation_bar.device_combo
+        self.level = self.dictation_bar.level
+        self.clipboard_box = self.dictation_bar.clipboard_box
+        outer.addWidget(self.dictation_bar)
 
         self.splitter = QSplitter(Qt.Vertical)
         self.view = TranscriptView()
@@ -217,8 +175,11 @@ class MainWindow(QMainWindow):
         self.backend_label = BackendIndicator()
         self.latency_label = LatencyIndicator()
         self.power_label = PowerIndicator(power_root, lambda: self.isVisible() or self.tray is None)
-        for w, name in ((self.backend_label, "Backend"), (self.latency_label, "Latency and backlog"),
-                        (self.power_label, "Power")):
+        for w, name in (
+            (self.backend_label, "Backend"),
+            (self.latency_label, "Latency and backlog"),
+            (self.power_label, "Power"),
+        ):
             w.setContentsMargins(6, 0, 6, 0)
             w.setAccessibleName(name)
             bar.addPermanentWidget(w)
@@ -235,8 +196,11 @@ class MainWindow(QMainWindow):
 
             return Engine.load(backend, model)
 
-        run_task(load, lambda engine: self._engine_loaded(generation, engine),
-                 lambda message: self._engine_load_failed(generation, message))
+        run_task(
+            load,
+            lambda engine: self._engine_loaded(generation, engine),
+            lambda message: self._engine_load_failed(generation, message),
+        )
 
     def _engine_loaded(self, generation: int, engine: Any) -> None:
         if self.keeper.loaded(generation, engine):
@@ -276,17 +240,14 @@ class MainWindow(QMainWindow):
         self.dictation.stop()
 
     def _live_options(self) -> Any:
-        return live.LiveOptions(device=self.store.get(Key.INPUT_DEVICE) or None,
-                                vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)))
+        return live.LiveOptions(
+            device=self.store.get(Key.INPUT_DEVICE) or None,
+            vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+        )
 
     def _dictation_state_changed(self, state: DictationState) -> None:
-        self.start_button.setText(_BUTTON_TEXT[state])
-        self.start_button.setIcon(icon("tray-idle" if state.active else
-                                       "tray-transcribing" if state is DictationState.FINISHING else "tray-listening"))
-        self.start_button.setEnabled(state is not DictationState.FINISHING)
-        self.start_action.setText("Stop dictation" if state.active else "Start dictation")
-        self.start_action.setEnabled(state is not DictationState.FINISHING)
-        self.device_combo.setEnabled(state is DictationState.IDLE)
+        self.dictation_bar.show_state(state)
+        self.actions_.show_state(state)
         if state is DictationState.LISTENING:
             self.statusBar().showMessage("Listening…", 3000)
         elif state is DictationState.FINISHING:
@@ -371,8 +332,7 @@ class MainWindow(QMainWindow):
         if self.segments:
             self.autosave.close(self.segments)  # the text stays in the autosave folder
             self.autosave = AutosaveSession(self.store.autosave_dir())
-            self.statusBar().showMessage(f"Cleared; the previous text is kept in {self.store.autosave_dir()}.",
-                                         6000)
+            self.statusBar().showMessage(f"Cleared; the previous text is kept in {self.store.autosave_dir()}.", 6000)
         self.segments = []
         self._partial = ""
         self._offset = 0.0
@@ -405,26 +365,15 @@ class MainWindow(QMainWindow):
 
     # Qt's event handler names (camelCase) are fixed by the base class: N802 does not apply to overrides.
     def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        event.acceptProposedAction() if export.local_paths(event) else event.ignore()
 
     def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
         self.dragEnterEvent(event)
 
     def dropEvent(self, event: Any) -> None:  # noqa: N802
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
+        if paths := export.local_paths(event):
             event.acceptProposedAction()
             self.add_files(paths)
-
-    def open_job_result(self, job_id: int) -> None:
-        job = self.jobs.jobs.get(job_id)
-        if job is not None and job.state is JobState.DONE:
-            dlg = ResultDialog(job, self)
-            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dlg.show()
 
     def export_job_result(self, job_id: int) -> None:
         job = self.jobs.jobs.get(job_id)
@@ -435,13 +384,7 @@ class MainWindow(QMainWindow):
             self._export(job.transcript.segments, *got)
 
     def _fit_files_panel(self, _job_id: int = 0) -> None:
-        """The files panel is a header line until there are jobs, then tall enough for about three rows."""
-        sizes = self.splitter.sizes()
-        total = sum(sizes)
-        jobs = self.jobs.jobs
-        want = min(240, 44 + 66 * len(jobs)) if jobs else self.files_panel.minimumSizeHint().height()
-        if len(sizes) == 2 and total > 0 and (sizes[1] < want or not jobs):
-            self.splitter.setSizes([total - want, want])
+        self.files_panel.fit(self.splitter)
 
     def _on_job_done(self, job_id: int) -> None:
         self.keeper.release(("file job", job_id))
@@ -504,8 +447,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._fit_files_panel)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
-        if (not self._closing and self.tray is not None and self.store.get(Key.CLOSE_TO_TRAY)
-                and self.tray.is_visible()):
+        if not self._closing and self.tray is not None and self.store.get(Key.CLOSE_TO_TRAY) and self.tray.is_visible():
             event.ignore()
             self.hide()
             if not self._hid_to_tray_once:

@@ -15,8 +15,7 @@ class RecoveryBar(InfoBar):
     """Shows the orphans of the autosave folder with Restore and Discard (which call ``on_restore`` and
     ``on_discard``; those take the orphans with :meth:`take`)."""
 
-    def __init__(self, on_restore: Callable[[], None], on_discard: Callable[[], None],
-                 parent: QWidget | None = None):
+    def __init__(self, on_restore: Callable[[], None], on_discard: Callable[[], None], parent: QWidget | None = None):
         super().__init__("info", parent)
         self._on_restore, self._on_discard = on_restore, on_discard
         self.orphans: list[Orphan] = []
@@ -33,7 +32,9 @@ class RecoveryBar(InfoBar):
         self.show_message(
             f"Amanuensis did not close normally: {what} (started {when}) left {words} unsaved word"
             f"{'s' if words != 1 else ''}. Restore the text?",
-            [("Restore", self._on_restore), ("Discard", self._on_discard)], closable=False)
+            [("Restore", self._on_restore), ("Discard", self._on_discard)],
+            closable=False,
+        )
 
     def take(self, how: str) -> list[Orphan]:
         """The orphans, marked as dealt with (``how``: "restored" or "discarded"); the offer closes."""

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import settings as S
 from .settings_store import Key
@@ -36,8 +49,14 @@ def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QWidget:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, values: dict, devices: list[dict] | None = None, statuses: list | None = None,
-                 default_autosave: str = "", parent: QWidget | None = None):
+    def __init__(
+        self,
+        values: dict,
+        devices: list[dict] | None = None,
+        statuses: list | None = None,
+        default_autosave: str = "",
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Amanuensis settings")
         self.setObjectName("settings-dialog")
@@ -114,12 +133,14 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
 
     def values(self) -> dict:
-        return S.validate({
-            Key.MODEL: self.model.text().strip(),
-            Key.BACKEND: self.backend.currentData(),
-            Key.INPUT_DEVICE: self.device.currentData() or "",
-            Key.VAD_AGGRESSIVENESS: self.vad.value(),
-            Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
-            Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
-            Key.AUTOSAVE_DIR: self.autosave.text().strip(),
-        })
+        return S.validate(
+            {
+                Key.MODEL: self.model.text().strip(),
+                Key.BACKEND: self.backend.currentData(),
+                Key.INPUT_DEVICE: self.device.currentData() or "",
+                Key.VAD_AGGRESSIVENESS: self.vad.value(),
+                Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
+                Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
+                Key.AUTOSAVE_DIR: self.autosave.text().strip(),
+            }
+        )

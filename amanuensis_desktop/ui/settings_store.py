@@ -41,9 +41,11 @@ class UiKey(_Name):
 
 class SettingsStore:
     def __init__(self, qsettings: QSettings | None = None):
-        self.q = qsettings if qsettings is not None else QSettings(QSettings.Format.IniFormat,
-                                                                   QSettings.Scope.UserScope,
-                                                                   S.APP_NAME, S.APP_NAME)
+        self.q = (
+            qsettings
+            if qsettings is not None
+            else QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, S.APP_NAME, S.APP_NAME)
+        )
 
     def get(self, key: str) -> Any:
         return S.validate({str(key): self.q.value(str(key), S.DEFAULTS[key])})[str(key)]

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from .icons import icon
 
 
-
 class TrayState(str, Enum):
     """The app's look in the tray (and the window's ``state_changed``); names the icon ``tray-<state>``."""
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-
 import math
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextCharFormat, QTextCursor
@@ -84,7 +83,7 @@ class TranscriptView(QTextEdit):
             cur.insertText(sep + stable, self._partial_fmt)
             if unstable:
                 cur.insertText((" " if stable else "") + unstable, self._unstable_fmt)
-            self._partial = (stable + (" " if stable and unstable else "") + unstable)
+            self._partial = stable + (" " if stable and unstable else "") + unstable
 
         self._edit(do)
 
@@ -117,6 +116,7 @@ class TranscriptView(QTextEdit):
     def add_paragraph_break(self) -> None:
         """Start the next final on a new paragraph (e.g. between restored and new text)."""
         if self._has_final and not self._ends_paragraph():
+
             def do():
                 cur = self._cursor_at_partial()
                 cur.removeSelectedText()
@@ -210,8 +210,10 @@ class InfoBar(QFrame):
         super().__init__(parent)
         colors = {"info": ("#fff6d5", "#c9a227"), "error": ("#fde4e1", "#c0392b")}[kind]
         self.setObjectName(f"infobar-{kind}")
-        self.setStyleSheet(f"QFrame#infobar-{kind} {{ background: {colors[0]}; border: 1px solid {colors[1]};"
-                           " border-radius: 4px; } QLabel { color: #222222; }")
+        self.setStyleSheet(
+            f"QFrame#infobar-{kind} {{ background: {colors[0]}; border: 1px solid {colors[1]};"
+            " border-radius: 4px; } QLabel { color: #222222; }"
+        )
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
@@ -225,8 +227,9 @@ class InfoBar(QFrame):
         self._buttons: list[QPushButton] = []
         self.hide()
 
-    def show_message(self, text: str, buttons: list[tuple[str, Callable[[], None]]] | None = None,
-                     closable: bool = True) -> None:
+    def show_message(
+        self, text: str, buttons: list[tuple[str, Callable[[], None]]] | None = None, closable: bool = True
+    ) -> None:
         self.label.setText(text)
         for b in self._buttons:
             b.setParent(None)
@@ -249,9 +252,11 @@ def backend_tooltip(label: str, computed: bool, statuses: list) -> str:
     rows = []
     for st in statuses:
         state = "in use" if st.reason.startswith("in use") else ("available" if st.available else "not used")
-        rows.append(f"<tr><td><b>{html.escape(st.name)}</b></td><td>{state}</td>"
-                    f"<td>{html.escape(st.reason)}</td></tr>")
-    head = (f"<p>The last text was computed by <b>{html.escape(label)}</b>.</p>" if computed else
-            f"<p>Loaded: <b>{html.escape(label)}</b> (no text computed yet).</p>")
+        rows.append(f"<tr><td><b>{html.escape(st.name)}</b></td><td>{state}</td><td>{html.escape(st.reason)}</td></tr>")
+    head = (
+        f"<p>The last text was computed by <b>{html.escape(label)}</b>.</p>"
+        if computed
+        else f"<p>Loaded: <b>{html.escape(label)}</b> (no text computed yet).</p>"
+    )
     table = f"<table cellspacing='4'>{''.join(rows)}</table>" if rows else "<p>(backend list pending)</p>"
     return head + "<p>Backends on this machine:</p>" + table

@@ -16,14 +16,18 @@ pytest.importorskip("pytestqt")
 
 from amanuensis_desktop.engine import Engine  # noqa: E402
 from amanuensis_desktop.live import FileSource, LiveOptions, LivePipeline  # noqa: E402
-from amanuensis_desktop.live.events import Backlog, BackendInfo, Error, Final, Level, Partial, Stopped  # noqa: E402
+from amanuensis_desktop.live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped  # noqa: E402
 from amanuensis_desktop.ui.dictation import DictationController, DictationState  # noqa: E402
 from amanuensis_desktop.ui.engines import EngineKeeper  # noqa: E402
 from amanuensis_desktop.whisper.wer import wer  # noqa: E402
 from tests.ui.support import JFK_REF  # noqa: E402
 
-IDLE, STARTING, LISTENING, FINISHING = (DictationState.IDLE, DictationState.STARTING, DictationState.LISTENING,
-                                        DictationState.FINISHING)
+IDLE, STARTING, LISTENING, FINISHING = (
+    DictationState.IDLE,
+    DictationState.STARTING,
+    DictationState.LISTENING,
+    DictationState.FINISHING,
+)
 
 
 def _file_pipelines(path, speed=4.0, start_delay=0.0):

@@ -145,8 +145,9 @@ class _FakeEngine:
 
 def test_file_jobs_never_load_a_second_npu_engine(cpu_engine, monkeypatch):
     loads = []
-    monkeypatch.setattr(Engine, "load",
-                        classmethod(lambda cls, *a, **k: loads.append((a, k)) or _FakeEngine("openvino")))
+    monkeypatch.setattr(
+        Engine, "load", classmethod(lambda cls, *a, **k: loads.append((a, k)) or _FakeEngine("openvino"))
+    )
     closer = _Closer()
     keeper = EngineKeeper(close=closer)
     keeper.set_engine(cpu_engine)

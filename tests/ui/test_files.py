@@ -25,14 +25,14 @@ def drop(window, paths):
     enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    ev = QDropEvent(pos.toPointF() if hasattr(pos, "toPointF") else pos, Qt.CopyAction, mime, Qt.LeftButton,
-                    Qt.NoModifier)
+    ev = QDropEvent(
+        pos.toPointF() if hasattr(pos, "toPointF") else pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier
+    )
     QApplication.sendEvent(window, ev)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cpu_engine, shared_audio,
-                                                             monkeypatch):
+def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cpu_engine, shared_audio, monkeypatch):
     w = make_window(qtbot, tmp_path, cpu_engine)
     qtbot.wait(500)  # let the first paint and start-up tasks settle before measuring
     corrupt = tmp_path / "broken.mp3"
@@ -79,8 +79,9 @@ def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cp
     target = tmp_path / "jfk-export"
     from PySide6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target) + ".srt", "SubRip subtitles (*.srt)")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target) + ".srt", "SubRip subtitles (*.srt)"))
+    )
     qtbot.mouseClick(good_row.export_btn, Qt.LeftButton)
     cues = parse_srt((tmp_path / "jfk-export.srt").read_text())
     assert wer(JFK_REF, " ".join(c[2] for c in cues)) <= 0.10
@@ -129,9 +130,8 @@ class StubTray:
 
 
 def test_finished_job_notifies_through_the_tray(qtbot, tmp_path, cpu_engine, shared_audio):
-    from tests.ui.support import make_store
-
     from amanuensis_desktop.ui.main_window import MainWindow
+    from tests.ui.support import make_store
 
     tray = StubTray()
     w = MainWindow(make_store(tmp_path), engine=cpu_engine, tray=tray)

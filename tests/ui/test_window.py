@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QTextCursor  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from amanuensis_desktop.live.events import Backlog, BackendInfo, Final, Level, Partial  # noqa: E402
+from amanuensis_desktop.live.events import BackendInfo, Backlog, Final, Level, Partial  # noqa: E402
 from amanuensis_desktop.ui.dictation import DictationState  # noqa: E402
 from tests.ui.support import make_store, make_window, parse_srt  # noqa: E402
 
@@ -98,8 +98,9 @@ def test_save_as_writes_valid_srt_and_every_format(qtbot, tmp_path, cpu_engine, 
     target.parent.mkdir()
     from PySide6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target), "SubRip subtitles (*.srt)")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "SubRip subtitles (*.srt)"))
+    )
     w.save_transcript_as()
     srt = (target.parent / "dictation.srt").read_text()
     cues = parse_srt(srt)
@@ -120,8 +121,9 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     w = make_window(qtbot, tmp_path, cpu_engine)
     from amanuensis_desktop.ui.settings_dialog import SettingsDialog
 
-    w.device_combo.set_devices([{"index": 3, "name": "USB Mic", "channels": 1, "default_samplerate": 48000.0,
-                                 "is_default": False}])
+    w.device_combo.set_devices(
+        [{"index": 3, "name": "USB Mic", "channels": 1, "default_samplerate": 48000.0, "is_default": False}]
+    )
     dlg = SettingsDialog(w.store.all(), w.device_combo.devices, w.statuses, "/default/autosave", w)
     qtbot.addWidget(dlg)
     assert dlg.model.placeholderText() == "embedded tiny.en"
@@ -139,9 +141,15 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     w.add_final("Saved in the new folder.", 0, 1)
     assert list((tmp_path / "elsewhere").glob("session-*.json"))
     again = make_store(tmp_path)  # a fresh QSettings on the same file
-    assert again.all() == {"model": "", "backend": "auto", "input_device": "USB Mic", "vad_aggressiveness": 3,
-                           "copy_finals_to_clipboard": True, "close_to_tray": False,
-                           "autosave_dir": str(tmp_path / "elsewhere")}
+    assert again.all() == {
+        "model": "",
+        "backend": "auto",
+        "input_device": "USB Mic",
+        "vad_aggressiveness": 3,
+        "copy_finals_to_clipboard": True,
+        "close_to_tray": False,
+        "autosave_dir": str(tmp_path / "elsewhere"),
+    }
     assert w.device_combo.currentData() == "USB Mic"
     values["backend"] = "cpu"
     w.apply_settings(values)

@@ -26,7 +26,7 @@ from .. import live
 from .. import settings as S
 from ..errors import UserError
 from . import export
-from .autosave import AutosaveSession, Seg, merge_restored
+from .autosave import AutosaveSession, Transcript
 from .controls import DictationBar, WindowActions
 from .dictation import DictationController, DictationState
 from .engines import EngineKeeper
@@ -64,8 +64,7 @@ class MainWindow(QMainWindow):
 
         self.keeper = EngineKeeper(close=lambda e: run_task(e.close, None, None))
         self.dictation = DictationController(self.keeper, parent=self)
-        self.segments: list[Seg] = []
-        self._partial = ""
+        self.transcript = Transcript(self.store.autosave_dir())
         self._offset = 0.0  # where the current dictation starts on the transcript's time line
         self._reload_after_stop = False
         self._closing = False
@@ -98,7 +97,6 @@ class MainWindow(QMainWindow):
         self.jobs.busy_changed.connect(lambda _b: self._emit_state())
         self.jobs.busy_changed.connect(self._maybe_finish_quit)
 
-        self.autosave = AutosaveSession(self.store.autosave_dir())
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setSingleShot(True)
         self._autosave_timer.setInterval(1000)
@@ -232,7 +230,7 @@ class MainWindow(QMainWindow):
         if self.dictation.state is not DictationState.IDLE or self._closing:
             return
         self.error_bar.hide()
-        self._offset = (self.segments[-1].end + 1.0) if self.segments else 0.0
+        self._offset = self.transcript.next_start()
         if self.dictation.start(self._live_options()) and self.segments:
             self.view.add_paragraph_break()
 
@@ -256,7 +254,7 @@ class MainWindow(QMainWindow):
 
     def _dictation_stopped(self) -> None:
         self.view.clear_partial()
-        self._partial = ""
+        self.transcript.partial = ""
         self.level.reset()
         self.statusBar().showMessage("Dictation stopped.", 3000)
         self._autosave_now()
@@ -277,7 +275,7 @@ class MainWindow(QMainWindow):
         self.state_changed.emit(look)
 
     def _show_partial(self, stable: str, unstable: str) -> None:
-        self._partial = " ".join(t for t in (stable.strip(), unstable.strip()) if t)
+        self.transcript.partial = " ".join(t for t in (stable.strip(), unstable.strip()) if t)
         self.view.set_partial(stable, unstable)
         if not self._autosave_timer.isActive():
             self._autosave_timer.start()
@@ -287,31 +285,35 @@ class MainWindow(QMainWindow):
         self.latency_label.set_latency(latency)
 
     def add_final(self, text: str, start: float, end: float) -> None:
-        text = text.strip()
-        self._partial = ""
-        self.view.add_final(text, start, end)
-        if not text:
+        seg = self.transcript.add(text, start, end)
+        self.view.add_final(text.strip(), start, end)
+        if seg is None:
             return
-        seg = Seg(start, end, text)
-        self.segments.append(seg)
         self._autosave_now()
         if self.store.get(Key.COPY_FINALS_TO_CLIPBOARD):
-            QApplication.clipboard().setText(text)
+            QApplication.clipboard().setText(seg.text)
         self.segment_added.emit(seg)
 
-    # -------------------------------------------------------------------------------------------- autosave
+    @property
+    def segments(self) -> list:
+        return self.transcript.segments
+
+    @property
+    def autosave(self) -> AutosaveSession:
+        return self.transcript.autosave
+
     def _autosave_now(self) -> None:
         self._autosave_timer.stop()
-        if not self.autosave.write(self.segments, self._partial):
-            self.statusBar().showMessage(self.autosave.error or "Autosave failed.", 10000)
+        if error := self.transcript.save():
+            self.statusBar().showMessage(error, 10000)
 
     def restore_orphans(self) -> None:
-        self.segments, words = merge_restored(self.recovery_bar.take("restored"), self.segments)
+        words = self.transcript.restore(self.recovery_bar.take("restored"))
         self.view.clear_all()
         for s in self.segments:
             self.view.add_final(s.text, s.start, s.end)
-        if self._partial:
-            self.view.set_partial(self._partial)
+        if self.transcript.partial:
+            self.view.set_partial(self.transcript.partial)
         self._autosave_now()
         self.statusBar().showMessage(f"Restored {words} words.", 5000)
 
@@ -329,12 +331,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Copied the transcript." if text else "Nothing to copy yet.", 3000)
 
     def clear_transcript(self) -> None:
-        if self.segments:
-            self.autosave.close(self.segments)  # the text stays in the autosave folder
-            self.autosave = AutosaveSession(self.store.autosave_dir())
+        if self.transcript.clear(self.store.autosave_dir()):  # the text stays in the autosave folder
             self.statusBar().showMessage(f"Cleared; the previous text is kept in {self.store.autosave_dir()}.", 6000)
-        self.segments = []
-        self._partial = ""
         self._offset = 0.0
         self.view.clear_all()
 
@@ -422,8 +420,7 @@ class MainWindow(QMainWindow):
         if new[Key.INPUT_DEVICE] != old[Key.INPUT_DEVICE]:
             self.device_combo.show_stored()
         if new[Key.AUTOSAVE_DIR] != old[Key.AUTOSAVE_DIR]:
-            self.autosave.close(self.segments)
-            self.autosave = AutosaveSession(self.store.autosave_dir())
+            self.transcript.restart(self.store.autosave_dir())
             self._autosave_now()
         if (new[Key.MODEL], new[Key.BACKEND]) != (old[Key.MODEL], old[Key.BACKEND]):
             self.backend_label.forget_computed()
@@ -482,7 +479,7 @@ class MainWindow(QMainWindow):
             return
         self.power_label.stop()
         self._autosave_now()
-        self.autosave.close(self.segments)
+        self.transcript.close()
         self.store.set_ui_value(UiKey.GEOMETRY, self.saveGeometry())
         self.store.q.sync()
         self._closed_for_real = True

@@ -97,6 +97,30 @@ class EngineKeeper:
         self._error = ""
         return self._generation
 
+    def start_load(
+        self,
+        backend: str,
+        model: str | None,
+        run: Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], Any],
+        on_ready: Callable[[Any], None],
+        on_failed: Callable[[str], None],
+    ) -> int:
+        """Begin a load and run ``Engine.load(backend, model)`` with ``run(fn, done, failed)`` (the window's
+        run_task: a Task thread). ``on_ready(engine)`` or ``on_failed(message)`` follows unless a newer load
+        superseded this one. Returns the load's generation."""
+        generation = self.begin_load()
+
+        def done(engine: Any) -> None:
+            if self.loaded(generation, engine):
+                on_ready(engine)
+
+        def failed(message: str) -> None:
+            if self.load_failed(generation, message):
+                on_failed(message)
+
+        run(lambda: _load(backend, model), done, failed)
+        return generation
+
     def loaded(self, generation: int, engine: Any) -> bool:
         """A load finished. False if a newer load superseded it (the engine is then retired and closed)."""
         with self._lock:

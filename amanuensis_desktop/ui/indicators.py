@@ -33,9 +33,17 @@ class BackendIndicator(QLabel):
         self.setText("Backend: none")
         self.setToolTip(message)
 
-    def loaded(self, label: str, statuses: list) -> None:
-        self.loaded_label, self.statuses = label, list(statuses)
+    def loaded(self, engine: Any) -> None:
+        """A new engine: its backend, and every backend's status (probed on a Task thread if the engine was
+        not built by Engine.load, which records them)."""
+        selection = getattr(engine, "selection", None)
+        self.loaded_label = engine.backend.label
+        self.statuses = list(selection.statuses) if selection is not None else []
         self._show()
+        if not self.statuses:
+            from ..backends import probe_all
+
+            run_task(probe_all, self.set_statuses, None)
 
     def set_statuses(self, statuses: list) -> None:
         self.statuses = list(statuses)

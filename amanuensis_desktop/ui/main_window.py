@@ -91,9 +91,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.files_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self._fit_files_panel()
+        self.files_panel.fit(self.splitter)
         self.jobs.job_done.connect(self._on_job_done)
-        self.jobs.changed.connect(self._fit_files_panel)
+        self.jobs.changed.connect(lambda _job_id: self.files_panel.fit(self.splitter))
         self.jobs.busy_changed.connect(lambda _b: self._emit_state())
         self.jobs.busy_changed.connect(self._maybe_finish_quit)
 
@@ -186,36 +186,15 @@ class MainWindow(QMainWindow):
     def load_engine(self) -> None:
         """(Re)load the engine with the current settings on a Task thread."""
         backend, model = self.store.get(Key.BACKEND), self.store.get(Key.MODEL) or None
-        generation = self.keeper.begin_load()
         self.backend_label.loading(model, backend)
+        self.keeper.start_load(backend, model, run_task, self._engine_set, self._engine_failed)
 
-        def load() -> Any:
-            from ..engine import Engine
-
-            return Engine.load(backend, model)
-
-        run_task(
-            load,
-            lambda engine: self._engine_loaded(generation, engine),
-            lambda message: self._engine_load_failed(generation, message),
-        )
-
-    def _engine_loaded(self, generation: int, engine: Any) -> None:
-        if self.keeper.loaded(generation, engine):
-            self._engine_set(engine)
-
-    def _engine_load_failed(self, generation: int, message: str) -> None:
-        if self.keeper.load_failed(generation, message):
-            self.backend_label.failed(message)
-            self.show_error(message)
+    def _engine_failed(self, message: str) -> None:
+        self.backend_label.failed(message)
+        self.show_error(message)
 
     def _engine_set(self, engine: Any) -> None:
-        selection = getattr(engine, "selection", None)  # None for an engine built without Engine.load
-        self.backend_label.loaded(engine.backend.label, selection.statuses if selection is not None else [])
-        if not self.statuses:
-            from ..backends import probe_all
-
-            run_task(probe_all, self.backend_label.set_statuses, None)
+        self.backend_label.loaded(engine)
         self.engine_ready.emit(engine)
 
     def _engine_for_files(self, job: FileJob) -> Any:
@@ -264,12 +243,7 @@ class MainWindow(QMainWindow):
 
     def _emit_state(self) -> None:
         state = self.dictation.state
-        if state.active:
-            look = TrayState.LISTENING
-        elif state is DictationState.FINISHING or self.jobs.busy:
-            look = TrayState.TRANSCRIBING
-        else:
-            look = TrayState.IDLE
+        look = TrayState.of(state.active, state is DictationState.FINISHING or self.jobs.busy)
         if self.tray is not None:
             self.tray.set_state(look, listening=state.active)
         self.state_changed.emit(look)
@@ -381,9 +355,6 @@ class MainWindow(QMainWindow):
         if got:
             self._export(job.transcript.segments, *got)
 
-    def _fit_files_panel(self, _job_id: int = 0) -> None:
-        self.files_panel.fit(self.splitter)
-
     def _on_job_done(self, job_id: int) -> None:
         self.keeper.release(("file job", job_id))
         job = self.jobs.jobs.get(job_id)
@@ -441,7 +412,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
-            QTimer.singleShot(0, self._fit_files_panel)
+            QTimer.singleShot(0, lambda: self.files_panel.fit(self.splitter))
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         if not self._closing and self.tray is not None and self.store.get(Key.CLOSE_TO_TRAY) and self.tray.is_visible():

@@ -21,6 +21,13 @@ class TrayState(str, Enum):
     LISTENING = "listening"  # dictation starting or listening
     TRANSCRIBING = "transcribing"  # dictation finishing, or file jobs running
 
+    @staticmethod
+    def of(listening: bool, transcribing: bool) -> TrayState:
+        """Listening wins over transcribing (the microphone is on)."""
+        if listening:
+            return TrayState.LISTENING
+        return TrayState.TRANSCRIBING if transcribing else TrayState.IDLE
+
 
 _TIPS = {state: f"Amanuensis — {state.value}" for state in TrayState}
 

@@ -165,3 +165,24 @@ def test_file_jobs_never_load_a_second_npu_engine(cpu_engine, monkeypatch):
     assert files.closed == 0  # job "c" still holds it
     keeper.release("c")
     assert files.closed == 1 and npu.closed == 0  # the NPU engine was the caller's
+
+
+def test_start_load_reports_only_the_newest_load(engines):
+    """start_load with a runner that finishes loads in the order the test chooses (the window's is run_task)."""
+    pending = []
+    ready, failed = [], []
+
+    def run(fn, done, fail):
+        pending.append((fn, done, fail))
+
+    closer = _Closer()
+    keeper = EngineKeeper(close=closer)
+    keeper.start_load("cpu", None, run, ready.append, failed.append)
+    keeper.start_load("cpu", None, run, ready.append, failed.append)
+    (_, done_first, _), (_, done_second, _) = pending
+    done_second(engines[0])
+    done_first(engines[1])  # superseded: dropped and closed, not reported
+    assert ready == [engines[0]] and keeper.engine is engines[0] and _was_closed(closer, engines[1])
+    assert failed == []
+    keeper.start_load("cpu", None, lambda fn, done, fail: done(fn()), ready.append, failed.append)
+    assert len(ready) == 2 and ready[1].backend.name == "cpu"  # the real Engine.load ran

@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QPoint, QSettings
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(["amanuensis"])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["amanuensis"])
     import amanuensis_desktop.live as live
     from amanuensis_desktop.bench.corpus import join_clips, shared_audio_dir
     from amanuensis_desktop.engine import Engine
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     from amanuensis_desktop.ui.tray import Tray, TrayState
 
     app.setWindowIcon(icon("app"))
-    store = SettingsStore(QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
+    store = SettingsStore(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     store.update({"backend": "cpu"})
     engine = Engine.load("cpu")
     shared = shared_audio_dir()
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         def stop(self) -> None:
             pass
 
-    real_pipeline, live.LivePipeline = live.LivePipeline, ScriptedPipeline
+    real_pipeline = live.LivePipeline
+    setattr(live, "LivePipeline", ScriptedPipeline)  # noqa: B010 - a monkeypatch mypy would refuse as an assignment
     try:
         w.start_dictation()
         _wait(app, 10, until=lambda: w.dictation_state is DictationState.LISTENING and w.view.partial_text)
@@ -169,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         w.stop_dictation()
         _wait(app, 10, until=lambda: w.dictation_state is DictationState.IDLE)
     finally:
-        live.LivePipeline = real_pipeline
+        setattr(live, "LivePipeline", real_pipeline)  # noqa: B010 - as above
 
     # 3. file jobs: one done, one failed, one transcribing
     long_wav = tmp / "lecture.wav"

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
 
 from ..settings import BACKEND_CHOICES
 
@@ -73,14 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     from .threads import sentence
     from .tray import Tray, tray_available
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "amanuensis"])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0] if sys.argv else "amanuensis"])
     app.setApplicationName("amanuensis")
     app.setOrganizationName("amanuensis")
     app.setApplicationDisplayName("Amanuensis")
     app.setDesktopFileName("amanuensis")
     app.setWindowIcon(icon("app"))
 
-    store = SettingsStore()
+    store: Any = SettingsStore()
     if args.backend is not None:
         store = _RunOverrides(store, {Key.BACKEND: args.backend})
 
@@ -104,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     if tray is not None:
         app.setQuitOnLastWindowClosed(False)
         tray.toggle_dictation.connect(window.toggle_dictation)
-        tray.show_window.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+
+        def show_window() -> None:
+            window.showNormal()
+            window.raise_()
+            window.activateWindow()
+
+        tray.show_window.connect(show_window)
         tray.quit_requested.connect(window.quit_app)
         tray.show()
     if args.tray and tray is not None:
@@ -118,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"amanuensis: {msg}", file=sys.stderr)
     if args.dictate:
         QTimer.singleShot(0, window.start_dictation)
-    app.aboutToQuit.connect(lambda: window.closed_for_real or window.autosave.close(window.segments))
+
+    def about_to_quit() -> None:  # quit by other means (e.g. the session ends): the transcript is kept
+        if not window.closed_for_real:
+            window.transcript.close()
+
+    app.aboutToQuit.connect(about_to_quit)
 
     import signal
 

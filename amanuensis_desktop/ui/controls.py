@@ -22,7 +22,10 @@ _BUTTON_TEXT = {
 }
 
 
-def _action(window: QMainWindow, text: str, handler: Callable[[], None], *keys: QKeySequence | str) -> QAction:
+_Keys = QKeySequence | QKeySequence.StandardKey | str
+
+
+def _action(window: QMainWindow, text: str, handler: Callable[[], None], *keys: _Keys) -> QAction:
     action = QAction(text, window)
     if keys:
         action.setShortcuts([QKeySequence(k) for k in keys])

@@ -53,7 +53,7 @@ class _Run:
 
 class DictationController(QObject):
     state_changed = Signal(object)  # DictationState
-    event = Signal(object)  # every pipeline event, delivered on the GUI thread (connected to route())
+    live_event = Signal(object)  # every pipeline event, delivered on the GUI thread (connected to route())
     partial = Signal(str, str)  # stable, unstable
     final = Signal(str, float, float, float)  # text, start, end (seconds since this dictation started), latency
     level = Signal(float)  # dBFS
@@ -74,7 +74,7 @@ class DictationController(QObject):
         self._tasks = 0  # start tasks and background stops under way
         self._stop_when_started = False  # shut down while STARTING: stop the pipeline as soon as it is up
         self._shutting_down = False
-        self.event.connect(self.route)
+        self.live_event.connect(self.route)
 
     @property
     def state(self) -> DictationState:
@@ -104,7 +104,7 @@ class DictationController(QObject):
         if engine is not None:
             self.keeper.hold(run, engine)
         source = engine if engine is not None else engine_when_loaded
-        emit = self.event.emit
+        emit = self.live_event.emit
 
         def start() -> Any:
             pipeline = self._make_pipeline(source, options, emit)

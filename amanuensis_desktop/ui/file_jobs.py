@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
@@ -56,7 +57,7 @@ class FileJob:
     state: JobState = JobState.QUEUED
     done_s: float = 0.0
     total_s: float = 0.0
-    transcript: object = None  # amanuensis_desktop.whisper.transcribe.Transcript
+    transcript: Any = None  # amanuensis_desktop.whisper.transcribe.Transcript
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -86,7 +87,7 @@ class _Worker(QThread):
     failed = Signal(int, str)
     cancelled = Signal(int)
 
-    def __init__(self, job: FileJob, get_engine: Callable[[FileJob], object], parent=None):
+    def __init__(self, job: FileJob, get_engine: Callable[[FileJob], Any], parent=None):
         super().__init__(parent)
         self.job = job
         self.get_engine = get_engine
@@ -119,7 +120,7 @@ class _Worker(QThread):
             transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
         except Cancelled:
             self.cancelled.emit(job.id)
-        except BaseException as exc:  # noqa: BLE001 - a bad file must not stop the queue
+        except BaseException as exc:  # a bad file must not stop the queue
             if job.cancel.is_set():
                 self.cancelled.emit(job.id)
             else:
@@ -135,7 +136,7 @@ class FileJobQueue(QObject):
     job_done = Signal(int)  # finished (done, failed or cancelled)
     busy_changed = Signal(bool)
 
-    def __init__(self, get_engine: Callable[[FileJob], object], parent=None):
+    def __init__(self, get_engine: Callable[[FileJob], Any], parent=None):
         super().__init__(parent)
         self.get_engine = get_engine  # get_engine(job) on the worker thread; may block while the engine loads
         self.jobs: dict[int, FileJob] = {}
@@ -253,7 +254,7 @@ class JobRow(QFrame):
         super().__init__(parent)
         self.job_id = job.id
         self.setObjectName(f"job-{job.id}")
-        self.setFrameShape(QFrame.StyledPanel)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 6, 4)
         text = QVBoxLayout()
@@ -265,7 +266,7 @@ class JobRow(QFrame):
         self.name.setFont(f)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text.addWidget(self.name)
         text.addWidget(self.status)
         lay.addLayout(text, 1)
@@ -357,17 +358,17 @@ class FileJobsPanel(QWidget):
         head.addWidget(self.add_btn)
         head.addWidget(self.clear_btn)
         outer.addLayout(head)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         inner = QWidget()
         self.rows_layout = QVBoxLayout(inner)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(4)
         self.rows_layout.addStretch(1)
-        self.scroll.setWidget(inner)
-        self.scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
-        outer.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(inner)
+        self.scroll_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        outer.addWidget(self.scroll_area, 1)
         queue.changed.connect(self._on_changed)
         self._refresh_header()
 
@@ -406,7 +407,7 @@ class FileJobsPanel(QWidget):
 
     def _refresh_header(self) -> None:
         self.hint.setVisible(not self.rows)
-        self.scroll.setVisible(bool(self.rows))
+        self.scroll_area.setVisible(bool(self.rows))
         self.clear_btn.setVisible(any(not j.state.active for j in self.queue.jobs.values()))
 
     def clear_finished(self) -> None:
@@ -432,8 +433,8 @@ class ResultDialog(QDialog):
         self.text = QPlainTextEdit(job.transcript.text)
         self.text.setReadOnly(True)
         lay.addWidget(self.text, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        copy = buttons.addButton("Copy", QDialogButtonBox.ActionRole)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(self._copy)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QMainWindow,
     QSplitter,
     QVBoxLayout,
@@ -40,6 +41,10 @@ from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
 
 
+def _close_on_a_task(engine: Any) -> None:
+    run_task(engine.close, None, None)
+
+
 class MainWindow(QMainWindow):
     state_changed = Signal(str)  # a TrayState: the tray's look
     engine_ready = Signal(object)
@@ -62,7 +67,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(860, 620)
 
-        self.keeper = EngineKeeper(close=lambda e: run_task(e.close, None, None))
+        self.keeper = EngineKeeper(close=_close_on_a_task)
         self.dictation = DictationController(self.keeper, parent=self)
         self.transcript = Transcript(self.store.autosave_dir())
         self._offset = 0.0  # where the current dictation starts on the transcript's time line
@@ -71,7 +76,7 @@ class MainWindow(QMainWindow):
         self._closed_for_real = False
         self._hid_to_tray_once = False
         self._fitted = False
-        self.settings_dialog = None
+        self.settings_dialog: QDialog | None = None  # while open (tests drive it)
 
         self._build_ui(power_root)
         d = self.dictation
@@ -160,7 +165,7 @@ class MainWindow(QMainWindow):
         self.clipboard_box = self.dictation_bar.clipboard_box
         outer.addWidget(self.dictation_bar)
 
-        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.view = TranscriptView()
         self.view.setObjectName("transcript")
         self.view.setAccessibleName("Transcript")
@@ -335,14 +340,14 @@ class MainWindow(QMainWindow):
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
 
-    # Qt's event handler names (camelCase) are fixed by the base class: N802 does not apply to overrides.
-    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+    # Qt event handlers (camelCase names fixed by the base class)
+    def dragEnterEvent(self, event: Any) -> None:
         event.acceptProposedAction() if export.local_paths(event) else event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: Any) -> None:
         self.dragEnterEvent(event)
 
-    def dropEvent(self, event: Any) -> None:  # noqa: N802
+    def dropEvent(self, event: Any) -> None:
         if paths := export.local_paths(event):
             event.acceptProposedAction()
             self.add_files(paths)
@@ -408,13 +413,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
 
     # ------------------------------------------------------------------------------------------ lifecycle
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
             QTimer.singleShot(0, lambda: self.files_panel.fit(self.splitter))
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         if not self._closing and self.tray is not None and self.store.get(Key.CLOSE_TO_TRAY) and self.tray.is_visible():
             event.ignore()
             self.hide()

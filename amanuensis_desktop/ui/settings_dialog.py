@@ -63,7 +63,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
 
         self.model = QLineEdit(values[Key.MODEL])
         self.model.setPlaceholderText("embedded tiny.en")
@@ -78,7 +78,7 @@ class SettingsDialog(QDialog):
             if st is not None:
                 idx = self.backend.count() - 1
                 state = "available" if st.available else "unavailable"
-                self.backend.setItemData(idx, f"{state} — {st.reason}", Qt.ToolTipRole)
+                self.backend.setItemData(idx, f"{state} — {st.reason}", Qt.ItemDataRole.ToolTipRole)
         self.backend.setCurrentIndex(max(0, self.backend.findData(values[Key.BACKEND])))
         form.addRow("Backend:", self.backend)
 
@@ -98,10 +98,10 @@ class SettingsDialog(QDialog):
         vad_box = QWidget()
         vl = QHBoxLayout(vad_box)
         vl.setContentsMargins(0, 0, 0, 0)
-        self.vad = QSlider(Qt.Horizontal)
+        self.vad = QSlider(Qt.Orientation.Horizontal)
         self.vad.setRange(0, 3)
         self.vad.setPageStep(1)
-        self.vad.setTickPosition(QSlider.TicksBelow)
+        self.vad.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.vad.setValue(int(values[Key.VAD_AGGRESSIVENESS]))
         self.vad_label = QLabel()
         self.vad_label.setMinimumWidth(170)
@@ -127,7 +127,7 @@ class SettingsDialog(QDialog):
         note = QLabel("A new model or backend is loaded in the background when you press OK.")
         note.setStyleSheet("color: #666666;")
         lay.addWidget(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
@@ -32,15 +33,14 @@ class Task(QThread):
     def run(self) -> None:
         try:
             result = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a sentence
+        except BaseException as exc:  # every failure becomes a sentence for the user
             self.failed.emit(sentence(exc))
         else:
             self.done.emit(result)
 
-    def start(self, *args) -> Task:  # keep a reference until finished
+    def start(self, *args) -> None:  # keep a reference until finished
         Task._running.add(self)
         super().start(*args)
-        return self
 
     def _cleanup(self) -> None:
         Task._running.discard(self)
@@ -79,7 +79,7 @@ class Task(QThread):
 
 def run_task(
     fn: Callable[[], object],
-    on_done: Callable[[object], None] | None = None,
+    on_done: Callable[[Any], None] | None = None,
     on_failed: Callable[[str], None] | None = None,
     parent: QObject | None = None,
 ) -> Task:
@@ -88,4 +88,5 @@ def run_task(
         task.done.connect(on_done)
     if on_failed is not None:
         task.failed.connect(on_failed)
-    return task.start()
+    task.start()
+    return task

@@ -33,7 +33,7 @@ class TranscriptView(QTextEdit):
         self.setFont(font)
         self.document().setDocumentMargin(12)
         self._final_fmt = QTextCharFormat()
-        self._final_fmt.setForeground(self.palette().color(QPalette.Text))
+        self._final_fmt.setForeground(self.palette().color(QPalette.ColorRole.Text))
         self._final_fmt.setFontItalic(False)
         self._partial_fmt = QTextCharFormat()
         self._partial_fmt.setForeground(QColor("#7a7a7a"))
@@ -61,7 +61,7 @@ class TranscriptView(QTextEdit):
     def _cursor_at_partial(self) -> QTextCursor:
         cur = QTextCursor(self.document())
         cur.setPosition(self._partial_start)
-        cur.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cur.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         return cur
 
     def _edit(self, fn) -> None:
@@ -127,7 +127,11 @@ class TranscriptView(QTextEdit):
             self._edit(do)
 
     def clear_partial(self) -> None:
-        self._edit(lambda: (self._cursor_at_partial().removeSelectedText(), setattr(self, "_partial", "")))
+        def do() -> None:
+            self._cursor_at_partial().removeSelectedText()
+            self._partial = ""
+
+        self._edit(do)
 
     def clear_all(self) -> None:
         self.clear()
@@ -145,7 +149,7 @@ class LevelMeter(QWidget):
         self._peak = self.FLOOR
         self._peak_time = 0.0
         self.setMinimumSize(120, 14)
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setToolTip("Input level")
         self._decay = QTimer(self)
         self._decay.setInterval(50)
@@ -181,24 +185,24 @@ class LevelMeter(QWidget):
             self._decay.stop()
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        p.setPen(self.palette().color(QPalette.Mid))
-        p.setBrush(self.palette().color(QPalette.Base))
+        p.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        p.setBrush(self.palette().color(QPalette.ColorRole.Base))
         p.drawRoundedRect(r, 3, 3)
         frac = (self._db - self.FLOOR) / -self.FLOOR
         if frac > 0:
             color = QColor("#3aa655") if self._db < -12 else QColor("#e0a526") if self._db < -3 else QColor("#d0312d")
             bar = QRectF(r.left() + 1.5, r.top() + 1.5, (r.width() - 3) * frac, r.height() - 3)
-            p.setPen(Qt.NoPen)
+            p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(bar, 2, 2)
         pf = (self._peak - self.FLOOR) / -self.FLOOR
         if pf > 0:
             x = r.left() + 1.5 + (r.width() - 3) * pf
-            p.setPen(self.palette().color(QPalette.Text))
+            p.setPen(self.palette().color(QPalette.ColorRole.Text))
             p.drawLine(int(x), int(r.top() + 2), int(x), int(r.bottom() - 2))
         p.end()
 

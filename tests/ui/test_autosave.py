@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from PySide6.QtCore import Qt  # noqa: E402
 
 from tests.ui.support import ROOT, make_window  # noqa: E402

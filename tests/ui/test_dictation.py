@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from amanuensis_desktop.engine import Engine  # noqa: E402
 from amanuensis_desktop.live import FileSource, LiveOptions, LivePipeline  # noqa: E402
 from amanuensis_desktop.live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped  # noqa: E402

@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from PySide6.QtCore import Qt  # noqa: E402
 
 from amanuensis_desktop.live.events import Level, Partial  # noqa: E402
@@ -27,7 +28,7 @@ def test_dictate_jfk_into_the_window(qtbot, tmp_path, cpu_engine, shared_audio, 
         elif isinstance(ev, Level):
             levels.append(ev.db)
 
-    w.dictation.event.connect(watch)
+    w.dictation.live_event.connect(watch)
     w.state_changed.connect(states.append)
     qtbot.mouseClick(w.start_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: w.dictation_state is DictationState.LISTENING, timeout=15000)

@@ -285,3 +285,11 @@ def test_quit_while_dictation_is_starting_stops_it_before_quitting(qtbot, tmp_pa
     qtbot.waitUntil(lambda: w.closed_for_real, timeout=10000)
     assert calls == ["start", "stop"] and w.dictation_state is DictationState.IDLE
     assert [s.text for s in w.segments] == ["Last words."]
+
+
+def test_setting_keys_are_the_settings_defaults():
+    from amanuensis_desktop import settings as S
+    from amanuensis_desktop.ui.settings_store import Key
+
+    assert [k.value for k in Key] == list(S.DEFAULTS)
+    assert f"{Key.BACKEND}" == str(Key.BACKEND) == "backend"  # usable wherever the name is a str

@@ -20,6 +20,8 @@ class BackendIndicator(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Backend: loading…", parent)
         self.setObjectName("backend-indicator")
+        self.setAccessibleName("Backend")
+        self.setContentsMargins(6, 0, 6, 0)
         self.statuses: list = []  # BackendStatus of every backend (also shown by the settings dialog)
         self.loaded_label = ""  # the loaded engine's backend
         self.computed_label = ""  # what computed the last text ('' until text is computed)
@@ -68,6 +70,8 @@ class LatencyIndicator(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Latency — · backlog —", parent)
         self.setObjectName("latency-indicator")
+        self.setAccessibleName("Latency and backlog")
+        self.setContentsMargins(6, 0, 6, 0)
         self.setToolTip(
             "Latency: from the end of a sentence to its final text.\nBacklog: captured audio not yet transcribed."
         )
@@ -95,6 +99,8 @@ class PowerIndicator(QLabel):
         from ..power import PowerMeter
 
         self.setObjectName("power-indicator")
+        self.setAccessibleName("Power")
+        self.setContentsMargins(6, 0, 6, 0)
         self.last: Any = None  # the last PowerReading
         self._meter = PowerMeter(root)
         self._wanted = wanted

@@ -1,10 +1,9 @@
 """The main window: layout, and routing between the dictation controller, the engine keeper, file jobs, the
 transcript view, autosave and the status indicators.
 
-Threads: the engine loads on a Task thread, the live pipeline runs its own threads (see
-:mod:`.dictation`), file jobs run on a QThread, power readings and device lists on Task threads. The GUI
-thread only paints and routes; it never waits for another thread (quitting finishes from signals).
-Which engine dictation and file jobs use, and when an engine is closed: :mod:`.engines`.
+Engines load, dictation starts and stops, file jobs, power readings and device lists all run on other
+threads (see :mod:`.engines`, :mod:`.dictation`); the GUI thread only paints and routes and never waits
+(quitting finishes from signals).
 """
 
 from __future__ import annotations
@@ -90,7 +89,8 @@ class MainWindow(QMainWindow):
         d.stopped.connect(self._dictation_stopped)
         d.settled.connect(self._maybe_finish_quit)
 
-        self.jobs = FileJobQueue(self._engine_for_files, self)
+        # on the file worker thread: the engine for a job, held until the job is done (released in _on_job_done)
+        self.jobs = FileJobQueue(lambda job: self.keeper.engine_for_files(("file job", job.id), job.cancel), self)
         self.files_panel = FileJobsPanel(self.jobs, self.export_job_result)
         self.files_panel.add_requested.connect(self.choose_files)
         self.splitter.addWidget(self.files_panel)
@@ -125,10 +125,6 @@ class MainWindow(QMainWindow):
     @property
     def dictation_state(self) -> DictationState:
         return self.dictation.state
-
-    @property
-    def listening(self) -> bool:
-        return self.dictation.state.active
 
     @property
     def statuses(self) -> list:
@@ -167,8 +163,6 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.view = TranscriptView()
-        self.view.setObjectName("transcript")
-        self.view.setAccessibleName("Transcript")
         self.splitter.addWidget(self.view)
         self.splitter.setChildrenCollapsible(False)
         outer.addWidget(self.splitter, 1)
@@ -178,14 +172,8 @@ class MainWindow(QMainWindow):
         self.backend_label = BackendIndicator()
         self.latency_label = LatencyIndicator()
         self.power_label = PowerIndicator(power_root, lambda: self.isVisible() or self.tray is None)
-        for w, name in (
-            (self.backend_label, "Backend"),
-            (self.latency_label, "Latency and backlog"),
-            (self.power_label, "Power"),
-        ):
-            w.setContentsMargins(6, 0, 6, 0)
-            w.setAccessibleName(name)
-            bar.addPermanentWidget(w)
+        for indicator in (self.backend_label, self.latency_label, self.power_label):
+            bar.addPermanentWidget(indicator)
 
     # -------------------------------------------------------------------------------------------- engine
     def load_engine(self) -> None:
@@ -201,10 +189,6 @@ class MainWindow(QMainWindow):
     def _engine_set(self, engine: Any) -> None:
         self.backend_label.loaded(engine)
         self.engine_ready.emit(engine)
-
-    def _engine_for_files(self, job: FileJob) -> Any:
-        """On the file worker thread: the engine for ``job``, held until the job is done."""
-        return self.keeper.engine_for_files(("file job", job.id), job.cancel)
 
     # ---------------------------------------------------------------------------------------- dictation
     def toggle_dictation(self) -> None:
@@ -405,7 +389,7 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
-        if new[Key.VAD_AGGRESSIVENESS] != old[Key.VAD_AGGRESSIVENESS] and self.listening:
+        if new[Key.VAD_AGGRESSIVENESS] != old[Key.VAD_AGGRESSIVENESS] and self.dictation.state.active:
             self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:

@@ -23,6 +23,8 @@ class TranscriptView(QTextEdit):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Transcript")
         self.setReadOnly(True)
         self.setAcceptRichText(False)
         self.setUndoRedoEnabled(False)
@@ -145,6 +147,8 @@ class LevelMeter(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Transcript")
         self._db = self.FLOOR
         self._peak = self.FLOOR
         self._peak_time = 0.0

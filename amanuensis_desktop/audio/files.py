@@ -30,27 +30,93 @@ def to_mono_16k(data: np.ndarray, sr: int) -> np.ndarray:
     return np.ascontiguousarray(data, dtype=np.float32)
 
 
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise AudioError(f"{path}: no such file.")
-    if path.is_dir():
+def check_path(path: Path) -> None:
+    """One sentence for a path that is not a readable, non-empty regular file (a FIFO would block a reader)."""
+    import stat
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file.") from None
+    except OSError as exc:
+        raise AudioError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    if stat.S_ISDIR(st.st_mode):
         raise AudioError(f"{path} is a folder, not an audio file.")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioError(f"{path} is not a regular file (a pipe, socket or device), so it was not read.")
     if not os.access(path, os.R_OK):
         raise AudioError(f"{path}: permission denied.")
-    if path.stat().st_size == 0:
+    if st.st_size == 0:
         raise AudioError(f"{path} is empty.")
 
 
-def _read_soundfile(path: Path, channel: int | None) -> tuple[np.ndarray, int] | None:
+class _Mixer:
+    """Chunks of ``[n, channels]`` samples at any rate → 16 kHz mono float32, resampled as they arrive, so
+    memory grows with the output only (not with the channel count or the source rate)."""
+
+    def __init__(self, channel: int | None, path: Path):
+        self.channel, self.path = channel, path
+        self.out: list[np.ndarray] = []
+        self._sr = 0
+        self._stream = None
+
+    def add(self, data: np.ndarray, sr: int) -> None:
+        if data.size == 0:
+            return
+        if self.channel is not None:
+            mono = data[:, _pick(self.channel, data.shape[1], self.path)]
+        else:
+            mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+        mono = np.ascontiguousarray(mono, dtype=np.float32)
+        if sr != self._sr:
+            self.flush()
+            if not 1 <= sr <= 10_000_000:
+                raise AudioError(f"{self.path} declares an impossible sample rate ({sr} Hz).")
+            self._sr = sr
+        if sr == SAMPLE_RATE:
+            self.out.append(mono.copy())
+            return
+        if self._stream is None:
+            import soxr
+
+            self._stream = soxr.ResampleStream(sr, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+        self.out.append(self._stream.resample_chunk(mono))
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            self.out.append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+            self._stream = None
+
+    def result(self) -> np.ndarray:
+        self.flush()
+        chunks = [c for c in self.out if c.size]
+        return np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+
+
+def _read_soundfile(path: Path, channel: int | None) -> np.ndarray | None:
+    """libsndfile's reading of ``path`` (in blocks: a header may promise far more than is there), or None."""
     import soundfile as sf
 
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        fh = sf.SoundFile(str(path))
     except Exception:
         return None
-    if channel is not None:
-        return data[:, _pick(channel, data.shape[1], path)], sr
-    return data, sr
+    mixer = _Mixer(channel, path)
+    try:
+        with fh:
+            if fh.channels < 1 or fh.samplerate < 1:
+                return None
+            while True:
+                block = fh.read(65536, dtype="float32", always_2d=True)
+                if not len(block):
+                    break
+                mixer.add(block, fh.samplerate)
+    except AudioError:
+        raise
+    except Exception:
+        if not mixer.out:
+            return None
+    return mixer.result()
 
 
 def _pick(channel: int, n: int, path: Path) -> int:
@@ -59,20 +125,19 @@ def _pick(channel: int, n: int, path: Path) -> int:
     return channel
 
 
-def _read_av(path: Path, channel: int | None) -> tuple[np.ndarray, int]:
+def _read_av(path: Path, channel: int | None) -> np.ndarray:
     import av
 
     try:
         container = av.open(str(path))
     except Exception as exc:
         raise AudioError(f"{path} is not a readable audio or video file ({_short(exc)}).") from exc
+    mixer = _Mixer(channel, path)
     try:
         streams = container.streams.audio
         if not streams:
             raise AudioError(f"{path} has no audio track.")
         stream = streams[0]
-        chunks: list[np.ndarray] = []
-        sr = stream.codec_context.sample_rate or stream.rate
         try:
             for frame in container.decode(stream):
                 arr = frame.to_ndarray()
@@ -82,26 +147,23 @@ def _read_av(path: Path, channel: int | None) -> tuple[np.ndarray, int]:
                     half = float(2 ** (8 * arr.dtype.itemsize - 1))  # (iinfo.max + 1) / 2
                     arr = (arr.astype(np.float32) - half) / half
                 arr = arr.astype(np.float32, copy=False)
+                channels = max(1, len(frame.layout.channels))
                 if frame.format.is_planar:
-                    arr = arr.reshape(len(frame.layout.channels), -1).T
+                    arr = arr.reshape(channels, -1).T
                 else:
-                    arr = arr.reshape(-1, len(frame.layout.channels))
-                chunks.append(arr)
-                sr = frame.sample_rate
+                    arr = arr.reshape(-1, channels)
+                mixer.add(arr, int(frame.sample_rate))
         except AudioError:
             raise
         except Exception as exc:
-            if not chunks:
+            if not mixer.out:
                 raise AudioError(f"{path} is corrupt or truncated ({_short(exc)}).") from exc
             # Keep what decoded: a truncated file still yields its first part.
     finally:
         container.close()
-    if not chunks:
+    if not mixer.out:
         raise AudioError(f"{path} contains no audio samples.")
-    data = np.concatenate(chunks, axis=0)
-    if channel is not None:
-        data = data[:, _pick(channel, data.shape[1], path)]
-    return data, int(sr)
+    return mixer.result()
 
 
 def _short(exc: Exception) -> str:
@@ -167,12 +229,13 @@ def truncation_warning(path: str | os.PathLike, audio: np.ndarray) -> str | None
 
 
 def load_audio(path: str | os.PathLike, channel: int | None = None) -> np.ndarray:
-    """Decode ``path`` to float32 mono 16 kHz (``channel``: take one channel instead of the mix)."""
+    """Decode ``path`` to float32 mono 16 kHz (``channel``: take one channel instead of the mix), in this
+    process. Untrusted files should go through :func:`amanuensis_desktop.audio.isolated.decode_file`."""
     path = Path(path)
-    _check_path(path)
-    got = _read_soundfile(path, channel) if path.suffix.lower() not in VIDEO_EXTENSIONS else None
-    data, sr = got if got is not None else _read_av(path, channel)
-    audio = to_mono_16k(data, sr)
+    check_path(path)
+    audio = _read_soundfile(path, channel) if path.suffix.lower() not in VIDEO_EXTENSIONS else None
+    if audio is None:
+        audio = _read_av(path, channel)
     if audio.size == 0:
         raise AudioError(f"{path} contains no audio samples.")
     if not np.all(np.isfinite(audio)):

@@ -74,6 +74,9 @@ def _transcribe(args: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return _fail(f"Cannot create output folder {out_dir}: {exc.strerror or exc}.")
+    from .audio.isolated import warm_up
+
+    warm_up()  # the decoding fork server starts while the model loads
     engine = _load_engine(args)
     _say(f"transcribing on {engine.backend.label}")
     failures = 0
@@ -91,12 +94,12 @@ def _transcribe(args: argparse.Namespace) -> int:
 
 def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None) -> int:
     """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
-    from .audio.files import load_audio, truncation_warning
+    from .audio.isolated import decode_file
     from .formats import format_transcript, write_transcript
     from .whisper.audio import SAMPLE_RATE
 
-    audio = load_audio(name)
-    warning = truncation_warning(name, audio)
+    decoded = decode_file(name)  # in a bounded child process: a hostile file costs only itself
+    audio, warning = decoded.audio, decoded.warning
     if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
         _say(warning)
     duration = audio.size / SAMPLE_RATE

@@ -18,6 +18,10 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v")
 
 
+#: Sample rates outside these are refused as impossible (a hostile header could ask for hours of resampling).
+MIN_RATE, MAX_RATE = 1000, 1_000_000
+
+
 def to_mono_16k(data: np.ndarray, sr: int) -> np.ndarray:
     """``[n]`` or ``[n, channels]`` at ``sr`` → float32 ``[n']`` mono at 16 kHz."""
     data = np.asarray(data, dtype=np.float32)
@@ -70,7 +74,7 @@ class _Mixer:
         mono = np.ascontiguousarray(mono, dtype=np.float32)
         if sr != self._sr:
             self.flush()
-            if not 1 <= sr <= 10_000_000:
+            if not MIN_RATE <= sr <= MAX_RATE:
                 raise AudioError(f"{self.path} declares an impossible sample rate ({sr} Hz).")
             self._sr = sr
         if sr == SAMPLE_RATE:

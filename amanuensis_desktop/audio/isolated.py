@@ -64,6 +64,17 @@ def _context() -> multiprocessing.context.BaseContext:
         return _ctx
 
 
+def warm_up() -> None:
+    """Start the fork server now (it imports the decoders, ~1 s), e.g. while a model loads."""
+    from multiprocessing import forkserver
+
+    _context()
+    try:
+        forkserver.ensure_running()
+    except OSError as exc:  # the first decode will say it in one sentence
+        logger.debug("fork server did not start: %s", exc)
+
+
 def _vm_size() -> int:
     try:
         with open("/proc/self/statm") as fh:
@@ -86,23 +97,39 @@ def _child(conn: Connection, path: str, channel: int | None, memory: int) -> Non
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
         pass
+    try:  # decoders chatter on stderr (mpg123's "Illegal Audio-MPEG-Header"...): not for the user's terminal
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
     try:
         audio = load_audio(path, channel)
         warning = truncation_warning(path, audio)
     except UserError as exc:
-        conn.send(("error", str(exc)))
+        conn.send(("error", str(exc), _peak_rss()))
         return
     except MemoryError:
-        conn.send(("error", f"{path} needs more memory to decode than allowed, so it was skipped."))
+        conn.send(("error", f"{path} needs more memory to decode than allowed, so it was skipped.", _peak_rss()))
         return
     except Exception as exc:  # any decoder failure is this file's, in one sentence
-        conn.send(("error", f"{path} could not be decoded ({one_sentence(exc).rstrip('.')})."))
+        conn.send(("error", f"{path} could not be decoded ({one_sentence(exc).rstrip('.')}).", _peak_rss()))
         return
-    conn.send(("ok", int(audio.size), warning))
+    conn.send(("ok", int(audio.size), warning, _peak_rss()))
     view = memoryview(np.ascontiguousarray(audio, dtype=np.float32)).cast("B")
     for i in range(0, len(view), CHUNK):
         conn.send_bytes(view[i : i + CHUNK])
     conn.close()
+
+
+def _peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+#: The largest peak RSS (bytes) a decoding child of this process reported (for tests and reports).
+peak_child_rss = 0
 
 
 def _died(path: str, code: int | None) -> AudioError:
@@ -144,6 +171,8 @@ def decode_file(
     done = False
     try:
         head = _receive(recv, proc, deadline, cancelled, name)
+        global peak_child_rss
+        peak_child_rss = max(peak_child_rss, int(head[-1]))
         if head[0] == "error":
             raise AudioError(str(head[1]))
         n, warning = int(head[1]), head[2]

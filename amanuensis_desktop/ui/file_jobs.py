@@ -93,7 +93,7 @@ class _Worker(QThread):
         self.get_engine = get_engine
 
     def run(self) -> None:
-        from ..audio.files import load_audio
+        from ..audio.isolated import decode_file
         from ..whisper.audio import SAMPLE_RATE
         from ..whisper.transcribe import Cancelled
 
@@ -102,7 +102,10 @@ class _Worker(QThread):
         _lower_priority()
         try:
             self.state.emit(job.id, JobState.LOADING)
-            audio = load_audio(job.path)
+            try:  # in a bounded child process: a hostile file costs only its job
+                audio = decode_file(job.path, cancelled=job.cancel.is_set).audio
+            except InterruptedError:
+                raise Cancelled() from None
             if job.cancel.is_set():
                 raise Cancelled()
             engine = self.get_engine(job)  # may wait for the engine to load; raises Cancelled on cancel

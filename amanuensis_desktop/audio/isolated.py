@@ -44,6 +44,10 @@ class DecodeLimits:
         return self.seconds + self.seconds_per_mb * size / 1e6
 
 
+class DecodeCancelled(Exception):
+    """The caller's ``cancelled()`` turned true while the child decoded (the child is gone)."""
+
+
 @dataclass(frozen=True)
 class Decoded:
     audio: np.ndarray  # float32 mono 16 kHz
@@ -149,10 +153,12 @@ def decode_file(
     channel: int | None = None,
     limits: DecodeLimits | None = None,
     cancelled: Callable[[], bool] | None = None,
+    target: Callable[..., None] | None = None,
 ) -> Decoded:
     """``path`` decoded to float32 mono 16 kHz in a bounded child process. Raises :class:`AudioError` (one
     sentence) for anything that goes wrong, including a crash or a hang of the decoder; ``cancelled`` is
-    polled and ends the child early (then :class:`InterruptedError`)."""
+    polled and ends the child early (then :class:`DecodeCancelled`). ``target`` replaces the child's function
+    (tests: a decoder that crashes or hangs)."""
     from .files import check_path
 
     limits = limits or DecodeLimits()
@@ -165,7 +171,8 @@ def decode_file(
     deadline = time.monotonic() + limits.timeout(size)
     ctx = _context()
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, name, channel, limits.memory_bytes), daemon=True)  # type: ignore[attr-defined]
+    args = (send, name, channel, limits.memory_bytes)
+    proc = ctx.Process(target=target or _child, args=args, daemon=True)  # type: ignore[attr-defined]
     proc.start()
     send.close()
     done = False
@@ -211,7 +218,7 @@ def _receive(
             raise AudioError(f"{name} took too long to decode, so it was skipped.")
         if cancelled is not None and cancelled():
             proc.kill()
-            raise InterruptedError(name)
+            raise DecodeCancelled(name)
         ready = wait([conn, proc.sentinel], min(remaining, 0.2))
         if conn in ready:
             return () if peek else conn.recv()

@@ -93,7 +93,7 @@ class _Worker(QThread):
         self.get_engine = get_engine
 
     def run(self) -> None:
-        from ..audio.isolated import decode_file
+        from ..audio.isolated import DecodeCancelled, decode_file
         from ..whisper.audio import SAMPLE_RATE
         from ..whisper.transcribe import Cancelled
 
@@ -104,7 +104,7 @@ class _Worker(QThread):
             self.state.emit(job.id, JobState.LOADING)
             try:  # in a bounded child process: a hostile file costs only its job
                 audio = decode_file(job.path, cancelled=job.cancel.is_set).audio
-            except InterruptedError:
+            except DecodeCancelled:
                 raise Cancelled() from None
             if job.cancel.is_set():
                 raise Cancelled()

@@ -68,8 +68,6 @@ def format_transcript(segments: Iterable[TimedText], fmt: str) -> str:
 
 def write_transcript(segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str]) -> Path:
     """Write atomically (temp file, then rename), so a crash never leaves half a file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(format_transcript(segments, fmt), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from .storage import write_atomic
+
+    return write_atomic(path, format_transcript(segments, fmt))

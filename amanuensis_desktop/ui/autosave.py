@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..storage import private_dir, write_atomic
+from .salvage import read_session
+
 VERSION = 1
 
 
@@ -90,15 +93,11 @@ class AutosaveSession:
             "segments": [Seg(s.start, s.end, s.text).as_dict() for s in segments],
             "partial": partial,
         }
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".part")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False)
-                fh.flush()
-            os.replace(tmp, self.path)
+        try:  # private (0700 folder, 0600 file) and atomic: a full disk keeps the last good file whole
+            private_dir(self.folder)
+            write_atomic(self.path, json.dumps(data, ensure_ascii=False), private=True)
         except OSError as exc:
-            self.error = f"Cannot autosave to {self.folder} ({exc.strerror or exc})."
+            self.error = f"Cannot autosave to {self.folder} ({exc.strerror or exc}); the text stays in the window."
             return False
         self.error = None
         self._written = True
@@ -117,37 +116,47 @@ def find_orphans(folder: str | os.PathLike) -> list[Orphan]:
     except OSError:
         return []
     for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        data = read_session(path)
+        if data is None or data.get("closed", True) is True:
             continue
-        if not isinstance(data, dict) or data.get("closed", True):
-            continue
-        pid = int(data.get("pid") or 0)
-        if pid and _alive(pid, data.get("pid_started")):
+        pid = _int(data.get("pid"))
+        if pid and _alive(pid, _float(data.get("pid_started"), None)):
             continue  # another instance is running and owns it
         segs = [
-            Seg(float(s.get("start", 0)), float(s.get("end", 0)), str(s.get("text", "")))
-            for s in data.get("segments", [])
+            Seg(_float(s.get("start")), _float(s.get("end")), str(s.get("text", "")))
+            for s in data.get("segments", []) or []
             if isinstance(s, dict)
         ]
-        orphan = Orphan(path, segs, str(data.get("partial", "")), str(data.get("started", "")))
+        orphan = Orphan(path, segs, str(data.get("partial", "") or ""), str(data.get("started", "") or ""))
         if orphan.text:
             out.append(orphan)
     return out
 
 
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _float(value: object, default: float | None = 0.0) -> float:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default  # type: ignore[return-value]
+    return out if out == out and abs(out) < 1e9 else default  # type: ignore[return-value]
+
+
 def settle(orphan: Orphan, how: str) -> None:
     """Mark an orphan as dealt with ("restored" or "discarded"); the file stays as history."""
+    data = read_session(orphan.path) or {}
+    data["closed"] = True
+    data["settled"] = how
+    data["settled_at"] = time.time()
     try:
-        data = json.loads(orphan.path.read_text(encoding="utf-8"))
-        data["closed"] = True
-        data["settled"] = how
-        data["settled_at"] = time.time()
-        tmp = orphan.path.with_name(orphan.path.name + ".part")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, orphan.path)
-    except (OSError, ValueError):
+        write_atomic(orphan.path, json.dumps(data, ensure_ascii=False), private=True)
+    except OSError:
         pass
 
 

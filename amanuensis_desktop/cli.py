@@ -26,8 +26,11 @@ LOG_FORMAT = "amanuensis: %(levelname)s %(name)s: %(message)s"
 
 
 def _say(message: str) -> None:
-    """One line for the user on stderr (the CLI's own output, not a log record)."""
-    print(f"amanuensis: {message}", file=sys.stderr)
+    """One line for the user on stderr (the CLI's own output, not a log record). File names in it may hold
+    newlines, escapes, RTL marks or bytes that are not UTF-8: they are shown escaped, on one line."""
+    from .display import shown
+
+    print(f"amanuensis: {shown(message)}", file=sys.stderr)
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -33,12 +34,23 @@ def _stamp(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _cue_text(text: str) -> str:
+    """One line of cue text: line breaks (a blank line ends an SRT/VTT cue) become spaces, "-->" (a cue timing
+    line) becomes "->", text that is not valid Unicode (lone surrogates) is replaced."""
+    text = " ".join(text.split())
+    text = text.replace("-->", "->")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _cues(segments: Iterable[TimedText]) -> Iterator[tuple[float, float, str]]:
     """Segments with text, with end strictly after start."""
     for seg in segments:
-        text = seg.text.strip()
+        text = _cue_text(seg.text)
+        start, end = float(seg.start), float(seg.end)
+        start = start if math.isfinite(start) else 0.0
+        end = end if math.isfinite(end) else start
         if text:
-            yield seg.start, max(seg.end, seg.start + 0.001), text
+            yield start, max(end, start + 0.001), text
 
 
 def format_transcript(segments: Iterable[TimedText], fmt: str) -> str:

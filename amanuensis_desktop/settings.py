@@ -59,15 +59,19 @@ def coerce(key: str, value: object) -> object:
     if isinstance(default, bool):
         if isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
+        if isinstance(value, (int, float)):
+            return bool(value)
+        return default  # a list, a byte string...: not a yes or a no
     if isinstance(default, int):
         if not isinstance(value, (str, int, float)):
             return default
         try:
             return int(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # "abc", "1e999", nan, inf
             return default
-    return str(value)
+    if not isinstance(value, str) or "\x00" in value or len(value) > 4096:
+        return default  # a list (QSettings reads "a,b" as one), an embedded NUL (no path can hold it), a flood
+    return value
 
 
 def validate(values: dict[str, object]) -> dict[str, object]:

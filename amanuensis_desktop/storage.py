@@ -29,7 +29,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, private: bool = Fal
     """Write ``data`` to ``path`` so that ``path`` is either its old content or the whole new one. The
     temporary file is removed when anything fails (a full disk leaves no debris). Raises OSError."""
     path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data  # lone surrogates: never half a file
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # created 0600
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..display import shown
 from .threads import sentence
 
 
@@ -247,7 +248,7 @@ class FileJobQueue(QObject):
 
 def short_error(job: FileJob) -> str:
     """The job's error sentence for its row: the row already names the file, so the folder goes."""
-    return job.error.replace(str(job.path), job.name)
+    return shown(job.error.replace(str(job.path), job.name))
 
 
 class JobRow(QFrame):
@@ -262,12 +263,14 @@ class JobRow(QFrame):
         lay.setContentsMargins(8, 4, 6, 4)
         text = QVBoxLayout()
         text.setSpacing(1)
-        self.name = QLabel(job.name)
-        self.name.setToolTip(str(job.path))
+        self.name = QLabel(shown(job.name))  # plain text: a file named "<img src=...>" is a name, not HTML
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
+        self.name.setToolTip(shown(job.path))
         f = self.name.font()
         f.setBold(True)
         self.name.setFont(f)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text.addWidget(self.name)
@@ -424,11 +427,11 @@ class ResultDialog(QDialog):
 
     def __init__(self, job: FileJob, parent=None):
         super().__init__(parent)
-        self.setWindowTitle(f"{job.name} — transcript")
+        self.setWindowTitle(f"{shown(job.name)} — transcript")
         self.resize(620, 420)
         lay = QVBoxLayout(self)
         info = QLabel(
-            f"{job.path}\n{job.transcript.duration:.1f} s of audio, transcribed by "
+            f"{shown(job.path)}\n{job.transcript.duration:.1f} s of audio, transcribed by "
             f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s."
         )
         info.setStyleSheet("color: #555555;")

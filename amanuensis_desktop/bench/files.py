@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -31,6 +32,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ..backends.names import Precision
+from ..whisper.audio import N_FRAMES, N_SAMPLES, SAMPLE_RATE
+
+logger = logging.getLogger(__name__)
 
 PEER = "faster-whisper"
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -78,7 +84,7 @@ def _ours(backend: str, options: dict):
     load_s = time.perf_counter() - t0
     be = engine.backend
     info = {"label": be.label, "devices": list(be.devices), "load_s": load_s,
-            "startup": getattr(be, "startup", None), "precision": getattr(be, "precision", None)}
+            "startup": dict(be.startup) or None, "precision": be.precision}
 
     def transcribe(audio):
         r = engine.transcribe(audio, beam_size=None, temperature=TEMPERATURES, condition_on_previous_text=True,
@@ -102,7 +108,7 @@ def _peer(options: dict):
     import faster_whisper
 
     info = {"label": f"faster-whisper {faster_whisper.__version__} · CTranslate2 int8", "devices": ["CPU"],
-            "load_s": load_s, "startup": None, "precision": "int8"}
+            "load_s": load_s, "startup": None, "precision": Precision.INT8.value}
 
     def transcribe(audio):
         segments, _info = model.transcribe(
@@ -117,7 +123,7 @@ def _peer(options: dict):
         """faster-whisper's encoder alone on one padded 30 s window (median of 3)."""
         import numpy as np
 
-        feats = model.feature_extractor(np.zeros(16000 * 30, np.float32))[:, :3000]
+        feats = model.feature_extractor(np.zeros(N_SAMPLES, np.float32))[:, :N_FRAMES]
         times = []
         for _ in range(3):
             t = time.perf_counter()
@@ -297,7 +303,7 @@ def collect(backends: list[str] | None, runs: int, peer: bool = True, files: lis
             for n in order:
                 got = runs_by[n]
                 results["engines"][n].setdefault("files", {})[fname] = _summary(
-                    fname, audio.size / 16000, ref, first[n], [g["wall"] for g in got], [g["timings"] for g in got],
+                    fname, audio.size / SAMPLE_RATE, ref, first[n], [g["wall"] for g in got], [g["timings"] for g in got],
                     got[-1]["text"])
         for n in order:
             w = workers.pop(n)
@@ -376,7 +382,7 @@ def run(args) -> int:
         print(f"The shared recordings are not at {shared_audio_dir()}; set AMANUENSIS_SHARED_AUDIO.", file=sys.stderr)
         return 2
     results = collect(backends, runs, peer, getattr(args, "files", None), options,
-                      log=lambda m: print(m, file=sys.stderr, flush=True),
+                      log=logger.info,
                       first_start=not getattr(args, "no_first_start", False),
                       cache_dir=getattr(args, "cache_dir", None))
     print(table(results))
@@ -402,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # progress lines on stderr
     if args.serve:
         serve(args.serve, args.files, json.loads(args.options))
         return 0

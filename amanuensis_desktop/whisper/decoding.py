@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..backends.base import Backend
+from .inference import Backend
 from .tokenizer import Tokenizer
 
 NEG_INF = np.float32(-np.inf)

@@ -13,8 +13,6 @@ from pathlib import Path
 
 from ..errors import ModelError
 
-LANGUAGES_PREFIX = "<|"
-
 
 class Tokenizer:
     def __init__(self, path: str | os.PathLike, n_vocab: int | None = None):
@@ -56,25 +54,6 @@ class Tokenizer:
     def decode(self, tokens) -> str:
         """Text of ``tokens`` without special or timestamp tokens."""
         return self.hf.decode([int(t) for t in tokens if int(t) < self.eot], skip_special_tokens=False)
-
-    def decode_with_timestamps(self, tokens) -> str:
-        out: list[str] = []
-        run: list[int] = []
-        for t in map(int, tokens):
-            if t >= self.timestamp_begin:
-                if run:
-                    out.append(self.hf.decode(run, skip_special_tokens=False))
-                    run = []
-                out.append(f"<|{(t - self.timestamp_begin) * 0.02:.2f}|>")
-            elif t < self.eot:
-                run.append(t)
-        if run:
-            out.append(self.hf.decode(run, skip_special_tokens=False))
-        return "".join(out)
-
-    @property
-    def sot_sequence_including_notimestamps(self) -> tuple[int, ...]:
-        return self.sot_sequence + (self.no_timestamps,)
 
     # -- suppression --------------------------------------------------------------------------------
     @cached_property

@@ -59,6 +59,7 @@ class Transcript:
     backend: str = ""
     language: str = "en"
     timings: dict[str, float] = field(default_factory=dict)
+    prompted: bool = False  # decoded with an initial prompt (the live pipeline's prompting rule reads it)
 
     @property
     def text(self) -> str:
@@ -213,4 +214,5 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
         if progress:
             progress(min(seek / FRAMES_PER_SECOND, duration), duration)
     timings["total_s"] = time.perf_counter() - t_start
-    return Transcript(segments=segments, duration=duration, backend=engine.backend.label, timings=timings)
+    return Transcript(segments=segments, duration=duration, backend=engine.backend.label, timings=timings,
+                      prompted=opts.initial_prompt is not None)

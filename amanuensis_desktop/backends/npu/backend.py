@@ -13,17 +13,18 @@ import logging
 import numpy as np
 
 from ...errors import BackendError
-from ..base import Backend, DecoderSession
+from ...whisper.inference import Backend, DecoderSession
 from .device import Device, NpuNumericsError
 from .runtime import NpuEncoder
 from .selftest import SelfTestError, run_self_test
+from ..names import BackendName
 from .spec import DEVICES
 
 log = logging.getLogger(__name__)
 
 
 class NpuBackend(Backend):
-    name = "npu"
+    name = BackendName.NPU
 
     def __init__(self, weights, device: Device, fallback: Backend, *, self_test: bool = True,
                  timeout_s: float = 10.0, n_frames: int = 3000, on_failure=None):

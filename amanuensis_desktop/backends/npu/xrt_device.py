@@ -109,7 +109,8 @@ class XrtDevice(Device):
         except BaseException:
             # Release the hardware contexts and instruction BOs loaded so far now, not whenever the exception
             # (whose traceback references this frame and its locals) is dropped: a held context would make
-            # the next attempt fail with "could not open a hardware context".
+            # the next attempt fail with "could not open a hardware context". The names are never read again
+            # (hence F841): rebinding them is what drops the references.
             xclbin = context = kernel = loaded = bo = None  # noqa: F841
             self.close()
             raise

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ...errors import BackendError
+from ..names import Precision
 
 DEVICE_CHOICES = ("AUTO", "CPU", "GPU", "NPU")
 AUTO_ORDER = ("NPU", "GPU", "CPU")
@@ -111,7 +112,7 @@ def is_static(device: str) -> bool:
 def compile_config(device: str, precision: str, part: str) -> dict[str, str]:
     """OpenVINO properties for compiling ``part`` (encoder, cross, decoder) on ``device``."""
     cfg: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
-    if precision == "f32":
+    if precision == Precision.F32:
         cfg["INFERENCE_PRECISION_HINT"] = "f32"
     if _family(device) == "CPU" and part in ("cross", "decoder"):
         # int8 weights are decompressed instead of quantising activations on the fly: the same speed for the

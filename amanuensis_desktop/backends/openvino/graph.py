@@ -24,11 +24,11 @@ import openvino as ov
 import openvino.opset15 as op
 
 from ...whisper.model import N_HEAD_DIM, Weights
+from ..names import Precision
 
-WEIGHT_FORMATS = ("int8", "f16", "f32")
-PRECISIONS = WEIGHT_FORMATS
+WEIGHT_FORMATS = tuple(p.value for p in Precision)
 GRAPH_VERSION = "6"  # bump whenever the graphs change: part of the cache key
-_NEG = np.float32(-1e9)  # additive mask value (finite: safe in bf16 and with fully visible rows)
+NEG = np.float32(-1e9)  # additive mask value (finite: safe in bf16 and with fully visible rows)
 
 F32 = ov.Type.f32
 I64 = ov.Type.i64
@@ -82,13 +82,13 @@ class _Builder:
 
     def dense(self, arr: np.ndarray, quantize: bool = True) -> ov.Node:
         """A weight whose output (f32) feeds a MatMul/Convolution, in the chosen storage format."""
-        if self.fmt == "int8" and quantize:
+        if self.fmt == Precision.INT8 and quantize:
             flat = np.asarray(arr, dtype=np.float32).reshape(arr.shape[0], -1)
             q, scale = quantize_int8(flat)
             deq = op.multiply(op.convert(op.constant(q.reshape(arr.shape)), F32),
                               op.constant(scale.reshape((-1,) + (1,) * (arr.ndim - 1))))
             return deq
-        if self.fmt in ("int8", "f16"):
+        if self.fmt in (Precision.INT8, Precision.F16):
             return op.convert(op.constant(np.asarray(arr, dtype=np.float16)), F32)
         return op.constant(np.asarray(arr, dtype=np.float32))
 
@@ -138,7 +138,7 @@ def build_encoder(weights: Weights, weight_format: str, n_frames: int | None = N
     standard deviations (measured against the numpy reference on real speech; outlier channels), and int8 gave
     the compute-bound encoder no speed-up here. With ``int8`` the encoder keeps the checkpoint's f16 weights.
     """
-    b = _Builder(weights, "f16" if weight_format == "int8" else weight_format)
+    b = _Builder(weights, Precision.F16 if weight_format == Precision.INT8 else weight_format)
     d = b.d
     mel = _param("mel", [d.n_mels, -1 if n_frames is None else n_frames], F32)
     x = op.unsqueeze(mel, _i64(0))  # [1, n_mels, T]

@@ -21,8 +21,14 @@ from .whisper.transcribe import Segment, TranscribeOptions, Transcript, transcri
 
 
 class Engine:
-    def __init__(self, weights: Weights, backend: Backend, tokenizer: Tokenizer | None = None,
-                 model_folder: str | os.PathLike | None = None, selection: Selection | None = None):
+    def __init__(
+        self,
+        weights: Weights,
+        backend: Backend,
+        tokenizer: Tokenizer | None = None,
+        model_folder: str | os.PathLike | None = None,
+        selection: Selection | None = None,
+    ):
         self.weights = weights
         self.dims = weights.dims
         self.backend = backend
@@ -33,16 +39,24 @@ class Engine:
         suppress, begin = load_suppress_config(folder)
         tok = self.tokenizer
         if suppress is None:
-            suppress = [*tok.non_speech_tokens, tok.translate, tok.transcribe, tok.sot, tok.sot_prev, tok.sot_lm,
-                        tok.no_speech]
+            suppress = [
+                *tok.non_speech_tokens,
+                tok.translate,
+                tok.transcribe,
+                tok.sot,
+                tok.sot_prev,
+                tok.sot_lm,
+                tok.no_speech,
+            ]
         if begin is None:
             begin = [*tok.encode(" "), tok.eot]
         self.suppress_ids = tuple(int(t) for t in suppress)
         self.begin_suppress_ids = tuple(int(t) for t in begin)
 
     @classmethod
-    def load(cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None,
-             **backend_options: Any) -> Engine:
+    def load(
+        cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
+    ) -> Engine:
         folder = resolve_model_path(model)
         weights = load_weights(folder)
         selection = select(backend, weights, **backend_options)
@@ -52,12 +66,20 @@ class Engine:
         return cls(weights, chosen, model_folder=folder, selection=selection)
 
     def window_decoder(self) -> WindowDecoder:
-        return WindowDecoder(self.backend, self.tokenizer, self.dims.n_text_ctx, self.suppress_ids,
-                             self.begin_suppress_ids)
+        return WindowDecoder(
+            self.backend, self.tokenizer, self.dims.n_text_ctx, self.suppress_ids, self.begin_suppress_ids
+        )
 
-    def transcribe(self, audio: np.ndarray, options: TranscribeOptions | None = None, *,
-                   progress: Callable[[float, float], None] | None = None, cancel: threading.Event | None = None,
-                   on_segment: Callable[[Segment], None] | None = None, **overrides: Any) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        options: TranscribeOptions | None = None,
+        *,
+        progress: Callable[[float, float], None] | None = None,
+        cancel: threading.Event | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
+        **overrides: Any,
+    ) -> Transcript:
         """Transcribe 16 kHz mono float32 audio. Keyword overrides set :class:`TranscribeOptions` fields."""
         opts = options or TranscribeOptions()
         if overrides:

@@ -18,8 +18,19 @@ from ..whisper.model import Weights
 from .base import BackendStatus
 from .names import FALLBACK_ORDER, PREFERENCE, BackendName
 
-__all__ = ["Backend", "BackendStatus", "DecoderSession", "BACKEND_NAMES", "BackendModule", "BackendName",
-           "decoder_fallback", "probe", "probe_all", "select", "Selection"]
+__all__ = [
+    "Backend",
+    "BackendStatus",
+    "DecoderSession",
+    "BACKEND_NAMES",
+    "BackendModule",
+    "BackendName",
+    "decoder_fallback",
+    "probe",
+    "probe_all",
+    "select",
+    "Selection",
+]
 
 
 class FallbackFactory(Protocol):

@@ -13,8 +13,9 @@ from .numpy_backend import NumpyBackend
 
 
 def probe() -> BackendStatus:
-    return BackendStatus(BackendName.CPU, True, "numpy reference, always available", label="CPU · numpy",
-                         version=np.__version__)
+    return BackendStatus(
+        BackendName.CPU, True, "numpy reference, always available", label="CPU · numpy", version=np.__version__
+    )
 
 
 def create(weights: Weights, **_options: Any) -> NumpyBackend:

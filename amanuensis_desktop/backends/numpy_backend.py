@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..whisper.model import N_HEAD_DIM, Weights
 from ..whisper.inference import Backend, DecoderSession
+from ..whisper.model import N_HEAD_DIM, Weights
 from .names import BackendName
 
 # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 resolution near 1).

@@ -83,15 +83,25 @@ def _ours(backend: str, options: dict):
     engine = Engine.load(backend, None, **options)
     load_s = time.perf_counter() - t0
     be = engine.backend
-    info = {"label": be.label, "devices": list(be.devices), "load_s": load_s,
-            "startup": dict(be.startup) or None, "precision": be.precision}
+    info = {
+        "label": be.label,
+        "devices": list(be.devices),
+        "load_s": load_s,
+        "startup": dict(be.startup) or None,
+        "precision": be.precision,
+    }
 
     def transcribe(audio):
-        r = engine.transcribe(audio, beam_size=None, temperature=TEMPERATURES, condition_on_previous_text=True,
-                              without_timestamps=False)
+        r = engine.transcribe(
+            audio, beam_size=None, temperature=TEMPERATURES, condition_on_previous_text=True, without_timestamps=False
+        )
         t = r.timings
-        return r.text, {"encode_s": t.get("encode_s"), "decode_s": t.get("decode_s"),
-                        "windows": t.get("windows"), "steps": t.get("steps")}
+        return r.text, {
+            "encode_s": t.get("encode_s"),
+            "decode_s": t.get("decode_s"),
+            "windows": t.get("windows"),
+            "steps": t.get("steps"),
+        }
 
     return info, transcribe
 
@@ -107,15 +117,32 @@ def _peer(options: dict):
     load_s = time.perf_counter() - t0
     import faster_whisper
 
-    info = {"label": f"faster-whisper {faster_whisper.__version__} · CTranslate2 int8", "devices": ["CPU"],
-            "load_s": load_s, "startup": None, "precision": Precision.INT8.value}
+    info = {
+        "label": f"faster-whisper {faster_whisper.__version__} · CTranslate2 int8",
+        "devices": ["CPU"],
+        "load_s": load_s,
+        "startup": None,
+        "precision": Precision.INT8.value,
+    }
 
     def transcribe(audio):
         segments, _info = model.transcribe(
-            audio, language="en", task="transcribe", beam_size=1, best_of=5, temperature=list(TEMPERATURES),
-            compression_ratio_threshold=2.4, log_prob_threshold=-1.0, no_speech_threshold=0.6,
-            condition_on_previous_text=True, prompt_reset_on_temperature=0.5, without_timestamps=False,
-            vad_filter=False, word_timestamps=False, initial_prompt=None)
+            audio,
+            language="en",
+            task="transcribe",
+            beam_size=1,
+            best_of=5,
+            temperature=list(TEMPERATURES),
+            compression_ratio_threshold=2.4,
+            log_prob_threshold=-1.0,
+            no_speech_threshold=0.6,
+            condition_on_previous_text=True,
+            prompt_reset_on_temperature=0.5,
+            without_timestamps=False,
+            vad_filter=False,
+            word_timestamps=False,
+            initial_prompt=None,
+        )
         text = " ".join(s.text.strip() for s in segments)
         return text, {}
 
@@ -135,13 +162,22 @@ def _peer(options: dict):
     return info, transcribe
 
 
-def _summary(fname: str, duration: float, ref: str, first: float, walls: list[float], timings: list[dict],
-             text: str) -> dict:
+def _summary(
+    fname: str, duration: float, ref: str, first: float, walls: list[float], timings: list[dict], text: str
+) -> dict:
     from ..whisper.wer import wer
 
     med = statistics.median(walls)
-    entry = {"duration_s": duration, "first_run_s": first, "runs_s": walls, "median_s": med,
-             "rtf": med / duration, "text": text, "reference": ref, "wer": wer(ref, text)}
+    entry = {
+        "duration_s": duration,
+        "first_run_s": first,
+        "runs_s": walls,
+        "median_s": med,
+        "rtf": med / duration,
+        "text": text,
+        "reference": ref,
+        "wer": wer(ref, text),
+    }
     windows = timings[-1].get("windows") if timings else None
     if windows:
         entry["windows"] = windows
@@ -184,13 +220,22 @@ def serve(name: str, files: list[str] | None, options: dict, inp=None, out=None)
 
 class _Worker:
     def __init__(self, name: str, files: list[str] | None, options: dict, env: dict | None):
-        cmd = [sys.executable, "-m", "amanuensis_desktop.bench.files", "--serve", name, "--options", json.dumps(options)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "amanuensis_desktop.bench.files",
+            "--serve",
+            name,
+            "--options",
+            json.dumps(options),
+        ]
         if files:
             cmd += ["--files", ",".join(files)]
         self.name = name
         self.err = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: chatty stderr cannot block it
-        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True
+        )
         self.info = self._read()
 
     def _read(self) -> dict:
@@ -235,8 +280,7 @@ def _spawn(args: list[str], env: dict | None = None, timeout: float = 3600) -> d
     with tempfile.TemporaryDirectory(prefix="amanuensis-bench-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "amanuensis_desktop.bench.files", *args, "--out", str(out)]
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0 or not out.exists():
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             return {"error": last[:300]}
@@ -255,8 +299,16 @@ def peer_installed() -> bool:
     return importlib.util.find_spec("faster_whisper") is not None
 
 
-def collect(backends: list[str] | None, runs: int, peer: bool = True, files: list[str] | None = None,
-            options: dict | None = None, log=print, first_start: bool = True, cache_dir: str | None = None) -> dict:
+def collect(
+    backends: list[str] | None,
+    runs: int,
+    peer: bool = True,
+    files: list[str] | None = None,
+    options: dict | None = None,
+    log=print,
+    first_start: bool = True,
+    cache_dir: str | None = None,
+) -> dict:
     """Run the benchmark. Engines take turns run by run (the order rotates every round), so that load from
     other processes falls on all of them alike; each engine lives in its own process (its own peak RSS)."""
     options = options or {}
@@ -298,13 +350,19 @@ def collect(backends: list[str] | None, runs: int, peer: bool = True, files: lis
             runs_by: dict[str, list] = {n: [] for n in order}
             first: dict[str, float] = {n: workers[n].ask({"cmd": "run", "file": fname})["wall"] for n in order}
             for r in range(runs):
-                for n in order[r % len(order):] + order[: r % len(order)]:
+                for n in order[r % len(order) :] + order[: r % len(order)]:
                     runs_by[n].append(workers[n].ask({"cmd": "run", "file": fname}))
             for n in order:
                 got = runs_by[n]
                 results["engines"][n].setdefault("files", {})[fname] = _summary(
-                    fname, audio.size / SAMPLE_RATE, ref, first[n], [g["wall"] for g in got], [g["timings"] for g in got],
-                    got[-1]["text"])
+                    fname,
+                    audio.size / SAMPLE_RATE,
+                    ref,
+                    first[n],
+                    [g["wall"] for g in got],
+                    [g["timings"] for g in got],
+                    got[-1]["text"],
+                )
         for n in order:
             w = workers.pop(n)
             results["engines"][n].update(w.finish())
@@ -336,8 +394,10 @@ def _fmt(v, spec: str) -> str:
 
 def table(results: dict) -> str:
     lines = []
-    head = (f"{'engine':<15} {'file':<5} {'audio s':>7} {'median s':>9} {'RTF':>6} {'enc ms/win':>10} "
-            f"{'dec ms/win':>10} {'ms/step':>7} {'WER %':>6} {'peak RSS MB':>11}")
+    head = (
+        f"{'engine':<15} {'file':<5} {'audio s':>7} {'median s':>9} {'RTF':>6} {'enc ms/win':>10} "
+        f"{'dec ms/win':>10} {'ms/step':>7} {'WER %':>6} {'peak RSS MB':>11}"
+    )
     lines += [head, "-" * len(head)]
     for name, e in results["engines"].items():
         if "error" in e:
@@ -348,20 +408,24 @@ def table(results: dict) -> str:
             lines.append(
                 f"{name:<15} {fname:<5} {f['duration_s']:>7.1f} {f['median_s']:>9.3f} {f['rtf']:>6.3f} "
                 f"{_fmt(enc, '>10.1f')} {_fmt(f.get('decode_ms_per_window'), '>10.1f')} "
-                f"{_fmt(f.get('decode_ms_per_step'), '>7.2f')} {100 * f['wer']:>6.2f} {e['peak_rss_mb']:>11.0f}")
+                f"{_fmt(f.get('decode_ms_per_step'), '>7.2f')} {100 * f['wer']:>6.2f} {e['peak_rss_mb']:>11.0f}"
+            )
     lines.append("")
     for name, e in results["engines"].items():
         if "error" in e:
             continue
         extra = ""
         if "first_start_s" in e:
-            extra = (f"; first start {_fmt(e['first_start_s'], '.2f')} s, "
-                     f"warm start {_fmt(e.get('warm_start_s'), '.2f')} s")
+            extra = (
+                f"; first start {_fmt(e['first_start_s'], '.2f')} s, warm start {_fmt(e.get('warm_start_s'), '.2f')} s"
+            )
         where = ", ".join(e.get("devices", []))
         lines.append(f"{name}: {e.get('label', '')} on {where}; load {e['load_s']:.2f} s{extra}")
     if PEER in results["engines"] and "encode_ms_per_window_isolated" in results["engines"][PEER]:
-        lines.append(f"{PEER}: encoder alone {results['engines'][PEER]['encode_ms_per_window_isolated']:.1f} ms per "
-                     "30 s window (its decoder ms/window is not separable)")
+        lines.append(
+            f"{PEER}: encoder alone {results['engines'][PEER]['encode_ms_per_window_isolated']:.1f} ms per "
+            "30 s window (its decoder ms/window is not separable)"
+        )
     for name, per_file in results.get("headline", {}).items():
         parts = ", ".join(f"{f} {x:.2f}x" for f, x in per_file.items())
         lines.append(f"Headline {name}: {PEER} time / our time = {parts}")
@@ -381,10 +445,16 @@ def run(args) -> int:
     if not (shared_audio_dir() / "jfk.wav").is_file():
         print(f"The shared recordings are not at {shared_audio_dir()}; set AMANUENSIS_SHARED_AUDIO.", file=sys.stderr)
         return 2
-    results = collect(backends, runs, peer, getattr(args, "files", None), options,
-                      log=logger.info,
-                      first_start=not getattr(args, "no_first_start", False),
-                      cache_dir=getattr(args, "cache_dir", None))
+    results = collect(
+        backends,
+        runs,
+        peer,
+        getattr(args, "files", None),
+        options,
+        log=logger.info,
+        first_start=not getattr(args, "no_first_start", False),
+        cache_dir=getattr(args, "cache_dir", None),
+    )
     print(table(results))
     if getattr(args, "json", None):
         Path(args.json).write_text(json.dumps(results, indent=2))
@@ -399,8 +469,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--device", default=None)
     p.add_argument("--precision", default=None)
-    p.add_argument("--files", type=lambda s: [x for x in s.split(",") if x], default=None,
-                   help="comma-separated: jfk, long, or shared clip file names")
+    p.add_argument(
+        "--files",
+        type=lambda s: [x for x in s.split(",") if x],
+        default=None,
+        help="comma-separated: jfk, long, or shared clip file names",
+    )
     p.add_argument("--no-first-start", action="store_true", help="skip the empty-cache start measurement")
     p.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
     p.add_argument("--serve", default=None, help=argparse.SUPPRESS)

@@ -105,7 +105,9 @@ def _emulated(weights) -> dict:
 def _measured(weights, runs: int) -> dict:
     from ..backends import decoder_fallback, npu
 
-    backend = npu.create(weights, fallback_factory=decoder_fallback)  # refuses with one sentence unless real hardware + pyxrt + kernels
+    backend = npu.create(
+        weights, fallback_factory=decoder_fallback
+    )  # refuses with one sentence unless real hardware + pyxrt + kernels
     try:
         mel, source = _window_mel(weights.dims)
         backend.encode(mel)  # warm-up
@@ -118,8 +120,13 @@ def _measured(weights, runs: int) -> dict:
             return {"error": backend.failure}
         plan = _plan_figures(weights.dims, backend.device.generation)
         best = min(times)
-        return {"input": source, "label": backend.label, "encode_s": times, "best_encode_s": best,
-                "achieved_tflops_incl_host": plan["npu_gemm_gflop_executed_padded"] / best / 1e3}
+        return {
+            "input": source,
+            "label": backend.label,
+            "encode_s": times,
+            "best_encode_s": best,
+            "achieved_tflops_incl_host": plan["npu_gemm_gflop_executed_padded"] / best / 1e3,
+        }
     finally:
         backend.close()
 
@@ -137,25 +144,37 @@ def run(args) -> int:
         report["measured"] = _measured(weights, int(getattr(args, "runs", 5) or 5))
 
     for g in report["per_generation"]:
-        print(f"{g['generation']} ({g['device']}): {g['npu_gemm_gflop_per_window']:.2f} GFLOP of encoder GEMMs per "
-              f"30 s window on the NPU ({g['npu_gemm_gflop_executed_padded']:.2f} executed after padding, "
-              f"+{g['padding_overhead']:.0%}); 0 GFLOP of encoder GEMMs on the CPU; {g['dispatches_per_window']} dispatches")
-        print(f"    predicted NPU time at the published {g['peak_bf16_tflops']} TFLOPS bf16: "
-              f"{g['predicted_gemm_ms_at_peak']:.1f} ms GEMM + {g['predicted_dispatch_overhead_ms']:.1f} ms dispatch "
-              f"= {g['predicted_npu_ms_per_window']:.1f} ms per window (a lower bound)")
+        print(
+            f"{g['generation']} ({g['device']}): {g['npu_gemm_gflop_per_window']:.2f} GFLOP of encoder GEMMs per "
+            f"30 s window on the NPU ({g['npu_gemm_gflop_executed_padded']:.2f} executed after padding, "
+            f"+{g['padding_overhead']:.0%}); 0 GFLOP of encoder GEMMs on the CPU; "
+            f"{g['dispatches_per_window']} dispatches"
+        )
+        print(
+            f"    predicted NPU time at the published {g['peak_bf16_tflops']} TFLOPS bf16: "
+            f"{g['predicted_gemm_ms_at_peak']:.1f} ms GEMM + {g['predicted_dispatch_overhead_ms']:.1f} ms dispatch "
+            f"= {g['predicted_npu_ms_per_window']:.1f} ms per window (a lower bound)"
+        )
     if "emulation" in report:
         e = report["emulation"]
-        print(f"emulated encode ({e['input']}): {e['emulated_encode_s_on_cpu']:.2f} s of CPU emulation "
-              f"(fp32 numpy: {e['fp32_numpy_encode_s']:.2f} s), {e['dispatches']} dispatches; features vs fp32: "
-              f"rel. RMS {e['feature_rel_rms_error_vs_fp32']:.2%}, max |Δ| {e['feature_max_abs_error_vs_fp32']:.3f}")
-        print("    (emulation time is CPU time, not an NPU time; run without --npu-emulated on a Ryzen AI machine to measure)")
+        print(
+            f"emulated encode ({e['input']}): {e['emulated_encode_s_on_cpu']:.2f} s of CPU emulation "
+            f"(fp32 numpy: {e['fp32_numpy_encode_s']:.2f} s), {e['dispatches']} dispatches; features vs fp32: "
+            f"rel. RMS {e['feature_rel_rms_error_vs_fp32']:.2%}, max |Δ| {e['feature_max_abs_error_vs_fp32']:.3f}"
+        )
+        print(
+            "    (emulation time is CPU time, not an NPU time; "
+            "run without --npu-emulated on a Ryzen AI machine to measure)"
+        )
     if "measured" in report:
         m = report["measured"]
         if "error" in m:
             print(f"measured: {m['error']}")
         else:
-            print(f"measured on {m['label']}: best {m['best_encode_s'] * 1e3:.1f} ms per window "
-                  f"({m['achieved_tflops_incl_host']:.2f} TFLOPS including host work)")
+            print(
+                f"measured on {m['label']}: best {m['best_encode_s'] * 1e3:.1f} ms per window "
+                f"({m['achieved_tflops_incl_host']:.2f} TFLOPS including host work)"
+            )
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2))
     return 0

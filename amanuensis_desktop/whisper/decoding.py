@@ -69,7 +69,14 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 class LogitRules:
     """Every logit filter of one decode, applied in place to ``logits [batch, vocab]``."""
 
-    def __init__(self, tok: Tokenizer, opts: DecodingOptions, sample_begin: int, suppress: tuple[int, ...], begin_suppress: tuple[int, ...]):
+    def __init__(
+        self,
+        tok: Tokenizer,
+        opts: DecodingOptions,
+        sample_begin: int,
+        suppress: tuple[int, ...],
+        begin_suppress: tuple[int, ...],
+    ):
         self.tok = tok
         self.sample_begin = sample_begin
         self.suppress = np.array(sorted(set(suppress)), dtype=np.int64)
@@ -118,8 +125,14 @@ class LogitRules:
 class WindowDecoder:
     """Decodes one window of audio features with a backend; stateless between windows."""
 
-    def __init__(self, backend: Backend, tokenizer: Tokenizer, n_text_ctx: int,
-                 suppress_ids: tuple[int, ...], begin_suppress_ids: tuple[int, ...]):
+    def __init__(
+        self,
+        backend: Backend,
+        tokenizer: Tokenizer,
+        n_text_ctx: int,
+        suppress_ids: tuple[int, ...],
+        begin_suppress_ids: tuple[int, ...],
+    ):
         self.backend = backend
         self.tok = tokenizer
         self.n_text_ctx = n_text_ctx

@@ -45,7 +45,9 @@ class Tokenizer:
         en = self.hf.token_to_id("<|en|>")
         # English-only models (n_vocab 51864) have no language/task tokens in their start sequence.
         self.multilingual = self.n_vocab >= 51865
-        self.sot_sequence: tuple[int, ...] = (self.sot, en, self.transcribe) if self.multilingual and en else (self.sot,)
+        self.sot_sequence: tuple[int, ...] = (
+            (self.sot, en, self.transcribe) if self.multilingual and en else (self.sot,)
+        )
 
     # -- text -------------------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:

@@ -45,10 +45,21 @@ def probe(sysfs_root: str = "/sys", dev_root: str = "/dev", **detect_options) ->
     if not det.available:
         return BackendStatus(BackendName.NPU, False, det.reason, label="NPU · XDNA kernels")
     if _distrusted["reason"]:
-        return BackendStatus(BackendName.NPU, False, _distrusted["reason"], label="NPU · XDNA kernels",
-                             version=f"XRT {det.xrt_version}" if det.xrt_version else "")
-    return BackendStatus(BackendName.NPU, True, det.reason, label=f"NPU · XDNA kernels ({det.generation})",
-                         version=f"XRT {det.xrt_version}" if det.xrt_version else "", devices=("NPU",))
+        return BackendStatus(
+            BackendName.NPU,
+            False,
+            _distrusted["reason"],
+            label="NPU · XDNA kernels",
+            version=f"XRT {det.xrt_version}" if det.xrt_version else "",
+        )
+    return BackendStatus(
+        BackendName.NPU,
+        True,
+        det.reason,
+        label=f"NPU · XDNA kernels ({det.generation})",
+        version=f"XRT {det.xrt_version}" if det.xrt_version else "",
+        devices=("NPU",),
+    )
 
 
 def _close_quietly(thing: Any) -> None:
@@ -58,9 +69,17 @@ def _close_quietly(thing: Any) -> None:
         pass
 
 
-def create(weights: Weights, npu_device: str | Device | None = None, fallback: Backend | None = None,
-           self_test: bool | None = None, generation: str | None = None, timeout_s: float = 10.0,
-           device: Any = None, fallback_factory: FallbackFactory | None = None, **options: Any) -> Backend:
+def create(
+    weights: Weights,
+    npu_device: str | Device | None = None,
+    fallback: Backend | None = None,
+    self_test: bool | None = None,
+    generation: str | None = None,
+    timeout_s: float = 10.0,
+    device: Any = None,
+    fallback_factory: FallbackFactory | None = None,
+    **options: Any,
+) -> Backend:
     """Build the NPU backend.
 
     ``npu_device`` (or ``device``, when it is one of these values): None/"xrt" → the real NPU (refuses

@@ -162,7 +162,7 @@ class NpuEncoder:
         the window where it happens (cost: a few thousand MACs per check on the CPU)."""
         from .emulator import bias_gelu_rows, gemm_f32, layernorm_rows, softmax_rows
         from .selftest import compare
-        from .spec import gemm_key, gelu_key, layernorm_key, parse_key, softmax_key
+        from .spec import gelu_key, gemm_key, layernorm_key, parse_key, softmax_key
 
         kind, shape = parse_key(call.key)
         rng = self._rng

@@ -39,12 +39,18 @@ def probe() -> BackendStatus:
         auto = candidates("AUTO", found)[0]
     except BackendError as exc:
         return BackendStatus(name, False, str(exc).rstrip("."), label="OpenVINO", version=version, devices=found)
-    return BackendStatus(name, True, f"installed; AUTO uses {auto}", label="OpenVINO", version=version,
-                         devices=found)
+    return BackendStatus(name, True, f"installed; AUTO uses {auto}", label="OpenVINO", version=version, devices=found)
 
 
-def create(weights: Weights, device: str = "AUTO", precision: str | None = None,
-           cache_dir: str | os.PathLike | None = None, *, available: list[str] | None = None, **_ignored: Any):
+def create(
+    weights: Weights,
+    device: str = "AUTO",
+    precision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    available: list[str] | None = None,
+    **_ignored: Any,
+):
     """Build, compile and self-check the backend; raise :class:`BackendError` (one sentence) when it cannot run."""
     import openvino as ov
 

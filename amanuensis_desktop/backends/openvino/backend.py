@@ -40,9 +40,17 @@ def _kv_type(core: ov.Core, device: str, precision: str) -> ov.Type:
 class OpenVINOBackend(Backend):
     name = BackendName.OPENVINO
 
-    def __init__(self, weights: Weights, device: str, precision: str = Precision.INT8,
-                 root: Path | None = None, core: ov.Core | None = None, *, snippets_workaround: bool = True,
-                 static: bool | None = None):
+    def __init__(
+        self,
+        weights: Weights,
+        device: str,
+        precision: str = Precision.INT8,
+        root: Path | None = None,
+        core: ov.Core | None = None,
+        *,
+        snippets_workaround: bool = True,
+        static: bool | None = None,
+    ):
         if precision not in PRECISIONS:
             raise BackendError(f"Unknown OpenVINO precision '{precision}'; choose one of {', '.join(PRECISIONS)}.")
         t0 = time.perf_counter()
@@ -59,15 +67,28 @@ class OpenVINOBackend(Backend):
         self.kv_type = _kv_type(self.core, device, precision)
         self.fingerprint = cache.fingerprint(weights)
         variant = "static" if self.static else "dynamic"
-        key = cache.model_key(self.fingerprint, graph.GRAPH_VERSION, ov.__version__, precision,
-                              str(BLOCK_FORMAT.get(precision)), self.kv_type.get_type_name(), variant)
+        key = cache.model_key(
+            self.fingerprint,
+            graph.GRAPH_VERSION,
+            ov.__version__,
+            precision,
+            str(BLOCK_FORMAT.get(precision)),
+            self.kv_type.get_type_name(),
+            variant,
+        )
         self.model_dir = self.root / "models" / key
         parts = {
             "encoder": lambda: graph.build_encoder(weights, precision, STATIC_FRAMES if self.static else None),
-            "cross": lambda: graph.build_cross(weights, precision, self.kv_type,
-                                               self.dims.n_audio_ctx if self.static else None),
-            "decoder": lambda: graph.build_decoder(weights, precision, self.kv_type, *((1, 1) if self.static else ()),
-                                                   block_format=BLOCK_FORMAT.get(precision)),
+            "cross": lambda: graph.build_cross(
+                weights, precision, self.kv_type, self.dims.n_audio_ctx if self.static else None
+            ),
+            "decoder": lambda: graph.build_decoder(
+                weights,
+                precision,
+                self.kv_type,
+                *((1, 1) if self.static else ()),
+                block_format=BLOCK_FORMAT.get(precision),
+            ),
         }
         built = False
         t_build = 0.0
@@ -107,8 +128,12 @@ class OpenVINOBackend(Backend):
         self._cross_owner = None
         self._dec_reqs: dict[int, ov.InferRequest] = {}
         self._dec_owner: dict[int, weakref.ref] = {}
-        self.startup: dict[str, float] = {"built": built, "build_s": t_build, "compile_s": time.perf_counter() - tc,
-                        "load_s": time.perf_counter() - t0}
+        self.startup: dict[str, float] = {
+            "built": built,
+            "build_s": t_build,
+            "compile_s": time.perf_counter() - tc,
+            "load_s": time.perf_counter() - t0,
+        }
 
     def record_self_check(self, stats: dict[str, float], skipped: list[str], started: float) -> None:
         """Keep what the start-up self-check measured, the devices tried before this one, and the start-up time
@@ -125,8 +150,7 @@ class OpenVINOBackend(Backend):
         try:
             rows = cache.FileRows(self._table_path)
             check = np.linspace(0, table.shape[0] - 1, 8).astype(np.int64)  # a cheap identity check
-            if rows.shape != table.shape or rows.dtype != table.dtype or not np.array_equal(rows[check],
-                                                                                              table[check]):
+            if rows.shape != table.shape or rows.dtype != table.dtype or not np.array_equal(rows[check], table[check]):
                 rows.close()
                 raise ValueError("stale table")
             self._table = rows
@@ -175,7 +199,7 @@ class OpenVINOBackend(Backend):
         return np.array(self._enc_req.get_output_tensor(0).data, dtype=np.float32, copy=True)
 
     # -- decoder ----------------------------------------------------------------------------------
-    def _cross(self, session: "_Session") -> None:
+    def _cross(self, session: _Session) -> None:
         """Compute the session's cross-attention K/V into the shared cross request (once per window).
 
         One request serves every session (fewer buffers); a session that finds another one's K/V there (it

@@ -54,8 +54,9 @@ def _intel_npu_possible(dev_root: Path, sys_root: Path) -> bool:
     return False
 
 
-def present(core, *, dev_root: str | os.PathLike = "/dev", sys_root: str | os.PathLike = "/sys",
-            platform: str | None = None) -> list[str]:
+def present(
+    core, *, dev_root: str | os.PathLike = "/dev", sys_root: str | os.PathLike = "/sys", platform: str | None = None
+) -> list[str]:
     """The devices OpenVINO would list (same names and order as ``core.available_devices``), loading the GPU
     and NPU plugins only where their hardware can exist (Linux; elsewhere OpenVINO's own full list)."""
     if (platform or sys.platform) != "linux":

@@ -85,8 +85,10 @@ class _Builder:
         if self.fmt == Precision.INT8 and quantize:
             flat = np.asarray(arr, dtype=np.float32).reshape(arr.shape[0], -1)
             q, scale = quantize_int8(flat)
-            deq = op.multiply(op.convert(op.constant(q.reshape(arr.shape)), F32),
-                              op.constant(scale.reshape((-1,) + (1,) * (arr.ndim - 1))))
+            deq = op.multiply(
+                op.convert(op.constant(q.reshape(arr.shape)), F32),
+                op.constant(scale.reshape((-1,) + (1,) * (arr.ndim - 1))),
+            )
             return deq
         if self.fmt in (Precision.INT8, Precision.F16):
             return op.convert(op.constant(np.asarray(arr, dtype=np.float16)), F32)
@@ -201,13 +203,21 @@ def _cross_params(d, kv_type: ov.Type, n_ctx: int | None) -> list[ov.Node]:
     t = -1 if n_ctx is None else n_ctx
     params = []
     for i in range(d.n_text_layer):
-        params += [_param(f"cross_kt{i}", [1, d.n_text_head, N_HEAD_DIM, t], kv_type),
-                   _param(f"cross_v{i}", [1, d.n_text_head, t, N_HEAD_DIM], kv_type)]
+        params += [
+            _param(f"cross_kt{i}", [1, d.n_text_head, N_HEAD_DIM, t], kv_type),
+            _param(f"cross_v{i}", [1, d.n_text_head, t, N_HEAD_DIM], kv_type),
+        ]
     return params
 
 
-def build_decoder(weights: Weights, weight_format: str, kv_type: ov.Type, batch: int | None = None,
-                  n_tokens: int | None = None, block_format: str | None = None) -> ov.Model:
+def build_decoder(
+    weights: Weights,
+    weight_format: str,
+    kv_type: ov.Type,
+    batch: int | None = None,
+    n_tokens: int | None = None,
+    block_format: str | None = None,
+) -> ov.Model:
     """The decoder over a self-attention cache of C slots (masked), C changing rarely or never.
 
     Keeping the cache shape constant matters on the CPU too: with a cache that grows by one position per step,
@@ -235,8 +245,10 @@ def build_decoder(weights: Weights, weight_format: str, kv_type: ov.Type, batch:
     cdim = -1 if n_tokens is None else n_ctx  # dynamic: the caller grows its cache in a few fixed sizes
     past = []
     for i in range(d.n_text_layer):
-        past += [_param(f"past_k{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
-                 _param(f"past_v{i}", [bdim, h, cdim, N_HEAD_DIM], F32)]
+        past += [
+            _param(f"past_k{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
+            _param(f"past_v{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
+        ]
     cross = _cross_params(d, kv_type, None if n_tokens is None else d.n_audio_ctx)
 
     n_new = op.gather(op.shape_of(embeddings, I64), _i64([1]), _i64(0))  # [1]

@@ -117,8 +117,10 @@ def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
     if not np.isfinite(feats).all() or not stats["finite"]:
         raise BackendError(f"{where} failed its self-check: it produced NaN or infinite values.")
     if fdiff > CHECK_FEATURES_REL:
-        raise BackendError(f"{where} failed its self-check: its encoder output differs from the numpy reference "
-                           f"by {fdiff:.2f} standard deviations.")
+        raise BackendError(
+            f"{where} failed its self-check: its encoder output differs from the numpy reference "
+            f"by {fdiff:.2f} standard deviations."
+        )
     if stats["max_rel"] > CHECK_MAX_REL or stats["top1"] < CHECK_TOP1:
         raise BackendError(
             f"{where} failed its self-check: its logits differ from the numpy reference "

@@ -1,19 +1,9 @@
 """``amanuensis bench``: file transcription speed, memory and accuracy, every backend against faster-whisper.
 
-Each backend (and faster-whisper, the peer) runs in its own fresh subprocess (``--serve NAME``) so that its
-peak RSS is its own. The parent drives them run by run, rotating the order every round, so that load from
-other processes on the machine falls on every engine alike; it prints a table and optionally writes JSON.
-
-Files: ``jfk.wav`` (11 s) and a >= 60 s clip joined from the shared recordings with 1 s pauses
-(:func:`amanuensis_desktop.bench.corpus.long_clip`, deterministic, in memory). Per file and engine: one
-untimed warm-up run, then ``--runs`` timed runs; OpenVINO's first start (empty model cache) and warm start are
-measured in separate processes (the reported peak RSS is the warm-start process's, the case users meet every
-day: load, both files, all runs; the first start's load-only peak is in the JSON); the median wall time is reported with the real-time factor,
-encoder and decoder time per 30 s window, and the WER against the references.
-
-Both sides decode the same way: greedy (faster-whisper ``beam_size=1``), the same temperature fallback list
-and thresholds, ``best_of=5`` for sampled fallbacks, timestamps on, conditioning on previous text on, no VAD,
-language English. faster-whisper uses the very same tiny.en folder (CTranslate2 ``int8``, 2 threads).
+Each engine runs in its own fresh subprocess (``--serve NAME``) so that its peak RSS is its own; the parent
+rotates the order every round, prints a table and optionally writes JSON. Files: ``jfk.wav`` and a >= 60 s
+clip joined from the shared recordings; both sides decode the same way. The method in full:
+docs/decisions/engine.md.
 
 Standalone: ``python -m amanuensis_desktop.bench.files --json out.json --runs 5``.
 """

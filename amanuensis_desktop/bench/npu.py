@@ -1,17 +1,6 @@
-"""``amanuensis bench --npu-emulated``: what the NPU backend sends to the NPU per 30 s window and how long
-that should take; on a machine with a working NPU (without ``--npu-emulated``) it measures instead.
-
-Figures per window (Whisper encoder, 3000 mel frames → 1500 audio frames):
-
-* GEMM FLOPs as Whisper defines them (2·M·K·N, unpadded) and as executed after padding to the kernels'
-  blocks — all encoder GEMMs go to the NPU; the decoder stays on OpenVINO/CPU;
-* dispatches per window (one per whole matrix);
-* predicted NPU time = executed FLOPs / the best published whole-array bf16 GEMM throughput
-  (XDNA1 3.1 TFLOPS, XDNA2 14.7 TFLOPS: figures given in the project brief, from published mlir-aie
-  measurements; not measured here) — a lower bound — plus dispatch overhead at an assumed (not measured)
-  50 µs each;
-* with ``--npu-emulated``: the wall time of one emulated encode on this CPU (an emulation cost, *not* an
-  NPU time) and how far its features are from the fp32 reference.
+"""``amanuensis bench --npu-emulated``: what the NPU backend sends to the NPU per 30 s window (GEMM FLOPs,
+dispatches) and a predicted lower bound of its time from published throughput; on a machine with a working NPU
+(without ``--npu-emulated``) it measures instead. The method: docs/decisions/engine.md.
 
 ``run(args)`` reads ``args.json`` (a path or None), ``args.npu_emulated`` (default True), ``args.model``
 (None = embedded model) and ``args.runs`` (measured runs on hardware, default 5).

@@ -22,6 +22,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ..backends.names import Precision
 from ..whisper.audio import N_FRAMES, N_SAMPLES, SAMPLE_RATE
@@ -38,7 +41,7 @@ CPU_THREADS = 2
 # --------------------------------------------------------------------------------------------------
 
 
-def bench_files(folder: Path | None = None, only: list[str] | None = None) -> list[tuple[str, object, str]]:
+def bench_files(folder: Path | None = None, only: list[str] | None = None) -> list[tuple[str, np.ndarray, str]]:
     """``[(name, audio float32 16 kHz, reference)]``: jfk.wav and the joined >= 60 s clip."""
     from ..audio.files import load_audio
     from .corpus import long_clip, manifest, shared_audio_dir
@@ -138,7 +141,6 @@ def _peer(options: dict):
 
     def encoder_window_s() -> float:
         """faster-whisper's encoder alone on one padded 30 s window (median of 3)."""
-        import numpy as np
 
         feats = model.feature_extractor(np.zeros(N_SAMPLES, np.float32))[:, :N_FRAMES]
         times = []
@@ -228,7 +230,8 @@ class _Worker:
         )
         self.info = self._read()
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None  # opened with stdout=PIPE
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(timeout=60)
@@ -238,6 +241,7 @@ class _Worker:
         return json.loads(line)
 
     def ask(self, cmd: dict) -> dict:
+        assert self.proc.stdin is not None  # opened with stdin=PIPE
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         return self._read()

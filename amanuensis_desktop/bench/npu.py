@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def _plan_figures(dims, gen: str) -> dict:
     plan = encoder_plan(sp, dims.n_mels, dims.n_audio_state, dims.n_audio_head, dims.n_audio_layer)
     useful, executed = plan.flops()
     gemm_s = executed / (sp.peak_bf16_tflops * 1e12)
-    per_call = {}
+    per_call: dict[str, dict[str, Any]] = {}
     for c in plan.calls:
         if c.kernel == "gemm":
             row = per_call.setdefault(c.what, {"useful_gflop": 0.0, "executed_gflop": 0.0, "key": c.key})
@@ -126,7 +127,10 @@ def run(args) -> int:
     json_path = getattr(args, "json", None)
     emulated = getattr(args, "npu_emulated", True)
     weights = load_weights(getattr(args, "model", None))
-    report = {"model": weights.source, "per_generation": [_plan_figures(weights.dims, g) for g in ("npu1", "npu2")]}
+    report: dict[str, Any] = {
+        "model": weights.source,
+        "per_generation": [_plan_figures(weights.dims, g) for g in ("npu1", "npu2")],
+    }
     if emulated:
         report["emulation"] = _emulated(weights)
     else:

@@ -165,7 +165,7 @@ class WindowDecoder:
         rules = LogitRules(tok, opts, len(initial), suppress, self.begin_suppress_ids)
 
         use_beam = opts.temperature == 0 and (opts.beam_size or 1) > 1
-        n_group = opts.beam_size if use_beam else (opts.best_of or 1) if opts.temperature > 0 else 1
+        n_group = (opts.beam_size or 1) if use_beam else (opts.best_of or 1) if opts.temperature > 0 else 1
 
         session = self.backend.decoder(features, batch=1)
         # Feed the prompt up to start-of-transcript: its logits give the no-speech probability.

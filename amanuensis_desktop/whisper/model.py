@@ -64,7 +64,7 @@ class Weights:
 # Model folders
 # --------------------------------------------------------------------------------------------------
 
-REQUIRED_CT2 = ("model.bin", "tokenizer.json", "config.json")
+REQUIRED_CT2: tuple[str, ...] = ("model.bin", "tokenizer.json", "config.json")
 REQUIRED_HF = ("model.safetensors", "tokenizer.json")
 
 

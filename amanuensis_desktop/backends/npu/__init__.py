@@ -9,7 +9,7 @@ kernels are all present — "auto" never selects the emulator. The emulator is c
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import BackendError
 from ...whisper.inference import Backend
@@ -20,6 +20,9 @@ from . import detect
 from .detect import Detection, npu_power_mode
 from .device import Device, NpuDeviceError, NpuNumericsError
 from .spec import DEVICES, encoder_plan
+
+if TYPE_CHECKING:
+    from .backend import NpuBackend
 
 __all__ = ["probe", "create", "npu_power_mode", "detect", "Detection", "NpuDeviceError", "FallbackFactory"]
 
@@ -79,7 +82,7 @@ def create(
     device: Any = None,
     fallback_factory: FallbackFactory | None = None,
     **options: Any,
-) -> Backend:
+) -> NpuBackend:
     """Build the NPU backend.
 
     ``npu_device`` (or ``device``, when it is one of these values): None/"xrt" → the real NPU (refuses
@@ -112,7 +115,7 @@ def create(
         test = bool(self_test)
     elif npu_device in (None, "xrt"):
         det = detect.detect()
-        if not det.available:
+        if not det.available or det.generation is None or det.kernels is None:
             raise BackendError(det.reason[0].upper() + det.reason[1:].rstrip(".") + ".")
         from .xrt_device import XrtDevice
 

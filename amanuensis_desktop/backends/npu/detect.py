@@ -214,7 +214,7 @@ def detect(
             f"AMD NPU found ({det.npu.describe()}) but pyxrt is not importable; install XRT with its Python bindings"
         )
         return det
-    det.kernels, why = find_kernels(det.npu.generation, kernel_dirs)
+    det.kernels, why = find_kernels(det.npu.generation or "", kernel_dirs)
     if det.kernels is None:
         det.reason = f"AMD NPU found ({det.npu.describe()}) but {why}"
         return det

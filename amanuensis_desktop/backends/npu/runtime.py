@@ -40,7 +40,18 @@ def _pad2(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 class _Layer:
-    pass
+    """One encoder block's device buffers (filled by :class:`NpuEncoder`)."""
+
+    w_qkv: Buffer
+    b_qkv: np.ndarray
+    w_out: Buffer
+    b_out: np.ndarray
+    ln1: Buffer
+    ln2: Buffer
+    w_fc1: Buffer
+    b_fc1: Buffer
+    w_fc2: Buffer
+    b_fc2: np.ndarray
 
 
 class NpuEncoder:

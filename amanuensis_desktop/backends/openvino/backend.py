@@ -22,7 +22,7 @@ STATIC_FRAMES = N_FRAMES  # a padded 30 s window: the only encoder length the st
 # "int8" compresses the tied output projection (51864 x 384: 20 M of the decoder's 29 M weights, the tensor
 # that dominates a step's memory traffic); the decoder blocks keep f16: int8 there flips words on a shared
 # clip (sense_and_sensibility ...0890) even with the exact top-k rescoring.
-BLOCK_FORMAT = {Precision.INT8: Precision.F16}
+BLOCK_FORMAT: dict[str, str] = {Precision.INT8: Precision.F16}
 CACHE_SIZES = (64, 128, 256, 448)  # self-attention cache sizes of the dynamic variant (few shapes, small reads)
 RESCORE_K = 16  # int8 projection: the top-k logits per row are recomputed from the fp16 table in float32
 
@@ -86,7 +86,8 @@ class OpenVINOBackend(Backend):
                 weights,
                 precision,
                 self.kv_type,
-                *((1, 1) if self.static else ()),
+                1 if self.static else None,
+                1 if self.static else None,
                 block_format=BLOCK_FORMAT.get(precision),
             ),
         }
@@ -115,7 +116,7 @@ class OpenVINOBackend(Backend):
             self._decoder_cfg.pop("SNIPPETS_MODE", None)
         # Token embeddings are looked up here, from the checkpoint's own table (a view: no copy). With an int8
         # output projection, the best candidates' logits are recomputed exactly from the same table.
-        self._table = weights["decoder.token_embedding.weight"]
+        self._table: np.ndarray | cache.FileRows = weights["decoder.token_embedding.weight"]
         self._table_path = self.model_dir / "table.npy"
         if not self._table_path.exists():
             try:
@@ -125,7 +126,7 @@ class OpenVINOBackend(Backend):
         self.rescore_k = RESCORE_K if precision == Precision.INT8 else 0
         self._enc_req = self._compiled["encoder"].create_infer_request()
         self._cross_req = self._compiled["cross"].create_infer_request()
-        self._cross_owner = None
+        self._cross_owner: weakref.ref[_Session] | None = None
         self._dec_reqs: dict[int, ov.InferRequest] = {}
         self._dec_owner: dict[int, weakref.ref] = {}
         self.startup: dict[str, float] = {

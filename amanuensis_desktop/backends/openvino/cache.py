@@ -151,7 +151,7 @@ def save_reference(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.npz", dir=path.parent)
     os.close(fd)
     try:
-        np.savez(tmp, **arrays)
+        np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub matches ** against allow_pickle
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

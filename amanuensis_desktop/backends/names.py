@@ -29,3 +29,4 @@ class Precision(StrEnum):
 
 
 DEFAULT_PRECISION = Precision.INT8
+PRECISIONS: tuple[str, ...] = tuple(p.value for p in Precision)

@@ -19,7 +19,7 @@ from typing import Any
 from ...errors import BackendError
 from ...whisper.model import Weights
 from ..base import BackendStatus
-from ..names import DEFAULT_PRECISION, BackendName, Precision
+from ..names import DEFAULT_PRECISION, PRECISIONS, BackendName
 
 __all__ = ["probe", "create", "DEFAULT_PRECISION"]
 
@@ -61,9 +61,8 @@ def create(
     memory.bound_malloc_cache()
 
     chosen = (precision or DEFAULT_PRECISION).lower()
-    if chosen not in tuple(Precision):
-        choices = ", ".join(p.value for p in Precision)
-        raise BackendError(f"Unknown OpenVINO precision '{chosen}'; choose one of {choices}.")
+    if chosen not in PRECISIONS:
+        raise BackendError(f"Unknown OpenVINO precision '{chosen}'; choose one of {', '.join(PRECISIONS)}.")
     core = ov.Core()
     found = devices.present(core) if available is None else list(available)
     order = devices.candidates(device or "AUTO", found)

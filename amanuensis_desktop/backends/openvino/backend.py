@@ -14,10 +14,9 @@ from ...errors import BackendError
 from ...whisper.audio import N_FRAMES
 from ...whisper.inference import Backend, DecoderSession
 from ...whisper.model import N_HEAD_DIM, Weights
-from ..names import BackendName, Precision
+from ..names import PRECISIONS, BackendName, Precision
 from . import cache, devices, graph, memory
 
-PRECISIONS = tuple(p.value for p in Precision)  # "int8" (default), "f16", "f32"
 STATIC_FRAMES = N_FRAMES  # a padded 30 s window: the only encoder length the static (NPU) variant takes
 # "int8" compresses the tied output projection (51864 x 384: 20 M of the decoder's 29 M weights, the tensor
 # that dominates a step's memory traffic); the decoder blocks keep f16: int8 there flips words on a shared

@@ -24,9 +24,8 @@ import openvino as ov
 import openvino.opset15 as op
 
 from ...whisper.model import N_HEAD_DIM, Weights
-from ..names import Precision
+from ..names import PRECISIONS, Precision
 
-WEIGHT_FORMATS = tuple(p.value for p in Precision)
 GRAPH_VERSION = "6"  # bump whenever the graphs change: part of the cache key
 NEG = np.float32(-1e9)  # additive mask value (finite: safe in bf16 and with fully visible rows)
 
@@ -64,7 +63,7 @@ def quantize_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class _Builder:
     def __init__(self, weights: Weights, weight_format: str):
-        if weight_format not in WEIGHT_FORMATS:
+        if weight_format not in PRECISIONS:
             raise ValueError(f"unknown weight format {weight_format!r}")
         self.w = weights
         self.fmt = weight_format

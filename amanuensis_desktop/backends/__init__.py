@@ -45,6 +45,31 @@ class BackendModule(Protocol):
     def create(self, weights: Weights, **options: Any) -> Backend: ...
 
 
+# One package per backend, named after it; preference order for "auto": fastest honest first.
+_MODULES: dict[BackendName, str] = {name: f"{__name__}.{name.value}" for name in PREFERENCE}
+BACKEND_NAMES",
+    "BackendModule",
+    "BackendName",
+    "decoder_fallback",
+    "probe",
+    "probe_all",
+    "select",
+    "Selection",
+]
+
+
+class FallbackFactory(Protocol):
+    def __call__(self, weights: Weights, **options: Any) -> Backend: ...
+
+
+class BackendModule(Protocol):
+    """What a backend package exposes to the registry."""
+
+    def probe(self) -> BackendStatus: ...
+
+    def create(self, weights: Weights, **options: Any) -> Backend: ...
+
+
 _MODULES: dict[BackendName, str] = {
     BackendName.NPU: "amanuensis_desktop.backends.npu",
     BackendName.OPENVINO: "amanuensis_desktop.backends.openvino",

@@ -47,35 +47,6 @@ class BackendModule(Protocol):
 
 # One package per backend, named after it; preference order for "auto": fastest honest first.
 _MODULES: dict[BackendName, str] = {name: f"{__name__}.{name.value}" for name in PREFERENCE}
-BACKEND_NAMES",
-    "BackendModule",
-    "BackendName",
-    "decoder_fallback",
-    "probe",
-    "probe_all",
-    "select",
-    "Selection",
-]
-
-
-class FallbackFactory(Protocol):
-    def __call__(self, weights: Weights, **options: Any) -> Backend: ...
-
-
-class BackendModule(Protocol):
-    """What a backend package exposes to the registry."""
-
-    def probe(self) -> BackendStatus: ...
-
-    def create(self, weights: Weights, **options: Any) -> Backend: ...
-
-
-_MODULES: dict[BackendName, str] = {
-    BackendName.NPU: "amanuensis_desktop.backends.npu",
-    BackendName.OPENVINO: "amanuensis_desktop.backends.openvino",
-    BackendName.CPU: "amanuensis_desktop.backends.cpu",
-}
-assert tuple(_MODULES) == PREFERENCE
 BACKEND_NAMES: tuple[str, ...] = tuple(n.value for n in BackendName)  # "auto" first, then the preference order
 
 

@@ -70,8 +70,13 @@ LONG_CLIP_ORDER = (
 )
 
 
-def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | None = None,
-               loaded: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+def join_clips(
+    names,
+    pause_s: float = 1.0,
+    lead_s: float = 0.0,
+    folder: Path | None = None,
+    loaded: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
     """The clips ``names`` (``file`` or ``file#channel``) joined with ``pause_s`` of silence after each, after
     ``lead_s`` of leading silence (``loaded``: clips already decoded, by name). Returns (audio, [(start, end,
     reference or "")] per clip)."""
@@ -92,7 +97,9 @@ def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | 
     return np.concatenate(parts), spans
 
 
-def long_clip(min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
+def long_clip(
+    min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None
+) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
     """The shared clips (:data:`LONG_CLIP_ORDER`, repeated as needed) joined with pauses, at least
     ``min_seconds`` long. Returns (audio, reference text, [(start, end, reference)] per clip)."""
     folder = folder or shared_audio_dir()

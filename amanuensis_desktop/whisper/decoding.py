@@ -231,7 +231,7 @@ class WindowDecoder:
             steps += 1
             self._check_cancel(steps)
             if abort is not None and steps % 16 == 0:
-                for k in np.flatnonzero(~done):
+                for k in map(int, np.flatnonzero(~done)):
                     if compression_ratio(tok.decode(seqs[k][len(initial) :])) > abort:
                         done[k] = True  # already too repetitive: rejected whatever follows
             if done.all() or len(seqs[0]) >= len(initial) + sample_len:

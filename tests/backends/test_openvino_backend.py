@@ -273,7 +273,7 @@ def test_batch_and_reorder_match_numpy(ov_f32, reference, greedy_tokens):
     for s in (ours, ref):
         s.step(prompt)
     rows = 2
-    for k, t in enumerate(tokens[3:21]):
+    for k in range(len(tokens[3:21])):
         step = np.array([[tokens[3 + (k + 5 * r) % 18]] for r in range(rows)], np.int64)  # the rows diverge
         a, b = ours.step(step), ref.step(step)
         assert a.shape == (rows, b.shape[1])

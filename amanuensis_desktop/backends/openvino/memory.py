@@ -18,7 +18,7 @@ MADV_DONTNEED = 4
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 20
 
-_libc = None
+_libc: ctypes.CDLL | bool | None = None
 _bounded = False
 
 

@@ -67,7 +67,7 @@ def repair_private_tree(root: str | os.PathLike) -> int:
     if not root.is_dir() or root.is_symlink():
         return 0
     uid = os.getuid()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
         for name, mode in [(dirpath, PRIVATE_DIR)] + [(os.path.join(dirpath, f), PRIVATE_FILE) for f in filenames]:
             try:
                 st = os.lstat(name)

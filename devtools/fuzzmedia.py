@@ -17,6 +17,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,14 +65,15 @@ def _av_bytes(x: np.ndarray, sr: int, container: str, codec: str, audio_streams:
         if video:
             vs = out.add_stream("mpeg4", rate=10)
             vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
-        streams = [out.add_stream(codec, rate=sr) for _ in range(audio_streams)]
+        streams: list[Any] = [out.add_stream(codec, rate=sr) for _ in range(audio_streams)]
         for s in streams:
             s.layout = "mono"
         frame_len = 1024
         for i in range(0, max(0, len(x) - frame_len), frame_len):
             for s in streams:
-                frame = av.AudioFrame.from_ndarray(x[None, i : i + frame_len].astype(np.float32), format="flt",
-                                                   layout="mono")
+                frame = av.AudioFrame.from_ndarray(
+                    x[None, i : i + frame_len].astype(np.float32), format="flt", layout="mono"
+                )
                 frame.sample_rate, frame.pts = sr, i
                 for packet in s.encode(frame):
                     out.mux(packet)
@@ -195,8 +197,16 @@ def _wrong_ext(rng: random.Random, name: str, data: bytes) -> tuple[str, bytes, 
 
 def _magic_garbage(rng: random.Random, name: str, data: bytes) -> tuple[str, bytes, str]:
     magic = rng.choice(
-        (b"RIFF\xff\xff\xff\xffWAVEfmt ", b"fLaC\x00\x00\x00\x22", b"OggS\x00\x02", b"ID3\x04\x00\x00\x00\x00\x00\x00",
-         b"\x00\x00\x00\x20ftypM4A ", b"\x1aE\xdf\xa3", b"FORM\x00\x00\x00\x00AIFF", b"\xff\xfb\x90\x00")
+        (
+            b"RIFF\xff\xff\xff\xffWAVEfmt ",
+            b"fLaC\x00\x00\x00\x22",
+            b"OggS\x00\x02",
+            b"ID3\x04\x00\x00\x00\x00\x00\x00",
+            b"\x00\x00\x00\x20ftypM4A ",
+            b"\x1aE\xdf\xa3",
+            b"FORM\x00\x00\x00\x00AIFF",
+            b"\xff\xfb\x90\x00",
+        )
     )
     size = rng.choice((1, 16, 1000, 50_000))
     body = bytes(rng.getrandbits(8) for _ in range(min(size, 4096))) * (size // 4096 + 1)
@@ -217,8 +227,9 @@ def _ten_hours_declared(x: bytes) -> bytes:
     """A 16-bit mono WAV whose header promises ten hours; two seconds of samples follow."""
     n = len(x)
     declared = 10 * 3600 * SR * 2
-    header = b"RIFF" + struct.pack("<I", 36 + declared) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, SR,
-                                                                                       SR * 2, 2, 16)
+    header = (
+        b"RIFF" + struct.pack("<I", 36 + declared) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, SR, SR * 2, 2, 16)
+    )
     return header + b"data" + struct.pack("<I", declared) + x[:n]
 
 
@@ -234,8 +245,12 @@ def specials(folder: Path, base: dict[str, bytes]) -> list[Case]:
     pcm = base["pcm16.wav"]
     put("zero.wav", b"", "zero_length", "an empty .wav")
     put("zero.mp3", b"", "zero_length", "an empty .mp3")
-    put("ten_hours_declared.wav", _ten_hours_declared(pcm[44 : 44 + 2 * SR * 2]), "declared_long",
-        "ten hours declared, two seconds present")
+    put(
+        "ten_hours_declared.wav",
+        _ten_hours_declared(pcm[44 : 44 + 2 * SR * 2]),
+        "declared_long",
+        "ten hours declared, two seconds present",
+    )
     put("header_only.wav", pcm[:44], "truncate", "a WAV header and no samples")
     for name, data in base.items():
         put("base_" + name, data, "encoding", f"well-formed {name}")
@@ -337,8 +352,10 @@ def summary(outcomes: list[Outcome]) -> str:
     for kind, os_ in sorted(rows.items()):
         text = sum(o.error is None and o.bad is None for o in os_)
         err = sum(o.error is not None for o in os_)
-        lines.append(f"{kind:<14}{len(os_):>6}{text:>6}{err:>7}{sum(o.bad is not None for o in os_):>8}"
-                     f"{max(o.seconds for o in os_):>8.2f}")
+        lines.append(
+            f"{kind:<14}{len(os_):>6}{text:>6}{err:>7}{sum(o.bad is not None for o in os_):>8}"
+            f"{max(o.seconds for o in os_):>8.2f}"
+        )
     for o in sorted(outcomes, key=lambda o: -o.seconds)[:3]:
         lines.append(f"slowest: {o.seconds:.2f} s {o.case.path.name} ({o.case.detail})")
     for o in outcomes:
@@ -369,8 +386,10 @@ def main(argv: list[str] | None = None) -> int:
 
     child = isolated.peak_child_rss / 2**20
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(outcomes)} cases in {time.monotonic() - t0:.1f} s; peak RSS: this process {own:.0f} MB, "
-          f"largest decoding child {child:.0f} MB")
+    print(
+        f"{len(outcomes)} cases in {time.monotonic() - t0:.1f} s; peak RSS: this process {own:.0f} MB, "
+        f"largest decoding child {child:.0f} MB"
+    )
     return 1 if any(o.bad for o in outcomes) else 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class _Mixer:
         self.channel, self.path = channel, path
         self.out: list[np.ndarray] = []
         self._sr = 0
-        self._stream = None
+        self._stream: Any = None  # soxr.ResampleStream
 
     def add(self, data: np.ndarray, sr: int) -> None:
         if data.size == 0:

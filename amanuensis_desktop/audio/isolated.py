@@ -63,7 +63,7 @@ def _context() -> multiprocessing.context.BaseContext:
     with _ctx_lock:
         if _ctx is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(PRELOAD)  # type: ignore[attr-defined]
+            ctx.set_forkserver_preload(PRELOAD)
             _ctx = ctx
         return _ctx
 
@@ -120,7 +120,7 @@ def _child(conn: Connection, path: str, channel: int | None, memory: int) -> Non
         conn.send(("error", f"{path} could not be decoded ({one_sentence(exc).rstrip('.')}).", _peak_rss()))
         return
     conn.send(("ok", int(audio.size), warning, _peak_rss()))
-    view = memoryview(np.ascontiguousarray(audio, dtype=np.float32)).cast("B")
+    view = np.ascontiguousarray(audio, dtype=np.float32).data.cast("B")
     for i in range(0, len(view), CHUNK):
         conn.send_bytes(view[i : i + CHUNK])
     conn.close()
@@ -184,7 +184,7 @@ def decode_file(
             raise AudioError(str(head[1]))
         n, warning = int(head[1]), head[2]
         audio = np.empty(n, dtype=np.float32)
-        buf = memoryview(audio).cast("B")
+        buf = audio.data.cast("B")
         pos = 0
         while pos < len(buf):
             _receive(recv, proc, deadline, cancelled, name, peek=True)

@@ -25,8 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 @contextlib.contextmanager
 def tmpfs(where: Path, size: str = "48k"):
     where.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                                          capture_output=True).returncode:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+        ).returncode
+    ):
         pytest.skip("mounting a tmpfs needs root")
     try:
         yield where
@@ -90,7 +94,7 @@ def test_file_size_limit_while_autosaving(tmp_path):
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 from amanuensis_desktop.ui.autosave import Transcript
-t = Transcript({str(tmp_path / 'as')!r})
+t = Transcript({str(tmp_path / "as")!r})
 t.add("first words.", 0, 1)
 assert t.save() is None
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
@@ -100,8 +104,13 @@ for i in range(200):
 print(err)
 print(len(t.segments))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, PYTHONPATH=str(REPO)))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     assert out.returncode == 0, out.stderr
     err, n = out.stdout.strip().splitlines()
     assert err.startswith("Cannot autosave") and "too large" in err.lower() and n == "201"
@@ -123,9 +132,16 @@ def test_damaged_autosave_files_at_start(tmp_path):
     good = json.dumps(data).encode()
     (folder / "session-a-cut.json").write_bytes(good[: len(good) * 2 // 3])
     (folder / "session-b-garbage.json").write_bytes(os.urandom(3000))
-    (folder / "session-c-types.json").write_text(json.dumps(
-        {"closed": False, "pid": "abc", "pid_started": "x", "segments": [{"start": "nan?", "end": None,
-                                                                          "text": "typed text kept."}, 5, None]}))
+    (folder / "session-c-types.json").write_text(
+        json.dumps(
+            {
+                "closed": False,
+                "pid": "abc",
+                "pid_started": "x",
+                "segments": [{"start": "nan?", "end": None, "text": "typed text kept."}, 5, None],
+            }
+        )
+    )
     (folder / "session-d-latin1.json").write_bytes(good.replace(b"sentence number 0", b"caf\xe9 \xff number 0"))
     (folder / "session-e-folder.json").mkdir()
     (folder / "session-f-list.json").write_text("[1, 2, 3]")

@@ -37,8 +37,10 @@ def test_hostile_media_end_with_text_or_one_sentence(cases):
     elapsed = time.monotonic() - t0
     report = fuzzmedia.summary(outcomes)
     growth = (psutil.Process().memory_info().rss - rss0) / 2**20
-    print(f"\n{report}\n{len(outcomes)} cases in {elapsed:.1f} s; this process grew {growth:.0f} MB; "
-          f"largest decoding child {isolated.peak_child_rss / 2**20:.0f} MB")
+    print(
+        f"\n{report}\n{len(outcomes)} cases in {elapsed:.1f} s; this process grew {growth:.0f} MB; "
+        f"largest decoding child {isolated.peak_child_rss / 2**20:.0f} MB"
+    )
     assert len(outcomes) >= COUNT
     assert not [o for o in outcomes if o.bad], report
     assert growth < 200
@@ -150,7 +152,11 @@ def test_cli_transcribes_many_hostile_files_one_sentence_each(cases, shared_audi
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "amanuensis_desktop", "transcribe", "--backend", "openvino", "--quiet", *files],
-        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
     )
     elapsed = time.monotonic() - t0
     print(f"\nCLI: {len(files)} files in {elapsed:.1f} s, exit {proc.returncode}")

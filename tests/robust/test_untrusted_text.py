@@ -21,7 +21,7 @@ from amanuensis_desktop.ui.autosave import Seg
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE_NAMES = [
     "two\nlines.wav",
-    'quo"te\'s.wav',
+    "quo\"te's.wav",
     "evil\u202egnp.wav",  # reads as "evilvaw.png"
     "\u05e9\u05dc\u05d5\u05dd \u200fhebrew.wav",
     "<b>bold<b><img src=x>.wav",  # (no "/": that is a folder)
@@ -88,9 +88,23 @@ def test_cli_with_hostile_file_names(tmp_path, shared_audio):
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "amanuensis_desktop", "transcribe", "--backend", "openvino", "--format", "srt",
-         "--output-dir", str(out), *map(str, files), str(broken)],
-        capture_output=True, timeout=300, env=env,
+        [
+            sys.executable,
+            "-m",
+            "amanuensis_desktop",
+            "transcribe",
+            "--backend",
+            "openvino",
+            "--format",
+            "srt",
+            "--output-dir",
+            str(out),
+            *map(str, files),
+            str(broken),
+        ],
+        capture_output=True,
+        timeout=300,
+        env=env,
     )
     err = proc.stderr.decode("utf-8")  # the CLI's output is valid UTF-8 whatever the names
     lines = err.strip().split("\n")
@@ -112,7 +126,7 @@ def test_settings_files_with_garbage(tmp_path, qapp):
     ini = tmp_path / "amanuensis.ini"
     ini.write_bytes(
         b"[General]\nbackend=npu,cpu\nvad_aggressiveness=1e999\ncopy_finals_to_clipboard=@Invalid()\n"
-        b"close_to_tray=maybe\nautosave_dir=\"/tmp/a\\0b\"\nmodel=" + b"x" * 10000 + b"\ninput_device=\xff\xfe\n"
+        b'close_to_tray=maybe\nautosave_dir="/tmp/a\\0b"\nmodel=' + b"x" * 10000 + b"\ninput_device=\xff\xfe\n"
         b"\x00garbage line without equals\n[ui]\ngeometry=@ByteArray(\xff)\n"
     )
     store = SettingsStore(QSettings(str(ini), QSettings.Format.IniFormat))

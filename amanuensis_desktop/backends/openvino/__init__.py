@@ -12,6 +12,7 @@ docs/decisions/engine.md.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
@@ -22,6 +23,8 @@ from ..base import BackendStatus
 from ..names import DEFAULT_PRECISION, PRECISIONS, BackendName
 
 __all__ = ["probe", "create", "DEFAULT_PRECISION"]
+
+logger = logging.getLogger(__name__)
 
 
 def probe() -> BackendStatus:
@@ -73,7 +76,22 @@ def create(
         try:
             backend = OpenVINOBackend(weights, dev, chosen, root, core)
             tc = time.perf_counter()
-            stats = self_check(backend, weights)
+            try:
+                stats = self_check(backend, weights)
+            except BackendError as exc:
+                if backend.startup["built"]:
+                    raise
+                # Loaded from the cache and wrong: a damaged entry (flipped bits in a .bin) is rebuilt, once.
+                logger.warning(
+                    "OpenVINO cache entry %s failed the self-check (%s); rebuilding it",
+                    backend.model_dir,
+                    str(exc).rstrip("."),
+                )
+                backend.close()
+                cache.discard_entry(backend.model_dir)
+                backend = OpenVINOBackend(weights, dev, chosen, root, core)
+                tc = time.perf_counter()
+                stats = self_check(backend, weights)
             backend.release_mapped()  # every weight is repacked by now: the cached blobs' pages can go
             backend.startup["selfcheck_s"] = time.perf_counter() - tc
             backend.record_self_check(stats, failures, started=t0)

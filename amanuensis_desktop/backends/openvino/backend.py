@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,8 @@ from ...whisper.inference import Backend, DecoderSession
 from ...whisper.model import N_HEAD_DIM, Weights
 from ..names import PRECISIONS, BackendName, Precision
 from . import cache, devices, graph, memory
+
+logger = logging.getLogger(__name__)
 
 STATIC_FRAMES = N_FRAMES  # a padded 30 s window: the only encoder length the static (NPU) variant takes
 # "int8" compresses the tied output projection (51864 x 384: 20 M of the decoder's 29 M weights, the tensor
@@ -90,25 +94,16 @@ class OpenVINOBackend(Backend):
                 block_format=BLOCK_FORMAT.get(precision),
             ),
         }
-        built = False
-        t_build = 0.0
-        for part, build in parts.items():
-            path = self.model_dir / f"{part}.xml"
-            if not path.exists():
-                tb = time.perf_counter()
-                model = build()
-                cache.save_ir(model, path)
-                del model
-                gc.collect()
-                built = True
-                t_build += time.perf_counter() - tb
-        tc = time.perf_counter()
-        self._compiled: dict[str, ov.CompiledModel] = {}
-        for part in parts:
-            cfg = devices.compile_config(device, precision, part)
-            if not snippets_workaround:
-                cfg.pop("SNIPPETS_MODE", None)
-            self._compiled[part] = self.core.compile_model(str(self.model_dir / f"{part}.xml"), device, cfg)
+        self._snippets_workaround = snippets_workaround
+        try:
+            built, t_build, tc = self._load_parts(parts)
+        except RuntimeError as exc:  # a cached entry OpenVINO cannot read (damaged xml/bin): rebuilt, once
+            if not any(self.model_dir.glob("*.xml")):
+                raise
+            first = (str(exc).strip().splitlines() or ["unreadable"])[0][:160]
+            logger.warning("OpenVINO cache entry %s is damaged (%s); rebuilding it", self.model_dir, first)
+            cache.discard_entry(self.model_dir)
+            built, t_build, tc = self._load_parts(parts)
         self.release_mapped()  # importing the blobs read them all; each is read again once, to repack
         self._decoder_cfg = devices.compile_config(device, precision, "decoder")
         if not snippets_workaround:
@@ -134,6 +129,29 @@ class OpenVINOBackend(Backend):
             "compile_s": time.perf_counter() - tc,
             "load_s": time.perf_counter() - t0,
         }
+
+    def _load_parts(self, parts: dict[str, Callable[[], ov.Model]]) -> tuple[bool, float, float]:
+        """Build the parts missing from the cache, then compile all; (built anything, build s, compile start)."""
+        built = False
+        t_build = 0.0
+        for part, build in parts.items():
+            path = self.model_dir / f"{part}.xml"
+            if not path.exists():
+                tb = time.perf_counter()
+                model = build()
+                cache.save_ir(model, path)
+                del model
+                gc.collect()
+                built = True
+                t_build += time.perf_counter() - tb
+        tc = time.perf_counter()
+        self._compiled: dict[str, ov.CompiledModel] = {}
+        for part in parts:
+            cfg = devices.compile_config(self.device, self.precision, part)
+            if not self._snippets_workaround:
+                cfg.pop("SNIPPETS_MODE", None)
+            self._compiled[part] = self.core.compile_model(str(self.model_dir / f"{part}.xml"), self.device, cfg)
+        return built, t_build, tc
 
     def record_self_check(self, stats: dict[str, float], skipped: list[str], started: float) -> None:
         """Keep what the start-up self-check measured, the devices tried before this one, and the start-up time

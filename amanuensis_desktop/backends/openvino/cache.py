@@ -142,7 +142,12 @@ def load_reference(path: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path) as data:
             return {k: data[k] for k in data.files}
-    except (OSError, ValueError, KeyError):
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a damaged reference (zip CRC, pickle, truncation...) is recomputed
+        import logging
+
+        logging.getLogger(__name__).warning("self-check reference %s is damaged (%s); recomputing it", path, exc)
         return None
 
 
@@ -156,3 +161,10 @@ def save_reference(path: Path, arrays: dict[str, np.ndarray]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def discard_entry(model_dir: Path) -> None:
+    """Remove one cached model entry (a damaged one); the next start builds it again."""
+    import shutil
+
+    shutil.rmtree(model_dir, ignore_errors=True)

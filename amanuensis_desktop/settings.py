@@ -19,6 +19,7 @@ DEFAULTS: dict[str, object] = {
     "input_device": "",  # an input device name; empty = the system default
     "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
+    "clipboard_secret": False,  # mark copied text secret (x-kde-passwordManagerHint): no clipboard history
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
 }
@@ -32,6 +33,16 @@ def data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_NAME))
+
+
+def ensure_private_data_dir() -> Path:
+    """Create the data folder readable by the user alone, and repair anything in it that others could read
+    (a folder 0755 or a file 0644 left by an older version or a copy): 0700 folders, 0600 files."""
+    from .storage import private_dir, repair_private_tree
+
+    folder = private_dir(data_dir(), tighten=True)
+    repair_private_tree(folder)
+    return folder
 
 
 def cache_dir() -> Path:

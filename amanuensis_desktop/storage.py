@@ -48,12 +48,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, private: bool = Fal
     return path
 
 
-def private_dir(path: str | os.PathLike) -> Path:
-    """Create ``path`` (and parents) readable by the user alone; a looser existing folder is tightened."""
+def private_dir(path: str | os.PathLike, tighten: bool = False) -> Path:
+    """Create ``path`` (and parents) readable by the user alone. An existing folder is tightened only with
+    ``tighten`` (the app's own folders; never a folder the user chose, such as their Documents)."""
     path = Path(path)
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     st = path.stat()
-    if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.getuid():
+    if tighten and stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.getuid():
         os.chmod(path, PRIVATE_DIR)
         logger.info("made %s private (it was %o)", path, stat.S_IMODE(st.st_mode))
     return path

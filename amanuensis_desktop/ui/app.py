@@ -82,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("amanuensis")
     app.setWindowIcon(icon("app"))
 
+    from .. import settings as S
+
+    try:  # private by default: 0700 data folder, 0600 files in it (repaired when looser)
+        S.ensure_private_data_dir()
+    except OSError as exc:
+        logger.warning("cannot make the data folder private: %s", exc.strerror or exc)
+
     store: Any = SettingsStore()
     if args.backend is not None:
         store = _RunOverrides(store, {Key.BACKEND: args.backend})

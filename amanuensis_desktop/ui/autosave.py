@@ -30,6 +30,16 @@ class Seg:
         return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
 
 
+def _ours(folder: Path) -> bool:
+    """The folder is the app's (inside its data folder), not one the user chose for autosaves."""
+    from ..settings import data_dir
+
+    try:
+        return folder.resolve().is_relative_to(data_dir().resolve())
+    except OSError:
+        return False
+
+
 def _process_started(pid: int) -> float | None:
     try:
         import psutil
@@ -94,7 +104,7 @@ class AutosaveSession:
             "partial": partial,
         }
         try:  # private (0700 folder, 0600 file) and atomic: a full disk keeps the last good file whole
-            private_dir(self.folder)
+            private_dir(self.folder, tighten=_ours(self.folder))
             write_atomic(self.path, json.dumps(data, ensure_ascii=False), private=True)
         except OSError as exc:
             self.error = f"Cannot autosave to {self.folder} ({exc.strerror or exc}); the text stays in the window."

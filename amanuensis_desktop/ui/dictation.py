@@ -163,7 +163,7 @@ class DictationController(QObject):
                 if self._state.active:  # stopped by itself (device gone, end of a file, fatal error)
                     self._ended()
             case _:
-                logger.warning("ignoring an unknown live event %r", ev)
+                logger.warning("ignoring an unknown live event %s", type(ev).__name__)  # its repr may hold text
 
     # -------------------------------------------------------------------------------------------- private
     def _engine_when_loaded(self, run: _Run) -> Any:

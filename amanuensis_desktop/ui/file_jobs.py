@@ -446,6 +446,7 @@ class ResultDialog(QDialog):
         lay.addWidget(buttons)
 
     def _copy(self) -> None:
-        from PySide6.QtWidgets import QApplication
+        from .clipboard import copy_text
+        from .settings_store import Key, SettingsStore
 
-        QApplication.clipboard().setText(self.text.toPlainText())
+        copy_text(self.text.toPlainText(), secret=bool(SettingsStore().get(Key.CLIPBOARD_SECRET)))

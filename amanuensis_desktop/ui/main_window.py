@@ -27,6 +27,7 @@ from .. import settings as S
 from ..errors import UserError
 from . import export
 from .autosave import AutosaveSession, Transcript
+from .clipboard import copy_text
 from .controls import DictationBar, WindowActions
 from .dictation import DictationController, DictationState
 from .engines import EngineKeeper
@@ -254,7 +255,7 @@ class MainWindow(QMainWindow):
             return
         self._autosave_now()
         if self.store.get(Key.COPY_FINALS_TO_CLIPBOARD):
-            QApplication.clipboard().setText(seg.text)
+            copy_text(seg.text, secret=bool(self.store.get(Key.CLIPBOARD_SECRET)))
         self.segment_added.emit(seg)
 
     @property
@@ -290,7 +291,7 @@ class MainWindow(QMainWindow):
 
     def copy_all(self) -> None:
         text = self.transcript_text()
-        QApplication.clipboard().setText(text)
+        copy_text(text, secret=bool(self.store.get(Key.CLIPBOARD_SECRET)))
         self.statusBar().showMessage("Copied the transcript." if text else "Nothing to copy yet.", 3000)
 
     def clear_transcript(self) -> None:

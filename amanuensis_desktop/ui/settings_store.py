@@ -26,6 +26,7 @@ class Key(_Name):
     INPUT_DEVICE = "input_device"
     VAD_AGGRESSIVENESS = "vad_aggressiveness"
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
+    CLIPBOARD_SECRET = "clipboard_secret"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
 

@@ -19,40 +19,6 @@ from amanuensis_desktop.whisper.wer import wer  # noqa: E402
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory, weights) -> Path:
-    """The app's own OpenVINO cache entry for CPU int8 (built now if missing), copied; each test damages a copy
-    of the copy. (Building it from nothing takes ~40 s here; the suite has usually built it already.)"""
-    import shutil
-
-    from amanuensis_desktop.backends.openvino import cache
-
-    be = ovreg.create(weights, "CPU")
-    entry, root = be.model_dir, cache.cache_root()
-    be.close()
-    folder = tmp_path_factory.mktemp("ovcache")
-    shutil.copytree(entry, folder / "openvino" / "models" / entry.name)
-    for sub in ("compiled", "selfcheck"):
-        if (root / sub).is_dir():
-            shutil.copytree(root / sub, folder / "openvino" / sub)
-    return folder
-
-
-@pytest.fixture
-def cache_copy(pristine, tmp_path) -> Path:
-    import shutil
-
-    shutil.copytree(pristine, tmp_path / "cache")
-    return tmp_path / "cache"
-
-
-@pytest.fixture(scope="module")
-def weights():
-    from amanuensis_desktop.whisper.model import load_weights
-
-    return load_weights(None)
-
-
 def _jfk_wer(backend, weights, shared_audio) -> float:
     from amanuensis_desktop.audio.files import load_audio
     from amanuensis_desktop.engine import Engine

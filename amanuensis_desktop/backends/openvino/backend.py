@@ -165,15 +165,26 @@ class OpenVINOBackend(Backend):
         Compiled models never need them again; the one table still used (embeddings and rescoring: 40 MB for
         tiny.en) is then read row by row from the cache's copy (none of it resident), or else copied."""
         table = self._table
-        try:
-            rows = cache.FileRows(self._table_path)
-            check = np.linspace(0, table.shape[0] - 1, 8).astype(np.int64)  # a cheap identity check
-            if rows.shape != table.shape or rows.dtype != table.dtype or not np.array_equal(rows[check], table[check]):
-                rows.close()
-                raise ValueError("stale table")
-            self._table = rows
-        except (OSError, ValueError):
-            self._table = np.array(table, copy=True)
+        for attempt in range(2):
+            try:
+                rows = cache.FileRows(self._table_path)
+                check = np.linspace(0, table.shape[0] - 1, 8).astype(np.int64)  # a cheap identity check
+                same = rows.shape == table.shape and rows.dtype == table.dtype
+                if not same or not np.array_equal(rows[check], table[check]):
+                    rows.close()
+                    raise ValueError("stale table")
+                self._table = rows
+                return True
+            except (OSError, ValueError) as exc:
+                if attempt == 0 and self._table_path.exists():  # damaged or stale: written again, once
+                    logger.warning("OpenVINO cache file %s is damaged (%s); rewriting it", self._table_path, exc)
+                    try:
+                        cache.save_array(self._table_path, np.asarray(table))
+                        continue
+                    except OSError:
+                        pass
+                break
+        self._table = np.array(table, copy=True)
         return True
 
     def release_mapped(self) -> int:

@@ -112,10 +112,18 @@ class FileRows:
     def _read(self, row: int) -> bytes:
         pos = self._offset + row * self._row
         if hasattr(os, "pread"):
-            return os.pread(self._f.fileno(), self._row, pos)
-        with self._lock:
-            self._f.seek(pos)
-            return self._f.read(self._row)
+            data = os.pread(self._f.fileno(), self._row, pos)
+        else:
+            with self._lock:
+                self._f.seek(pos)
+                data = self._f.read(self._row)
+        if len(data) != self._row:  # the file was cut short while in use (it is read row by row)
+            from ...errors import ModelError
+
+            raise ModelError(
+                f"The model cache file {self.path} was changed while in use; restart the app to rebuild it."
+            )
+        return data
 
     def __getitem__(self, index) -> np.ndarray:
         idx = np.asarray(index, dtype=np.int64)

@@ -193,10 +193,10 @@ class FileSource:
 
     def open(self, q: SourceQueue) -> None:
         if self._audio is None:
-            from .files import load_audio
+            from .isolated import decode_file
 
             assert self.path is not None  # no array given
-            self._audio = load_audio(self.path)
+            self._audio = decode_file(self.path).audio  # in a bounded child: a hostile file costs only itself
         self._thread = threading.Thread(target=self._run, args=(q,), name="amanuensis-file-source", daemon=True)
         self._thread.start()
 

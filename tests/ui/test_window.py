@@ -148,6 +148,7 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "input_device": "USB Mic",
         "vad_aggressiveness": 3,
         "copy_finals_to_clipboard": True,
+        "clipboard_secret": False,
         "close_to_tray": False,
         "autosave_dir": str(tmp_path / "elsewhere"),
     }

@@ -173,7 +173,18 @@ def decode_file(
     recv, send = ctx.Pipe(duplex=False)
     args = (send, name, channel, limits.memory_bytes)
     proc = ctx.Process(target=target or _child, args=args, daemon=True)  # type: ignore[attr-defined]
-    proc.start()
+    try:
+        proc.start()
+    except OSError as exc:  # no child possible (no space for the server's socket, no processes left)
+        recv.close()
+        send.close()
+        if target is not None:
+            raise
+        logger.warning("cannot start a decoding process (%s); decoding %s in this process", exc, name)
+        from .files import load_audio, truncation_warning
+
+        audio = load_audio(name, channel)
+        return Decoded(audio, truncation_warning(name, audio))
     send.close()
     done = False
     try:

@@ -151,7 +151,7 @@ def _download(target: Target, root: Path, http: httpx.Client, policy: RetryPolic
                 meter.start_file(name)
                 part = part_path(staging, name)
                 fetch(http, resolve_url(base, target.repo, snap.commit, name), part, remote, meter, policy, cancel,
-                      label=f"{target.name}/{name}")
+                      label=f"{name} of '{target.name}'")
                 kind, value = checksum(part, remote, target.pinned.get(name, ""))
                 part.replace(done)
                 _remember(staging, name, kind, value)

@@ -41,7 +41,7 @@ def part_size(path: Path) -> int:
 def fetch(client: httpx.Client, url: str, part: Path, remote: RemoteFile, meter: Meter, policy: RetryPolicy,
           cancel: threading.Event | None = None, label: str = "") -> None:
     """Bring ``part`` to the full content of ``url`` (``remote.size`` bytes), resuming what is there."""
-    label = label or remote.name
+    label = label or f"'{remote.name}'"
     before = [meter.received]
 
     def progressed() -> bool:
@@ -77,14 +77,14 @@ def fetch(client: httpx.Client, url: str, part: Path, remote: RemoteFile, meter:
                 mode = "wb"
             _write(response, part, mode, meter, cancel, label)
 
-    with_retries(attempt, f"'{label}'", policy, cancel, progressed)
+    with_retries(attempt, label, policy, cancel, progressed)
 
 
 def _write(response: httpx.Response, part: Path, mode: str, meter: Meter, cancel: threading.Event | None,
            label: str) -> None:
     try:
         with open(part, mode) as out:
-            for chunk in response.iter_bytes(CHUNK):
+            for chunk in response.iter_bytes():  # as received: a cut connection loses nothing
                 if cancel is not None and cancel.is_set():
                     raise DownloadCancelled(f"Download of {label} cancelled.")
                 out.write(chunk)

@@ -125,6 +125,14 @@ def find_installed(repo: str, root: Path | None = None) -> InstalledModel | None
     return read_manifest(model_folder(repo, root))
 
 
+def partial_size(repo: str, root: Path | None = None) -> int:
+    """Bytes an unfinished download of ``repo`` has kept in its staging folder."""
+    staging = staging_folder(repo, root)
+    if not staging.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in staging.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 def repo_for(spec: str) -> str | None:
     """The Hub repository a catalog name or repo id stands for (None for anything else)."""
     entry = lookup(spec)

@@ -1,0 +1,57 @@
+"""The Models page of the settings, in a real offscreen Qt app, downloading from the fake Hub on a QThread."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from amanuensis_desktop.models import installed  # noqa: E402
+from amanuensis_desktop.ui.models_page import ModelsPage  # noqa: E402
+from tests.models.constants import REPO  # noqa: E402
+
+
+def test_download_progress_cancel_resume_remove(qtbot, hub, models_root):
+    page = ModelsPage()
+    qtbot.addWidget(page)
+    page.show()
+    assert page.row_status("tiny.en") == "embedded" and page.row_status("small") == "not downloaded"
+
+    hub.faults.rate = 1_000_000  # slow enough to cancel
+    page.spec.setText(REPO)
+    qtbot.mouseClick(page.download_button, Qt.LeftButton)
+    assert page.is_busy() and page.cancel_button.isEnabled() and not page.download_button.isEnabled()
+    qtbot.waitUntil(lambda: page.bar.value() > 50 and "/s" in page.status.text(), timeout=10000)
+    assert "left" in page.status.text()  # bytes, speed and time left
+    qtbot.mouseClick(page.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy(), timeout=10000)
+    assert "cancelled" in page.status.text() and "resume" in page.status.text()
+    assert page.row_status(REPO) == ""  # not installed: not listed by repository
+    assert installed(models_root) == []
+
+    hub.faults.rate = None
+    with qtbot.waitSignal(page.changed, timeout=30000):
+        qtbot.mouseClick(page.download_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy(), timeout=10000)
+    assert "is installed in" in page.status.text()
+    assert page.row_status(REPO) == "installed"
+    assert hub.file_gets("model.bin")[-1].range is not None  # the second run continued the first
+
+    page.table.selectRow([page.table.item(r, 0).text() for r in range(page.table.rowCount())].index(REPO))
+    assert page.spec.text() == REPO and page.remove_button.isEnabled()
+    with qtbot.waitSignal(page.chosen, timeout=1000) as chosen:
+        qtbot.mouseClick(page.use_button, Qt.LeftButton)
+    assert chosen.args == [REPO]
+    qtbot.mouseClick(page.remove_button, Qt.LeftButton)
+    assert page.row_status(REPO) == "" and installed(models_root) == []
+
+
+def test_a_failed_download_shows_one_sentence(qtbot, hub, models_root):
+    page = ModelsPage()
+    qtbot.addWidget(page)
+    page.spec.setText("acme/missing")
+    qtbot.mouseClick(page.download_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy(), timeout=10000)
+    assert page.status.text().startswith("The Hub has no repository 'acme/missing'")

@@ -106,9 +106,12 @@ class FakeHub:
         self.thread = threading.Thread(target=self.server.serve_forever, name="fakehub", daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeHub:
         self.thread.start()
@@ -212,8 +215,7 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 return
             sizes = hub.faults.advertise_size
             if kind == "revision":
-                self._json(200, {"id": name, "sha": repo.commit,
-                                 "siblings": [{"rfilename": f} for f in repo.files]})
+                self._json(200, {"id": name, "sha": repo.commit, "siblings": [{"rfilename": f} for f in repo.files]})
                 return
             entries = []
             for f in repo.files.values():
@@ -240,8 +242,7 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             else:
                 meta["ETag"] = f'"{f.git_oid}"'
             if f.lfs and hub.faults.redirect and not cdn:
-                host, port = self.server.server_address[:2]
-                meta["Location"] = f"http://{host}:{port}/cdn/{name}/{repo.commit}/{file}"
+                meta["Location"] = f"{hub.url}/cdn/{name}/{repo.commit}/{file}"
                 self._finish(302, meta, b"", body)
                 return
             if body:
@@ -267,8 +268,11 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     status = 206
                     meta["Content-Range"] = f"bytes {start}-{end}/{f.size}"
             length = end - start + 1
-            headers = {**meta, "Content-Length": str(length if body else size),
-                       "Content-Type": "application/octet-stream"}
+            headers = {
+                **meta,
+                "Content-Length": str(length if body else size),
+                "Content-Type": "application/octet-stream",
+            }
             if not body:
                 self._finish(status, headers, b"", False)
                 return

@@ -19,8 +19,11 @@ EXIT_CANCELLED = 130
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("models", help="list, download or remove Whisper models",
-                              description="Whisper models: the catalog, downloads and the models folder.")
+    p = subparsers.add_parser(
+        "models",
+        help="list, download or remove Whisper models",
+        description="Whisper models: the catalog, downloads and the models folder.",
+    )
     sub = p.add_subparsers(dest="models_command")
     sub.add_parser("list", help="every catalog model and every downloaded one (the default)")
     d = sub.add_parser("download", help="download a catalog model or any Hub repository (resumable)")
@@ -88,8 +91,17 @@ def _download(spec: str, revision: str | None) -> int:
     def progress(p: Progress) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=p.total, initial=p.done, unit="B", unit_scale=True, unit_divisor=1000,
-                       desc=spec, file=sys.stderr, dynamic_ncols=True, disable=None)
+            bar = tqdm(
+                total=p.total,
+                initial=p.done,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1000,
+                desc=spec,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                disable=None,
+            )
         bar.set_postfix_str(p.file, refresh=False)
         bar.update(p.done - bar.n)
 

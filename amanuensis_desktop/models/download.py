@@ -124,20 +124,37 @@ def download_model(
         lock.release()
 
 
-def _download(target: Target, root: Path, http: httpx.Client, policy: RetryPolicy,
-              progress: ProgressCallback | None, cancel: threading.Event | None, started: float) -> DownloadResult:
+def _download(
+    target: Target,
+    root: Path,
+    http: httpx.Client,
+    policy: RetryPolicy,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    started: float,
+) -> DownloadResult:
     base = endpoint()
     snap = snapshot(http, base, target.repo, target.revision, policy, cancel)
     names = select_files(snap)
     current = store.find_installed(target.repo, root)
     if current is not None and current.commit == snap.commit and set(current.files) == set(names):
-        return DownloadResult(target.repo, target.name, current.folder, snap.commit, current.size, 0, 0,
-                              time.monotonic() - started, already_installed=True)
+        return DownloadResult(
+            target.repo,
+            target.name,
+            current.folder,
+            snap.commit,
+            current.size,
+            0,
+            0,
+            time.monotonic() - started,
+            already_installed=True,
+        )
 
     staging = store.staging_folder(target.repo, root)
     _prepare_staging(staging, snap.commit)
-    files = {n: head(http, resolve_url(base, target.repo, snap.commit, n), snap.files[n], policy, cancel)
-             for n in names}
+    files = {
+        n: head(http, resolve_url(base, target.repo, snap.commit, n), snap.files[n], policy, cancel) for n in names
+    }
     _check_space(root, staging, files, target.name)
 
     total = sum(max(f.size, 0) for f in files.values())
@@ -150,8 +167,16 @@ def _download(target: Target, root: Path, http: httpx.Client, policy: RetryPolic
             if not done.exists():  # a finished file is renamed from .part only after it was verified
                 meter.start_file(name)
                 part = part_path(staging, name)
-                fetch(http, resolve_url(base, target.repo, snap.commit, name), part, remote, meter, policy, cancel,
-                      label=f"{name} of '{target.name}'")
+                fetch(
+                    http,
+                    resolve_url(base, target.repo, snap.commit, name),
+                    part,
+                    remote,
+                    meter,
+                    policy,
+                    cancel,
+                    label=f"{name} of '{target.name}'",
+                )
                 kind, value = checksum(part, remote, target.pinned.get(name, ""))
                 part.replace(done)
                 _remember(staging, name, kind, value)
@@ -167,8 +192,9 @@ def _download(target: Target, root: Path, http: httpx.Client, policy: RetryPolic
     store.write_manifest(staging, target.repo, snap.commit, target.revision, verified)
     (staging / PLAN).unlink(missing_ok=True)
     folder = store.install(staging, target.repo, root)
-    return DownloadResult(target.repo, target.name, folder, snap.commit, total, meter.received, meter.resumed,
-                          time.monotonic() - started)
+    return DownloadResult(
+        target.repo, target.name, folder, snap.commit, total, meter.received, meter.resumed, time.monotonic() - started
+    )
 
 
 def _on_disk(staging: Path, name: str) -> int:

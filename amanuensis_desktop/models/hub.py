@@ -126,8 +126,9 @@ def with_retries(
                 raise DownloadError(f"Could not download {what}: {reason} ({failures} tries).") from exc
             hint = exc.retry_after if isinstance(exc, RetryableStatus) else None
             wait = policy.delay(failures, hint)
-            logger.warning("%s: %s; retrying in %.1f s (try %d of %d)", what, reason, wait, failures + 1,
-                           policy.attempts)
+            logger.warning(
+                "%s: %s; retrying in %.1f s (try %d of %d)", what, reason, wait, failures + 1, policy.attempts
+            )
             if cancel is not None and cancel.wait(wait):
                 raise DownloadCancelled(f"Download of {what} cancelled.") from exc
             if cancel is None:
@@ -172,8 +173,14 @@ def resolve_url(base: str, repo: str, commit: str, name: str) -> str:
     return f"{base}/{repo}/resolve/{commit}/{quote(name)}"
 
 
-def snapshot(client: httpx.Client, base: str, repo: str, revision: str, policy: RetryPolicy,
-             cancel: threading.Event | None = None) -> Snapshot:
+def snapshot(
+    client: httpx.Client,
+    base: str,
+    repo: str,
+    revision: str,
+    policy: RetryPolicy,
+    cancel: threading.Event | None = None,
+) -> Snapshot:
     """The commit ``revision`` points to and the files of that commit (with sizes and checksums)."""
 
     def info() -> dict:
@@ -199,7 +206,7 @@ def snapshot(client: httpx.Client, base: str, repo: str, revision: str, policy: 
         lfs = item.get("lfs") or {}
         files[str(item["path"])] = RemoteFile(
             name=str(item["path"]),
-            size=int(lfs.get("size", item.get("size", 0))),
+            size=int(lfs.get("size") or item.get("size") or 0),
             git_oid=str(item.get("oid", "")),
             sha256=str(lfs.get("oid", "")),
         )
@@ -218,8 +225,9 @@ def _strip_etag(value: str) -> str:
     return value.strip('"')
 
 
-def head(client: httpx.Client, url: str, known: RemoteFile, policy: RetryPolicy,
-         cancel: threading.Event | None = None) -> RemoteFile:
+def head(
+    client: httpx.Client, url: str, known: RemoteFile, policy: RetryPolicy, cancel: threading.Event | None = None
+) -> RemoteFile:
     """Complete ``known`` with what HEAD says (size, sha256 of LFS files, git id of small ones)."""
 
     def ask() -> httpx.Response:

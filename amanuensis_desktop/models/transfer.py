@@ -38,8 +38,16 @@ def part_size(path: Path) -> int:
         return 0
 
 
-def fetch(client: httpx.Client, url: str, part: Path, remote: RemoteFile, meter: Meter, policy: RetryPolicy,
-          cancel: threading.Event | None = None, label: str = "") -> None:
+def fetch(
+    client: httpx.Client,
+    url: str,
+    part: Path,
+    remote: RemoteFile,
+    meter: Meter,
+    policy: RetryPolicy,
+    cancel: threading.Event | None = None,
+    label: str = "",
+) -> None:
     """Bring ``part`` to the full content of ``url`` (``remote.size`` bytes), resuming what is there."""
     label = label or f"'{remote.name}'"
     before = [meter.received]
@@ -80,8 +88,9 @@ def fetch(client: httpx.Client, url: str, part: Path, remote: RemoteFile, meter:
     with_retries(attempt, label, policy, cancel, progressed)
 
 
-def _write(response: httpx.Response, part: Path, mode: str, meter: Meter, cancel: threading.Event | None,
-           label: str) -> None:
+def _write(
+    response: httpx.Response, part: Path, mode: str, meter: Meter, cancel: threading.Event | None, label: str
+) -> None:
     try:
         with open(part, mode) as out:
             for chunk in response.iter_bytes():  # as received: a cut connection loses nothing

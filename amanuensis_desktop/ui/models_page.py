@@ -7,8 +7,19 @@ import logging
 import threading
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..errors import UserError, one_sentence
 from ..models import CATALOG, EMBEDDED, DownloadCancelled, download_model, installed, models_dir, remove
@@ -52,8 +63,9 @@ class DownloadWorker(QObject):
 
 
 def progress_text(p: Progress) -> str:
-    return (f"{human_bytes(p.done)} of {human_bytes(p.total)} · {human_bytes(p.speed)}/s · "
-            f"{human_eta(p.eta)} left" + (f" · {p.file}" if p.file else ""))
+    return f"{human_bytes(p.done)} of {human_bytes(p.total)} · {human_bytes(p.speed)}/s · {human_eta(p.eta)} left" + (
+        f" · {p.file}" if p.file else ""
+    )
 
 
 class ModelsPage(QWidget):
@@ -71,11 +83,11 @@ class ModelsPage(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._selected)
         lay.addWidget(self.table, 1)
 
@@ -96,7 +108,7 @@ class ModelsPage(QWidget):
         lay.addWidget(self.bar)
         self.status = QLabel(f"Models are kept in {models_dir()}.", self)
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.status)
 
         self.download_button.clicked.connect(self.start_download)
@@ -113,7 +125,9 @@ class ModelsPage(QWidget):
         rows: list[tuple[str, str, str, str]] = []
         for e in CATALOG:
             model = present.pop(e.repo.lower(), None)
-            langs = "English" if e.english_only else ("multilingual" if not e.can_translate else "multilingual, translate")
+            langs = (
+                "English" if e.english_only else ("multilingual" if not e.can_translate else "multilingual, translate")
+            )
             if e.name == EMBEDDED:
                 status = "embedded"
             elif model is not None:
@@ -129,16 +143,21 @@ class ModelsPage(QWidget):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self._update_buttons()
 
+    def cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text() if item is not None else ""
+
+    def names(self) -> list[str]:
+        return [self.cell(r, 0) for r in range(self.table.rowCount())]
+
     def row_status(self, name: str) -> str:
-        for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == name:
-                return self.table.item(r, 3).text()
-        return ""
+        names = self.names()
+        return self.cell(names.index(name), 3) if name in names else ""
 
     def _selected(self) -> None:
         items = self.table.selectedItems()
         if items:
-            self.spec.setText(self.table.item(items[0].row(), 0).text())
+            self.spec.setText(self.cell(items[0].row(), 0))
 
     def _update_buttons(self) -> None:
         busy = self._worker is not None
@@ -187,7 +206,8 @@ class ModelsPage(QWidget):
     @Slot(object)
     def _finished(self, result) -> None:
         self.status.setText(
-            f"{result.name} is installed in {result.folder}." if not result.already_installed
+            f"{result.name} is installed in {result.folder}."
+            if not result.already_installed
             else f"{result.name} was already installed."
         )
         self.changed.emit()

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from devtools.fakehub import FakeHub
-
 from tests.models.constants import MODEL_BIN_SIZE, REPO
 
 

@@ -122,7 +122,12 @@ def test_persistent_server_errors_end_in_one_sentence(hub, models_root):
     with pytest.raises(DownloadError) as info:
         download_model(REPO, policy=FAST)
     message = str(info.value)
-    assert message.startswith("Could not download") and "server error 500" in message and message.endswith(".") and "\n" not in message
+    assert (
+        message.startswith("Could not download")
+        and "server error 500" in message
+        and message.endswith(".")
+        and "\n" not in message
+    )
     assert_not_installed(models_root)
 
 
@@ -158,6 +163,8 @@ def test_installed_model_resolves_with_the_network_gone(hub, models_root, networ
     folder = download_model(REPO, policy=FAST).folder
     with network_gone() as attempts:
         assert resolve_model(REPO) == folder
-        with pytest.raises(ModelError, match=r"Model 'small' is not downloaded; run `amanuensis models download small`"):
+        with pytest.raises(
+            ModelError, match=r"Model 'small' is not downloaded; run `amanuensis models download small`"
+        ):
             resolve_model("small")
     assert attempts == []  # not one connection was tried

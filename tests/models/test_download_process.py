@@ -31,8 +31,15 @@ SCRIPT = (
 
 def _spawn(preexec=None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, REPO], cwd=ROOT, env=env, preexec_fn=preexec,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, REPO],
+        cwd=ROOT,
+        env=env,
+        preexec_fn=preexec,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _part(root: Path) -> Path:

@@ -39,7 +39,7 @@ def test_download_progress_cancel_resume_remove(qtbot, hub, models_root):
     assert page.row_status(REPO) == "installed"
     assert hub.file_gets("model.bin")[-1].range is not None  # the second run continued the first
 
-    page.table.selectRow([page.table.item(r, 0).text() for r in range(page.table.rowCount())].index(REPO))
+    page.table.selectRow(page.names().index(REPO))
     assert page.spec.text() == REPO and page.remove_button.isEnabled()
     with qtbot.waitSignal(page.chosen, timeout=1000) as chosen:
         qtbot.mouseClick(page.use_button, Qt.LeftButton)

@@ -16,8 +16,20 @@ from tests.models.constants import REPO
 
 def test_catalog_is_complete_and_consistent():
     assert set(names()) == {
-        "tiny.en", "tiny", "base", "base.en", "small", "small.en", "medium", "medium.en", "large-v3",
-        "large-v3-turbo", "distil-small.en", "distil-medium.en", "distil-large-v3", "distil-large-v3.5",
+        "tiny.en",
+        "tiny",
+        "base",
+        "base.en",
+        "small",
+        "small.en",
+        "medium",
+        "medium.en",
+        "large-v3",
+        "large-v3-turbo",
+        "distil-small.en",
+        "distil-medium.en",
+        "distil-large-v3",
+        "distil-large-v3.5",
     }
     for e in CATALOG:
         assert e.n_mels == (128 if "large-v3" in e.name else 80), e.name
@@ -42,12 +54,26 @@ def test_file_selection_by_format():
         return Snapshot("o/r", "c" * 40, {f: RemoteFile(f, 1) for f in files})
 
     assert select_files(snap("model.bin", "config.json", "tokenizer.json", "vocabulary.json", "README.md")) == [
-        "model.bin", "config.json", "tokenizer.json", "vocabulary.json",
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.json",
     ]
-    hf = snap("model.safetensors", "config.json", "tokenizer.json", "pytorch_model.bin.index.json", "merges.txt",
-              "generation_config.json", "tf_model.h5")
+    hf = snap(
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "pytorch_model.bin.index.json",
+        "merges.txt",
+        "generation_config.json",
+        "tf_model.h5",
+    )
     assert select_files(hf) == [
-        "model.safetensors", "config.json", "tokenizer.json", "generation_config.json", "merges.txt",
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "generation_config.json",
+        "merges.txt",
     ]
     with pytest.raises(DownloadError, match="lacks tokenizer.json"):
         select_files(snap("model.bin", "config.json"))

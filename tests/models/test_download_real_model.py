@@ -36,3 +36,25 @@ def test_real_tiny_en_downloads_and_transcribes_offline(shared_audio, models_roo
         text = engine.transcribe(audio).text
     assert attempts == []
     assert wer(JFK, text) < 0.1, text
+
+
+def test_a_safetensors_repository_downloads_and_loads(tmp_path, models_root, monkeypatch, network_gone):
+    """The other format: a transformers checkpoint (model.safetensors + config.json + tokenizer.json)."""
+    from amanuensis_desktop.whisper.model import load_weights, write_safetensors
+
+    embedded = resolve_model_path(None)
+    weights = load_weights(embedded)
+    repo_folder = tmp_path / "hf"
+    write_safetensors(weights, repo_folder, tokenizer_json=embedded / "tokenizer.json")
+    (repo_folder / "pytorch_model.bin").write_bytes(b"\0" * 1000)  # another format of the same weights: skipped
+    with FakeHub({"acme/whisper-tiny.en-hf": repo_folder}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = download_model("acme/whisper-tiny.en-hf", policy=RetryPolicy(base_delay=0.01))
+    assert sorted(p.name for p in result.folder.iterdir() if not p.name.startswith(".")) == [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+    ]
+    with network_gone() as attempts:
+        loaded = load_weights(resolve_model("acme/whisper-tiny.en-hf"))
+    assert attempts == [] and loaded.dims == weights.dims

@@ -105,7 +105,7 @@ def _download(spec: str, revision: str | None) -> int:
         bar.set_postfix_str(p.file, refresh=False)
         bar.update(p.done - bar.n)
 
-    cancel = threading.Event()
+    cancel, finished = threading.Event(), threading.Event()
     outcome: list[DownloadResult | BaseException] = []
 
     def work() -> None:
@@ -113,15 +113,17 @@ def _download(spec: str, revision: str | None) -> int:
             outcome.append(download_model(spec, revision=revision, progress=progress, cancel=cancel))
         except BaseException as exc:  # handed to the main thread, which reports it
             outcome.append(exc)
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="model-download", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="model-download", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:  # Ctrl+C: stop cleanly, keep the .part files
         cancel.set()
-        worker.join()
+        while not finished.wait(0.2):
+            pass
     finally:
         if bar is not None:
             bar.close()

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import re
+import signal
 import socket
 import threading
 import time
@@ -333,11 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     hub.faults.ignore_range, hub.faults.rate, hub.faults.redirect = args.ignore_range, args.rate, args.redirect
     hub.start()
     print(hub.url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.5):
+            pass
     finally:
         for r in hub.requests:
             print(f"{r.method} {r.path} range={r.range} -> {r.status}", flush=True)

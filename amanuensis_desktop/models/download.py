@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -190,8 +191,8 @@ def _download(
     meter.emit(force=True)
 
     store.write_manifest(staging, target.repo, snap.commit, target.revision, verified)
-    (staging / PLAN).unlink(missing_ok=True)
     folder = store.install(staging, target.repo, root)
+    (folder / PLAN).unlink(missing_ok=True)  # kept until here: a crash before the rename loses nothing
     return DownloadResult(
         target.repo, target.name, folder, snap.commit, total, meter.received, meter.resumed, time.monotonic() - started
     )
@@ -214,14 +215,20 @@ def _prepare_staging(staging: Path, commit: str) -> None:
         shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, exist_ok=True)
     if previous != commit:
-        plan.write_text(json.dumps({"commit": commit, "verified": {}}), encoding="utf-8")
+        _write_plan(plan, {"commit": commit, "verified": {}})
 
 
 def _remember(staging: Path, name: str, kind: str, value: str) -> None:
     plan = staging / PLAN
     data = json.loads(plan.read_text(encoding="utf-8"))
     data.setdefault("verified", {})[name] = {kind: value}
-    plan.write_text(json.dumps(data), encoding="utf-8")
+    _write_plan(plan, data)
+
+
+def _write_plan(plan: Path, data: dict) -> None:
+    tmp = plan.with_name(plan.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, plan)
 
 
 def _recalled(staging: Path, name: str) -> dict:

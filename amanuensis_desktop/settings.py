@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .backends.names import PREFERENCE, BackendName
+
 APP_NAME = "amanuensis"
 
-BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
+BACKEND_CHOICES: tuple[str, ...] = (BackendName.AUTO, *reversed(PREFERENCE))  # auto, then cpu → npu
 VAD_CHOICES = (0, 1, 2, 3)
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
@@ -61,9 +63,11 @@ def coerce(key: str, value: object) -> object:
             return value.strip().lower() in ("1", "true", "yes", "on")
         return bool(value)
     if isinstance(default, int):
+        if not isinstance(value, (str, int, float)):
+            return default
         try:
             return int(value)
-        except (TypeError, ValueError):
+        except ValueError:
             return default
     return str(value)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserError
@@ -18,9 +19,12 @@ from .store import installed, models_dir, partial_size, remove
 EXIT_CANCELLED = 130
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction, parents: Sequence[argparse.ArgumentParser] = ()
+) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "models",
+        parents=list(parents),
         help="list, download or remove Whisper models",
         description="Whisper models: the catalog, downloads and the models folder.",
     )

@@ -50,6 +50,14 @@ class DownloadWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            self._download()
+        finally:  # quit from this thread: the GUI thread may be blocked waiting for it (the dialog closing)
+            thread = self.thread()
+            if thread is not None:
+                thread.quit()
+
+    def _download(self) -> None:
+        try:
             result = download_model(self.spec, progress=self.progress.emit, cancel=self._cancel)
         except DownloadCancelled as exc:
             self.cancelled.emit(str(exc))
@@ -180,8 +188,6 @@ class ModelsPage(QWidget):
         worker.finished.connect(self._finished)
         worker.failed.connect(self._failed)
         worker.cancelled.connect(self._failed)
-        for signal in (worker.finished, worker.failed, worker.cancelled):
-            signal.connect(thread.quit)
         thread.finished.connect(self._cleanup)
         self._thread, self._worker = thread, worker
         self.bar.setValue(0)
@@ -217,6 +223,8 @@ class ModelsPage(QWidget):
         self.status.setText(message)
 
     def _cleanup(self) -> None:
+        if self._thread is None:
+            return
         if self._worker is not None:
             self._worker.deleteLater()
         if self._thread is not None:
@@ -240,7 +248,8 @@ class ModelsPage(QWidget):
         """Cancel a running download and wait for its thread (the dialog is closing)."""
         if self._worker is not None and self._thread is not None:
             self._worker.cancel()
-            self._thread.wait(timeout_ms)
+            if self._thread.wait(timeout_ms):
+                self._cleanup()
 
 
 def _partial(repo: str) -> str:

@@ -21,11 +21,11 @@ def test_download_progress_cancel_resume_remove(qtbot, hub, models_root):
 
     hub.faults.rate = 1_000_000  # slow enough to cancel
     page.spec.setText(REPO)
-    qtbot.mouseClick(page.download_button, Qt.LeftButton)
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
     assert page.is_busy() and page.cancel_button.isEnabled() and not page.download_button.isEnabled()
     qtbot.waitUntil(lambda: page.bar.value() > 50 and "/s" in page.status.text(), timeout=10000)
     assert "left" in page.status.text()  # bytes, speed and time left
-    qtbot.mouseClick(page.cancel_button, Qt.LeftButton)
+    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=10000)
     assert "cancelled" in page.status.text() and "resume" in page.status.text()
     assert page.row_status(REPO) == ""  # not installed: not listed by repository
@@ -33,7 +33,7 @@ def test_download_progress_cancel_resume_remove(qtbot, hub, models_root):
 
     hub.faults.rate = None
     with qtbot.waitSignal(page.changed, timeout=30000):
-        qtbot.mouseClick(page.download_button, Qt.LeftButton)
+        qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=10000)
     assert "is installed in" in page.status.text()
     assert page.row_status(REPO) == "installed"
@@ -42,9 +42,9 @@ def test_download_progress_cancel_resume_remove(qtbot, hub, models_root):
     page.table.selectRow(page.names().index(REPO))
     assert page.spec.text() == REPO and page.remove_button.isEnabled()
     with qtbot.waitSignal(page.chosen, timeout=1000) as chosen:
-        qtbot.mouseClick(page.use_button, Qt.LeftButton)
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     assert chosen.args == [REPO]
-    qtbot.mouseClick(page.remove_button, Qt.LeftButton)
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
     assert page.row_status(REPO) == "" and installed(models_root) == []
 
 
@@ -52,6 +52,26 @@ def test_a_failed_download_shows_one_sentence(qtbot, hub, models_root):
     page = ModelsPage()
     qtbot.addWidget(page)
     page.spec.setText("acme/missing")
-    qtbot.mouseClick(page.download_button, Qt.LeftButton)
+    qtbot.mouseClick(page.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.is_busy(), timeout=10000)
     assert page.status.text().startswith("The Hub has no repository 'acme/missing'")
+
+
+def test_settings_dialog_has_the_models_page(qtbot, hub, models_root):
+    from amanuensis_desktop import settings as S
+    from amanuensis_desktop.ui.settings_dialog import SettingsDialog
+
+    dlg = SettingsDialog(S.validate({}), [], [], "/default/autosave")
+    qtbot.addWidget(dlg)
+    assert [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())] == ["General", "Models"]
+    dlg.tabs.setCurrentWidget(dlg.models_page)
+    dlg.models_page.table.selectRow(dlg.models_page.names().index("small"))
+    qtbot.mouseClick(dlg.models_page.use_button, Qt.MouseButton.LeftButton)
+    assert dlg.tabs.currentIndex() == 0 and dlg.values()["model"] == "small"
+    hub.faults.rate = 500_000
+    dlg.models_page.spec.setText(REPO)
+    qtbot.mouseClick(dlg.models_page.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.models_page.bar.value() > 0, timeout=10000)
+    dlg.reject()  # closing the dialog cancels the download and waits for its thread
+    assert not dlg.models_page.is_busy()
+    assert installed(models_root) == []

@@ -8,13 +8,16 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UserError
 from .catalog import CATALOG, EMBEDDED, CatalogEntry
-from .download import DownloadResult, download_model
 from .errors import DownloadCancelled
 from .progress import Progress, human_bytes
 from .store import installed, models_dir, partial_size, remove
+
+if TYPE_CHECKING:
+    from .download import DownloadResult
 
 EXIT_CANCELLED = 130
 
@@ -89,6 +92,8 @@ def _partial(repo: str, root: Path) -> str:
 
 def _download(spec: str, revision: str | None) -> int:
     from tqdm import tqdm
+
+    from .download import download_model  # httpx: only when downloading
 
     bar: tqdm | None = None
 

@@ -174,7 +174,7 @@ class ModelsPage(QWidget):
         self.download_button.setEnabled(not busy and bool(spec) and status not in ("installed", "embedded"))
         self.cancel_button.setEnabled(busy)
         self.remove_button.setEnabled(not busy and (status == "installed" or status.startswith("partial")))
-        self.use_button.setEnabled(not busy and bool(spec))
+        self.use_button.setEnabled(not busy and status in ("installed", "embedded"))
 
     # -- downloads ------------------------------------------------------------------------------------
     def start_download(self) -> None:

@@ -66,8 +66,10 @@ def test_settings_dialog_has_the_models_page(qtbot, hub, models_root):
     assert [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())] == ["General", "Models"]
     dlg.tabs.setCurrentWidget(dlg.models_page)
     dlg.models_page.table.selectRow(dlg.models_page.names().index("small"))
+    assert not dlg.models_page.use_button.isEnabled()  # not downloaded: nothing to use yet
+    dlg.models_page.table.selectRow(dlg.models_page.names().index("tiny.en"))
     qtbot.mouseClick(dlg.models_page.use_button, Qt.MouseButton.LeftButton)
-    assert dlg.tabs.currentIndex() == 0 and dlg.values()["model"] == "small"
+    assert dlg.tabs.currentIndex() == 0 and dlg.values()["model"] == "tiny.en"
     hub.faults.rate = 500_000
     dlg.models_page.spec.setText(REPO)
     qtbot.mouseClick(dlg.models_page.download_button, Qt.MouseButton.LeftButton)

@@ -9,9 +9,10 @@ Layout under :func:`models_dir` (``$AMANUENSIS_MODELS_DIR``, else ``<data folder
 A model folder appears in the layout only by one ``os.replace`` of a complete, verified staging folder, so a
 crash at any moment leaves either the old model, the new one, or nothing — never half of one.
 
-A spec is ``NAME`` (a catalog name), ``OWNER/REPO`` (a downloaded Hub repository) or a folder. A spec that is an
-existing folder is a folder; ``tiny.en`` is the embedded model; other catalog names and repo ids are looked up
-in the models folder.
+A spec is ``NAME`` (a catalog name), ``OWNER/REPO`` (a downloaded Hub repository) or a folder. A catalog name
+wins over a folder of the same name in the current directory (write ``./small`` for the folder); ``a/b`` is a
+folder when one exists there, else a repository id; ``tiny.en`` is the embedded model; other catalog names and
+repository ids are looked up in the models folder.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ def cases(tmp_path_factory, shared_audio) -> list[fuzzmedia.Case]:
     return fuzzmedia.generate(tmp_path_factory.mktemp("fuzz"), seed=15, count=COUNT, shared=shared_audio)
 
 
+@pytest.mark.timeout(7200 if LONG else 600)
 def test_hostile_media_end_with_text_or_one_sentence(cases):
     rss0 = psutil.Process().memory_info().rss
     t0 = time.monotonic()

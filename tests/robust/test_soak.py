@@ -51,6 +51,7 @@ def soak_audio(shared_audio):
     return np.concatenate([audio[:cut], silence, audio[cut:], silence]), shifted
 
 
+@pytest.mark.timeout(7200 if LONG else 600)
 def test_soak_live_pipeline_loses_no_words(soak_audio):
     from amanuensis_desktop.audio.sources import FileSource
     from amanuensis_desktop.engine import Engine

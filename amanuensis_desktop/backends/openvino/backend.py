@@ -14,6 +14,7 @@ from ...errors import BackendError
 from ...whisper.model import N_HEAD_DIM, Weights
 from ..base import Backend, DecoderSession
 from . import cache, devices, graph, memory
+from .precision import SelfCheckFailed
 
 PRECISIONS = graph.PRECISIONS  # "int8" (default), "f16", "f32"
 STATIC_FRAMES = 3000  # a padded 30 s window: the only encoder length the static (NPU) variant takes
@@ -142,7 +143,8 @@ class OpenVINOBackend(Backend):
 
     @property
     def label(self) -> str:
-        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}"
+        raised = "".join(f" · {part} f32" for part in getattr(self, "raised_parts", ()))
+        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}{raised}"
 
     def close(self) -> None:
         self._dec_reqs.clear()
@@ -393,13 +395,15 @@ def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
     stats["features_max_rel"] = fdiff
     where = f"OpenVINO on {be.device} ({be.precision})"
     if not np.isfinite(feats).all() or not stats["finite"]:
-        raise BackendError(f"{where} failed its self-check: it produced NaN or infinite values.")
+        raise SelfCheckFailed(f"{where} failed its self-check: it produced NaN or infinite values.",
+                              "encoder" if not np.isfinite(feats).all() else "decoder")
     if fdiff > CHECK_FEATURES_REL:
-        raise BackendError(f"{where} failed its self-check: its encoder output differs from the numpy reference "
-                           f"by {fdiff:.2f} standard deviations.")
+        raise SelfCheckFailed(f"{where} failed its self-check: its encoder output differs from the numpy reference "
+                              f"by {fdiff:.2f} standard deviations.", "encoder")
     if stats["max_rel"] > CHECK_MAX_REL or stats["top1"] < CHECK_TOP1:
-        raise BackendError(
+        raise SelfCheckFailed(
             f"{where} failed its self-check: its logits differ from the numpy reference "
-            f"(max {stats['max_rel']:.2f} spreads, top-1 agreement {stats['top1']:.0%})."
+            f"(max {stats['max_rel']:.2f} spreads, top-1 agreement {stats['top1']:.0%}).",
+            "decoder",
         )
     return stats

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import Backend, Selection, select
+from .whisper import footprint
 from .whisper.decoding import WindowDecoder
 from .whisper.model import Weights, load_weights, resolve_model_path
 from .whisper.tokenizer import Tokenizer, load_suppress_config
@@ -37,7 +38,10 @@ class Engine:
     @classmethod
     def load(cls, backend: str = "auto", model: str | os.PathLike | None = None, **backend_options) -> "Engine":
         folder = resolve_model_path(model)
+        notify = backend_options.pop("notify", None)  # called with a sentence worth telling before a long load
+        footprint.tell(footprint.memory_note(folder, backend), notify)
         weights = load_weights(folder)
+        footprint.tell(footprint.first_load_note(folder, backend, weights), notify)
         selection = select(backend, weights, **backend_options)
         chosen = selection.backend
         if hasattr(chosen, "detach_weights"):  # a compiled backend holds its own copy: free the numpy one

@@ -160,3 +160,17 @@ def _window(audio: np.ndarray) -> np.ndarray:
     from amanuensis_desktop.whisper.audio import log_mel_spectrogram, pad_or_trim
 
     return pad_or_trim(log_mel_spectrogram(audio, 80), 3000)
+
+
+def test_json_output_names_the_language():
+    from amanuensis_desktop.formats import format_transcript, transcript_meta
+    from amanuensis_desktop.whisper.transcribe import Segment, Transcript
+
+    segs = [Segment(0, 0.0, 2.0, " Permission is granted.", [], 0.0, 0.0, 1.0, 0.0, "en"),
+            Segment(1, 31.0, 33.0, " Jeden, der diese Software erhält,", [], 0.0, 0.0, 1.0, 0.0, "de")]
+    transcript = Transcript(segs, 60.0, language="de", language_probability=0.9625728)
+    data = json.loads(format_transcript(segs, "json", transcript_meta(transcript)))
+    assert data["language"] == "de" and data["language_probability"] == 0.9626 and data["task"] == "transcribe"
+    assert [s["language"] for s in data["segments"]] == ["en", "de"]
+    assert data["text"].startswith("Permission") and "srt" not in data
+    assert json.loads(format_transcript(segs, "json"))["segments"][1]["text"].startswith("Jeden")

@@ -98,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(clips)} speech clips, {total:.0f} s", flush=True)
     results = []
     for model in args.models:
-        runs = [(b, lambda b=b: run_ours(model, b, clips, audio)) for b in args.backends]
+        runs = [(b, lambda b=b, m=model: run_ours(m, b, clips, audio)) for b in args.backends]
         if args.peer:
-            runs.append(("faster-whisper", lambda: run_peer(model, clips, audio)))
+            runs.append(("faster-whisper", lambda m=model: run_peer(m, clips, audio)))
         for _name, fn in runs:
             r = fn()
             results.append(r)

@@ -9,9 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 FORMATS = ("txt", "srt", "vtt", "json")
+
+
+class TimedText(Protocol):
+    """A transcript segment as the writers need it (whisper's Segment is one)."""
+
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
 
 
 def _stamp(seconds: float, sep: str) -> str:
@@ -22,7 +35,7 @@ def _stamp(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def _cues(segments):
+def _cues(segments: Iterable[TimedText]) -> Iterator[tuple[float, float, str]]:
     """Segments with text, with end strictly after start."""
     for seg in segments:
         text = seg.text.strip()
@@ -30,40 +43,47 @@ def _cues(segments):
             yield seg.start, max(seg.end, seg.start + 0.001), text
 
 
-def transcript_meta(transcript) -> dict:
+def transcript_meta(transcript: object) -> dict[str, object]:
     """The JSON top-level fields of a Transcript: language, its probability, task."""
-    meta = {"language": getattr(transcript, "language", None),
-            "language_probability": getattr(transcript, "language_probability", None),
-            "task": getattr(transcript, "task", None)}
+    meta = {
+        "language": getattr(transcript, "language", None),
+        "language_probability": getattr(transcript, "language_probability", None),
+        "task": getattr(transcript, "task", None),
+    }
     if isinstance(meta["language_probability"], float):
         meta["language_probability"] = round(meta["language_probability"], 4)
     return {k: v for k, v in meta.items() if v not in (None, "")}
 
 
-def format_transcript(segments, fmt: str, meta: dict | None = None) -> str:
+def format_transcript(segments: Iterable[TimedText], fmt: str, meta: dict[str, object] | None = None) -> str:
     fmt = fmt.lower().lstrip(".")
     segments = list(segments)
     if fmt == "txt":
         return "\n".join(text for _, _, text in _cues(segments)) + "\n"
     if fmt == "srt":
-        blocks = [f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(_cues(segments), 1)]
+        blocks = [
+            f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(_cues(segments), 1)
+        ]
         return "\n".join(blocks)
     if fmt == "vtt":
         blocks = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in _cues(segments)]
         return "WEBVTT\n\n" + "\n".join(blocks)
     if fmt == "json":
-        rows = []
-        for seg, (start, end, text) in zip((s for s in segments if s.text.strip()), _cues(segments)):
-            row = {"id": len(rows), "start": round(start, 3), "end": round(end, 3), "text": text}
-            if getattr(seg, "language", ""):
-                row["language"] = seg.language  # per segment: a file may switch language
+        rows: list[dict[str, object]] = []
+        for seg, (start, end, text) in zip((s for s in segments if s.text.strip()), _cues(segments), strict=True):
+            row: dict[str, object] = {"id": len(rows), "start": round(start, 3), "end": round(end, 3), "text": text}
+            language = getattr(seg, "language", "")
+            if language:
+                row["language"] = language  # per segment: a file may switch language
             rows.append(row)
-        data = {**(meta or {}), "text": " ".join(r["text"] for r in rows), "segments": rows}
+        data = {**(meta or {}), "text": " ".join(str(r["text"]) for r in rows), "segments": rows}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_transcript(segments, fmt: str, path: str | os.PathLike, meta: dict | None = None) -> Path:
+def write_transcript(
+    segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str], meta: dict[str, object] | None = None
+) -> Path:
     """Write atomically (temp file, then rename), so a crash never leaves half a file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")

@@ -11,6 +11,7 @@ APP_NAME = "amanuensis"
 
 BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
 VAD_CHOICES = (0, 1, 2, 3)
+TASK_CHOICES = ("transcribe", "translate")
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
 DEFAULTS: dict[str, object] = {
@@ -21,6 +22,8 @@ DEFAULTS: dict[str, object] = {
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
+    "language": "auto",  # the spoken language: auto (detected per 30 s window) or a code such as en, de
+    "task": "transcribe",  # or translate (into English)
 }
 
 
@@ -77,4 +80,7 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["backend"] = DEFAULTS["backend"]
     if out["vad_aggressiveness"] not in VAD_CHOICES:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
+    if out["task"] not in TASK_CHOICES:
+        out["task"] = DEFAULTS["task"]
+    out["language"] = str(out["language"]).strip().lower() or DEFAULTS["language"]
     return out

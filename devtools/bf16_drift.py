@@ -17,8 +17,15 @@ def emulated_bf16_drift(weights, mel) -> float:
     import numpy as np
 
     from amanuensis_desktop.backends.npu.bf16 import round_bf16 as bf
-    from amanuensis_desktop.backends.numpy_backend import (NumpyBackend, _heads, _merge, conv1d, gelu,
-                                                           layer_norm, softmax)
+    from amanuensis_desktop.backends.numpy_backend import (
+        NumpyBackend,
+        _heads,
+        _merge,
+        conv1d,
+        gelu,
+        layer_norm,
+        softmax,
+    )
     from amanuensis_desktop.whisper.model import N_HEAD_DIM
 
     nb = NumpyBackend(weights)

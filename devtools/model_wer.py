@@ -53,8 +53,14 @@ def run_ours(model: str, backend: str, clips, audio) -> dict:
     seconds = time.perf_counter() - t0
     label = engine.backend.label
     engine.close()
-    return {"model": model, "engine": label, "load_s": load_s, "transcribe_s": seconds,
-            "wer": wer([r for _, r in clips], hyps), "hyps": hyps}
+    return {
+        "model": model,
+        "engine": label,
+        "load_s": load_s,
+        "transcribe_s": seconds,
+        "wer": wer([r for _, r in clips], hyps),
+        "hyps": hyps,
+    }
 
 
 def run_peer(model: str, clips, audio) -> dict:
@@ -69,8 +75,15 @@ def run_peer(model: str, clips, audio) -> dict:
     load_s = time.perf_counter() - t0
 
     def transcribe(a):
-        segments, _ = fw.transcribe(a, language="en", beam_size=1, best_of=5, temperature=list(TEMPERATURES),
-                                    condition_on_previous_text=True, vad_filter=False)
+        segments, _ = fw.transcribe(
+            a,
+            language="en",
+            beam_size=1,
+            best_of=5,
+            temperature=list(TEMPERATURES),
+            condition_on_previous_text=True,
+            vad_filter=False,
+        )
         return " ".join(s.text.strip() for s in segments)
 
     transcribe(audio[clips[0][0]])
@@ -78,8 +91,14 @@ def run_peer(model: str, clips, audio) -> dict:
     for name, _ref in clips:
         hyps.append(transcribe(audio[name]))
     seconds = time.perf_counter() - t0
-    return {"model": model, "engine": "faster-whisper int8", "load_s": load_s, "transcribe_s": seconds,
-            "wer": wer([r for _, r in clips], hyps), "hyps": hyps}
+    return {
+        "model": model,
+        "engine": "faster-whisper int8",
+        "load_s": load_s,
+        "transcribe_s": seconds,
+        "wer": wer([r for _, r in clips], hyps),
+        "hyps": hyps,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,14 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(clips)} speech clips, {total:.0f} s", flush=True)
     results = []
     for model in args.models:
-        runs = [(b, lambda b=b, m=model: run_ours(m, b, clips, audio)) for b in args.backends]
-        if args.peer:
-            runs.append(("faster-whisper", lambda m=model: run_peer(m, clips, audio)))
-        for _name, fn in runs:
-            r = fn()
+        engines: list[str] = [*args.backends, *(["faster-whisper"] if args.peer else [])]
+        for engine in engines:
+            r = run_peer(model, clips, audio) if engine == "faster-whisper" else run_ours(model, engine, clips, audio)
             results.append(r)
-            print(f"{r['model']:8s} {r['engine']:45s} WER {r['wer']:6.2%}  transcribe {r['transcribe_s']:6.1f} s  "
-                  f"load {r['load_s']:5.1f} s", flush=True)
+            print(
+                f"{r['model']:8s} {r['engine']:45s} WER {r['wer']:6.2%}  transcribe {r['transcribe_s']:6.1f} s  "
+                f"load {r['load_s']:5.1f} s",
+                flush=True,
+            )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

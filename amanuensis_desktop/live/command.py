@@ -154,13 +154,20 @@ def _run(args, out, err) -> int:
         vad=VadOptions(aggressiveness=getattr(args, "vad_aggressiveness", 2)),
         use_prompt=not getattr(args, "no_prompt", False),
         partials=not getattr(args, "no_partials", False),
+        language=getattr(args, "language", None),
+        task=getattr(args, "task", "transcribe") or "transcribe",
     )
     backend, model = getattr(args, "backend", "auto") or "auto", getattr(args, "model", None)
 
     def load_engine():
         from ..engine import Engine
+        from ..whisper.language import check_request, model_can_translate
 
-        return Engine.load(backend, model)
+        engine = Engine.load(backend, model, notify=lambda note: err.write(f"amanuensis: {note}\n"))
+        tok = engine.tokenizer  # a language or task the model cannot do: one sentence, before any speech
+        can_translate = model_can_translate(tok, engine.model_folder, engine.dims)
+        check_request(tok, opts.language, opts.task, can_translate=can_translate, model_name="This model")
+        return engine
 
     printer = _Printer(out, err, partials=opts.partials, timestamps=getattr(args, "timestamps", False))
     # The source opens first (the engine loads on the worker thread): speech during start-up is kept.

@@ -61,6 +61,7 @@ class FileJob:
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    options: dict[str, Any] = field(default_factory=dict)  # transcription overrides (language, task)
 
     @property
     def name(self) -> str:
@@ -117,7 +118,7 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
-            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel, **job.options)
         except Cancelled:
             self.cancelled.emit(job.id)
         except BaseException as exc:  # a bad file must not stop the queue
@@ -146,8 +147,8 @@ class FileJobQueue(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def add(self, path: str | Path) -> FileJob:
-        job = FileJob(Path(path))
+    def add(self, path: str | Path, options: dict[str, Any] | None = None) -> FileJob:
+        job = FileJob(Path(path), options=dict(options or {}))
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()

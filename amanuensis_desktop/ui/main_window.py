@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+            **self._language_options(),
         )
 
     def _dictation_state_changed(self, state: DictationState) -> None:
@@ -319,7 +320,12 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
-        return [self.jobs.add(Path(p)) for p in paths]
+        return [self.jobs.add(Path(p), self._language_options()) for p in paths]
+
+    def _language_options(self) -> dict[str, Any]:
+        """The language and task settings as transcription options (auto: None, detected)."""
+        language = str(self.store.get(Key.LANGUAGE))
+        return {"language": None if language == "auto" else language, "task": str(self.store.get(Key.TASK))}
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
@@ -363,9 +369,13 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------------------------------- settings
     def open_settings(self) -> None:
+        from .language_picker import LanguagePicker
         from .settings_dialog import SettingsDialog
 
         dlg = SettingsDialog(self.store.all(), self.device_combo.devices, self.statuses, str(S.autosave_dir()), self)
+        if self.engine is not None:  # the loaded model's languages, and whether it can translate
+            dlg.language.set_model(*LanguagePicker.codes_for(self.engine))
+            dlg.language.set_value(str(self.store.get(Key.LANGUAGE)), str(self.store.get(Key.TASK)))
         dlg.setObjectName("settings-dialog")
         self.settings_dialog = dlg
         if dlg.exec():
@@ -389,8 +399,9 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
-        if new[Key.VAD_AGGRESSIVENESS] != old[Key.VAD_AGGRESSIVENESS] and self.dictation.state.active:
-            self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
+        changed = [k for k in (Key.VAD_AGGRESSIVENESS, Key.LANGUAGE, Key.TASK) if new[k] != old[k]]
+        if changed and self.dictation.state.active:
+            self.statusBar().showMessage("The new setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:
         self.error_bar.show_message(message)

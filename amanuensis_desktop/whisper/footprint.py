@@ -53,8 +53,9 @@ def available_memory() -> int | None:
     return int(psutil.virtual_memory().available)
 
 
-def estimate(folder: str | os.PathLike, backend: str, *, first_load: bool = True,
-             available: int | None = None) -> Footprint:
+def estimate(
+    folder: str | os.PathLike, backend: str, *, first_load: bool = True, available: int | None = None
+) -> Footprint:
     """Peak memory ``backend`` ("cpu", "openvino", "npu", "auto") will need to run the model in ``folder``."""
     path = weights_file(folder)
     size = path.stat().st_size if path is not None else 0
@@ -66,14 +67,17 @@ def estimate(folder: str | os.PathLike, backend: str, *, first_load: bool = True
     return Footprint(size, int(need), available if available is not None else available_memory())
 
 
-def memory_note(folder: str | os.PathLike, backend: str, *, first_load: bool = True,
-                available: int | None = None) -> str | None:
+def memory_note(
+    folder: str | os.PathLike, backend: str, *, first_load: bool = True, available: int | None = None
+) -> str | None:
     """One sentence when the model will probably not fit in the memory available now, else None."""
     fp = estimate(folder, backend, first_load=first_load, available=available)
     if fp.fits:
         return None
-    return (f"This model needs about {fp.need_bytes / 2**30:.1f} GB of memory but only "
-            f"{(fp.available_bytes or 0) / 2**30:.1f} GB is available; it may fail to load or make the system swap.")
+    return (
+        f"This model needs about {fp.need_bytes / 2**30:.1f} GB of memory but only "
+        f"{(fp.available_bytes or 0) / 2**30:.1f} GB is available; it may fail to load or make the system swap."
+    )
 
 
 def first_load_seconds(folder: str | os.PathLike) -> float:
@@ -92,8 +96,10 @@ def first_load_note(folder: str | os.PathLike, backend: str, weights=None) -> st
         return None
     minutes = seconds / 60
     when = f"about {seconds:.0f} s" if minutes < 2 else f"about {minutes:.0f} minutes"
-    return (f"The first load of this model compiles it for OpenVINO and checks it against the numpy reference "
-            f"({when}); later loads use the cache.")
+    return (
+        f"The first load of this model compiles it for OpenVINO and checks it against the numpy reference "
+        f"({when}); later loads use the cache."
+    )
 
 
 def _openvino_cached(weights) -> bool:
@@ -111,6 +117,8 @@ def tell(note: str | None, notify=None) -> None:
     """Log ``note`` (when there is one) and hand it to ``notify`` (the CLI prints it, the window shows it)."""
     if not note:
         return
-    logger.warning("%s", note)
-    if notify is not None:
+    if notify is None:
+        logger.warning("%s", note)
+    else:  # the caller shows it: a log record at INFO, not a second warning line
+        logger.info("%s", note)
         notify(note)

@@ -28,23 +28,106 @@ TASKS = ("transcribe", "translate")
 #: Whisper's language names (code → English name), for messages and pickers; the codes a model accepts come
 #: from its tokenizer (:func:`language_tokens`).
 LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English", "zh": "Chinese", "de": "German", "es": "Spanish", "ru": "Russian", "ko": "Korean",
-    "fr": "French", "ja": "Japanese", "pt": "Portuguese", "tr": "Turkish", "pl": "Polish", "ca": "Catalan",
-    "nl": "Dutch", "ar": "Arabic", "sv": "Swedish", "it": "Italian", "id": "Indonesian", "hi": "Hindi",
-    "fi": "Finnish", "vi": "Vietnamese", "he": "Hebrew", "uk": "Ukrainian", "el": "Greek", "ms": "Malay",
-    "cs": "Czech", "ro": "Romanian", "da": "Danish", "hu": "Hungarian", "ta": "Tamil", "no": "Norwegian",
-    "th": "Thai", "ur": "Urdu", "hr": "Croatian", "bg": "Bulgarian", "lt": "Lithuanian", "la": "Latin",
-    "mi": "Maori", "ml": "Malayalam", "cy": "Welsh", "sk": "Slovak", "te": "Telugu", "fa": "Persian",
-    "lv": "Latvian", "bn": "Bengali", "sr": "Serbian", "az": "Azerbaijani", "sl": "Slovenian", "kn": "Kannada",
-    "et": "Estonian", "mk": "Macedonian", "br": "Breton", "eu": "Basque", "is": "Icelandic", "hy": "Armenian",
-    "ne": "Nepali", "mn": "Mongolian", "bs": "Bosnian", "kk": "Kazakh", "sq": "Albanian", "sw": "Swahili",
-    "gl": "Galician", "mr": "Marathi", "pa": "Punjabi", "si": "Sinhala", "km": "Khmer", "sn": "Shona",
-    "yo": "Yoruba", "so": "Somali", "af": "Afrikaans", "oc": "Occitan", "ka": "Georgian", "be": "Belarusian",
-    "tg": "Tajik", "sd": "Sindhi", "gu": "Gujarati", "am": "Amharic", "yi": "Yiddish", "lo": "Lao",
-    "uz": "Uzbek", "fo": "Faroese", "ht": "Haitian Creole", "ps": "Pashto", "tk": "Turkmen", "nn": "Nynorsk",
-    "mt": "Maltese", "sa": "Sanskrit", "lb": "Luxembourgish", "my": "Myanmar", "bo": "Tibetan", "tl": "Tagalog",
-    "mg": "Malagasy", "as": "Assamese", "tt": "Tatar", "haw": "Hawaiian", "ln": "Lingala", "ha": "Hausa",
-    "ba": "Bashkir", "jw": "Javanese", "su": "Sundanese", "yue": "Cantonese",
+    "en": "English",
+    "zh": "Chinese",
+    "de": "German",
+    "es": "Spanish",
+    "ru": "Russian",
+    "ko": "Korean",
+    "fr": "French",
+    "ja": "Japanese",
+    "pt": "Portuguese",
+    "tr": "Turkish",
+    "pl": "Polish",
+    "ca": "Catalan",
+    "nl": "Dutch",
+    "ar": "Arabic",
+    "sv": "Swedish",
+    "it": "Italian",
+    "id": "Indonesian",
+    "hi": "Hindi",
+    "fi": "Finnish",
+    "vi": "Vietnamese",
+    "he": "Hebrew",
+    "uk": "Ukrainian",
+    "el": "Greek",
+    "ms": "Malay",
+    "cs": "Czech",
+    "ro": "Romanian",
+    "da": "Danish",
+    "hu": "Hungarian",
+    "ta": "Tamil",
+    "no": "Norwegian",
+    "th": "Thai",
+    "ur": "Urdu",
+    "hr": "Croatian",
+    "bg": "Bulgarian",
+    "lt": "Lithuanian",
+    "la": "Latin",
+    "mi": "Maori",
+    "ml": "Malayalam",
+    "cy": "Welsh",
+    "sk": "Slovak",
+    "te": "Telugu",
+    "fa": "Persian",
+    "lv": "Latvian",
+    "bn": "Bengali",
+    "sr": "Serbian",
+    "az": "Azerbaijani",
+    "sl": "Slovenian",
+    "kn": "Kannada",
+    "et": "Estonian",
+    "mk": "Macedonian",
+    "br": "Breton",
+    "eu": "Basque",
+    "is": "Icelandic",
+    "hy": "Armenian",
+    "ne": "Nepali",
+    "mn": "Mongolian",
+    "bs": "Bosnian",
+    "kk": "Kazakh",
+    "sq": "Albanian",
+    "sw": "Swahili",
+    "gl": "Galician",
+    "mr": "Marathi",
+    "pa": "Punjabi",
+    "si": "Sinhala",
+    "km": "Khmer",
+    "sn": "Shona",
+    "yo": "Yoruba",
+    "so": "Somali",
+    "af": "Afrikaans",
+    "oc": "Occitan",
+    "ka": "Georgian",
+    "be": "Belarusian",
+    "tg": "Tajik",
+    "sd": "Sindhi",
+    "gu": "Gujarati",
+    "am": "Amharic",
+    "yi": "Yiddish",
+    "lo": "Lao",
+    "uz": "Uzbek",
+    "fo": "Faroese",
+    "ht": "Haitian Creole",
+    "ps": "Pashto",
+    "tk": "Turkmen",
+    "nn": "Nynorsk",
+    "mt": "Maltese",
+    "sa": "Sanskrit",
+    "lb": "Luxembourgish",
+    "my": "Myanmar",
+    "bo": "Tibetan",
+    "tl": "Tagalog",
+    "mg": "Malagasy",
+    "as": "Assamese",
+    "tt": "Tatar",
+    "haw": "Hawaiian",
+    "ln": "Lingala",
+    "ha": "Hausa",
+    "ba": "Bashkir",
+    "jw": "Javanese",
+    "su": "Sundanese",
+    "yue": "Cantonese",
 }
 
 # Per-window detection: a window whose best language is less likely than this keeps the previous window's
@@ -105,8 +188,9 @@ def normalise_language(language: str | None) -> str | None:
     return by_name.get(text, text)
 
 
-def check_request(tok: Tokenizer, language: str | None, task: str, *, can_translate: bool = True,
-                  model_name: str = "This model") -> str | None:
+def check_request(
+    tok: Tokenizer, language: str | None, task: str, *, can_translate: bool = True, model_name: str = "This model"
+) -> str | None:
     """Validate a language/task request against the model; the language code to force, or None to detect.
 
     Raises :class:`ModelError` (one sentence) for a task that does not exist, a language the model does not
@@ -117,17 +201,21 @@ def check_request(tok: Tokenizer, language: str | None, task: str, *, can_transl
     code = normalise_language(language)
     if not tok.multilingual:
         if code not in (None, "en"):
-            raise ModelError(f"{model_name} is English-only and cannot transcribe {language_name(code)}; "
-                             "choose a multilingual model (without .en) or --language en.")
+            raise ModelError(
+                f"{model_name} is English-only and cannot transcribe {language_name(code)}; "
+                "choose a multilingual model (without .en) or --language en."
+            )
         if task == "translate":
             raise ModelError(f"{model_name} is English-only and cannot translate; choose a multilingual model.")
         return "en" if code else None
     if task == "translate" and not can_translate:
-        raise ModelError(f"{model_name} was not trained to translate; choose another multilingual model or "
-                         "--task transcribe.")
+        raise ModelError(
+            f"{model_name} was not trained to translate; choose another multilingual model or --task transcribe."
+        )
     if code is not None and code not in language_tokens(tok):
-        raise ModelError(f"{model_name} does not know the language '{language}'; use a language code such as "
-                         "en, de or fr, or auto.")
+        raise ModelError(
+            f"{model_name} does not know the language '{language}'; use a language code such as en, de or fr, or auto."
+        )
     return code
 
 
@@ -136,7 +224,7 @@ def start_sequence(tok: Tokenizer, language: str | None, task: str = "transcribe
     if not tok.multilingual:
         return (tok.sot,)
     tokens = language_tokens(tok)
-    lang = tokens.get(language or "en", tokens.get("en"))
+    lang = tokens.get(language or "en", tokens.get("en", tok.sot + 1))
     return (tok.sot, lang, tok.translate if task == "translate" else tok.transcribe)
 
 

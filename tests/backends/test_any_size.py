@@ -24,13 +24,17 @@ def _random_whisper(seed: int = 7) -> Weights:
         return (rng.standard_normal(shape) * scale).astype(np.float16)
 
     t: dict[str, np.ndarray] = {
-        "encoder.conv1.weight": w(D, N_MELS, 3, scale=0.05), "encoder.conv1.bias": w(D, scale=0.02),
-        "encoder.conv2.weight": w(D, D, 3, scale=0.05), "encoder.conv2.bias": w(D, scale=0.02),
+        "encoder.conv1.weight": w(D, N_MELS, 3, scale=0.05),
+        "encoder.conv1.bias": w(D, scale=0.02),
+        "encoder.conv2.weight": w(D, D, 3, scale=0.05),
+        "encoder.conv2.bias": w(D, scale=0.02),
         "encoder.positional_embedding": w(N_AUDIO, D, scale=0.1),
-        "encoder.ln_post.weight": (1 + w(D, scale=0.1)).astype(np.float16), "encoder.ln_post.bias": w(D, scale=0.1),
+        "encoder.ln_post.weight": (1 + w(D, scale=0.1)).astype(np.float16),
+        "encoder.ln_post.bias": w(D, scale=0.1),
         "decoder.token_embedding.weight": w(N_VOCAB, D, scale=0.1),
         "decoder.positional_embedding": w(N_TEXT, D, scale=0.1),
-        "decoder.ln.weight": (1 + w(D, scale=0.1)).astype(np.float16), "decoder.ln.bias": w(D, scale=0.1),
+        "decoder.ln.weight": (1 + w(D, scale=0.1)).astype(np.float16),
+        "decoder.ln.bias": w(D, scale=0.1),
     }
     for side in ("encoder", "decoder"):
         for i in range(LAYERS):

@@ -42,7 +42,13 @@ def clips(manifest, shared_audio) -> list[tuple[str, str, object]]:
 def test_base_dims_and_openvino_self_check(base_ov):
     d = base_ov.dims
     assert (d.n_mels, d.n_audio_state, d.n_audio_head, d.n_audio_layer, d.n_text_layer, d.n_vocab) == (
-        80, 512, 8, 6, 6, 51865)
+        80,
+        512,
+        8,
+        6,
+        6,
+        51865,
+    )
     assert base_ov.backend.label.startswith("OpenVINO")
     stats = base_ov.backend.self_check_stats
     assert stats["features_max_rel"] < 1.0 and stats["top1"] >= 0.8
@@ -57,7 +63,7 @@ def test_numpy_and_openvino_agree_on_base(base_dir, base_ov, clips):
     ref = [numpy_engine.transcribe(audio, language="en").text for _, _, audio in short]
     hyp = [base_ov.transcribe(audio, language="en").text for _, _, audio in short]
     assert all(ref)
-    assert wer(ref, hyp) <= 0.05, list(zip(ref, hyp))
+    assert wer(ref, hyp) <= 0.05, list(zip(ref, hyp, strict=True))
     assert wer([r for _, r, _ in short], ref) <= 0.1, ref
 
 
@@ -90,15 +96,16 @@ def test_a_part_failing_in_bf16_is_recompiled_in_f32(tmp_path):
     def check(backend, w):
         calls.append(1)
         if len(calls) == 1:
-            raise precision.SelfCheckFailed("OpenVINO on CPU (int8) failed its self-check: its encoder output "
-                                            "differs from the numpy reference by 5.29 standard deviations.",
-                                            "encoder")
+            raise precision.SelfCheckFailed(
+                "OpenVINO on CPU (int8) failed its self-check: its encoder output "
+                "differs from the numpy reference by 5.29 standard deviations.",
+                "encoder",
+            )
         return self_check(backend, w)
 
     real = precision.inference_precision
     simulated = pytest.MonkeyPatch()
-    simulated.setattr(precision, "inference_precision",
-                      lambda compiled: "bf16" if compiled is old else real(compiled))
+    simulated.setattr(precision, "inference_precision", lambda compiled: "bf16" if compiled is old else real(compiled))
     try:
         stats = precision.checked(be, weights, check)
     finally:

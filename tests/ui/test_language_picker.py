@@ -10,8 +10,9 @@ def test_multilingual_model_offers_detection_every_language_and_translation(qtbo
     qtbot.addWidget(picker)
     assert picker.combo.itemText(0) == AUTO_TEXT
     assert picker.language() == "de" and picker.task() == "translate"
-    assert picker.combo.findData("ja") > 0 and "Japanese (ja)" in [picker.combo.itemText(i) for i in
-                                                                   range(picker.combo.count())]
+    assert picker.combo.findData("ja") > 0 and "Japanese (ja)" in [
+        picker.combo.itemText(i) for i in range(picker.combo.count())
+    ]
     picker.set_model(["en", "de", "fr"], can_translate=False)  # e.g. large-v3-turbo
     assert picker.combo.count() == 4 and picker.language() == "de"
     assert not picker.translate.isEnabled() and picker.task() == "transcribe"

@@ -134,6 +134,7 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     dlg.clipboard.setChecked(True)
     dlg.close_to_tray.setChecked(False)
     dlg.autosave.setText(str(tmp_path / "elsewhere"))
+    dlg.language.set_value("de", "translate")
     values = dlg.values()
     reloads = []
     monkeypatch.setattr(w, "load_engine", lambda: reloads.append(1))
@@ -150,8 +151,13 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "copy_finals_to_clipboard": True,
         "close_to_tray": False,
         "autosave_dir": str(tmp_path / "elsewhere"),
+        "language": "de",
+        "task": "translate",
     }
     assert w.device_combo.currentData() == "USB Mic"
+    live_options = w._live_options()  # dictation and file jobs use the chosen language and task
+    assert (live_options.language, live_options.task) == ("de", "translate")
+    assert w._language_options() == {"language": "de", "task": "translate"}
     values["backend"] = "cpu"
     w.apply_settings(values)
     assert reloads == [1]  # a new backend preference reloads the engine (off the GUI thread)

@@ -14,10 +14,14 @@ from amanuensis_desktop.errors import ModelError
 from amanuensis_desktop.whisper import language as L
 from amanuensis_desktop.whisper.tokenizer import Tokenizer
 
-ENGLISH_STOPWORDS = set("the a an and or of to in on for with is are was be by this that it as at from not "
-                        "all any these those which who use can will its under other".split())
-GERMAN_STOPWORDS = set("der die das und oder zu mit den dem des ist sind ein eine einer nicht von auf für "
-                       "wird werden diese dieser im".split())
+ENGLISH_STOPWORDS = set(
+    "the a an and or of to in on for with is are was be by this that it as at from not "
+    "all any these those which who use can will its under other".split()
+)
+GERMAN_STOPWORDS = set(
+    "der die das und oder zu mit den dem des ist sind ein eine einer nicht von auf für "
+    "wird werden diese dieser im".split()
+)
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +142,9 @@ def test_detects_english_then_german_per_window(base_engine, shared_audio):
     assert sum(w in GERMAN_STOPWORDS for w in late_words) >= 5  # transcribed in German, not translated
     assert result.language in ("en", "de") and 0.5 < result.language_probability <= 1.0
 
-    guess = L.detect_language(base_engine.backend, base_engine.tokenizer,
-                              base_engine.backend.encode(_window(audio[: 16000 * 20])))
+    guess = L.detect_language(
+        base_engine.backend, base_engine.tokenizer, base_engine.backend.encode(_window(audio[: 16000 * 20]))
+    )
     assert guess.code == "en" and guess.probability > 0.8 and guess.ranking[0][0] == "en"
 
 
@@ -166,8 +171,10 @@ def test_json_output_names_the_language():
     from amanuensis_desktop.formats import format_transcript, transcript_meta
     from amanuensis_desktop.whisper.transcribe import Segment, Transcript
 
-    segs = [Segment(0, 0.0, 2.0, " Permission is granted.", [], 0.0, 0.0, 1.0, 0.0, "en"),
-            Segment(1, 31.0, 33.0, " Jeden, der diese Software erhält,", [], 0.0, 0.0, 1.0, 0.0, "de")]
+    segs = [
+        Segment(0, 0.0, 2.0, " Permission is granted.", [], 0.0, 0.0, 1.0, 0.0, "en"),
+        Segment(1, 31.0, 33.0, " Jeden, der diese Software erhält,", [], 0.0, 0.0, 1.0, 0.0, "de"),
+    ]
     transcript = Transcript(segs, 60.0, language="de", language_probability=0.9625728)
     data = json.loads(format_transcript(segs, "json", transcript_meta(transcript)))
     assert data["language"] == "de" and data["language_probability"] == 0.9626 and data["task"] == "transcribe"

@@ -84,8 +84,11 @@ def checked(backend, weights, self_check) -> dict[str, float]:
         except SelfCheckFailed as exc:
             if not can_raise(backend, exc.part):
                 raise
-            logger.warning("%s Compiling the %s in f32 instead of %s.", exc, exc.part,
-                           inference_precision(backend._compiled[PARTS[exc.part][0]]))
+            logger.warning(
+                "%s Compiling the %s in f32 instead of %s.",
+                exc,
+                exc.part,
+                inference_precision(backend._compiled[PARTS[exc.part][0]]),
+            )
             raise_to_f32(backend, exc.part)
     raise BackendError(f"OpenVINO on {backend.device} failed its self-check in every precision.")
-

@@ -164,9 +164,12 @@ def _run(args, out, err) -> int:
         from ..whisper.language import check_request, model_can_translate
 
         engine = Engine.load(backend, model, notify=lambda note: err.write(f"amanuensis: {note}\n"))
-        tok = engine.tokenizer  # a language or task the model cannot do: one sentence, before any speech
-        can_translate = model_can_translate(tok, engine.model_folder, engine.dims)
-        check_request(tok, opts.language, opts.task, can_translate=can_translate, model_name="This model")
+        tok = getattr(engine, "tokenizer", None)  # a language or task the model cannot do: one sentence, early
+        if tok is not None:
+            can_translate = model_can_translate(
+                tok, getattr(engine, "model_folder", None), getattr(engine, "dims", None)
+            )
+            check_request(tok, opts.language, opts.task, can_translate=can_translate, model_name="This model")
         return engine
 
     printer = _Printer(out, err, partials=opts.partials, timestamps=getattr(args, "timestamps", False))

@@ -181,3 +181,41 @@ def test_json_output_names_the_language():
     assert [s["language"] for s in data["segments"]] == ["en", "de"]
     assert data["text"].startswith("Permission") and "srt" not in data
     assert json.loads(format_transcript(segs, "json"))["segments"][1]["text"].startswith("Jeden")
+
+
+def _cli(*args: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True, cwd=root, timeout=300
+    )
+
+
+def test_cli_refuses_german_on_an_english_only_model_in_one_sentence(shared_audio):
+    r = _cli("transcribe", "--backend", "cpu", "--language", "de", str(shared_audio / "goforward.wav"))
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "English-only" in lines[0] and "Traceback" not in r.stderr
+    r = _cli("transcribe", "--backend", "cpu", "--task", "translate", str(shared_audio / "goforward.wav"))
+    assert r.returncode == 1 and "cannot translate" in r.stderr
+
+
+def test_cli_json_names_the_detected_language(base_dir, shared_audio):
+    r = _cli(
+        "transcribe",
+        "--backend",
+        "openvino",
+        "--model",
+        str(base_dir),
+        "--format",
+        "json",
+        str(shared_audio / "jfk.wav"),
+    )
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["language"] == "en" and data["language_probability"] > 0.9 and data["task"] == "transcribe"
+    assert {s["language"] for s in data["segments"]} == {"en"}
+    assert "language en" in r.stderr  # the one line naming the detected language

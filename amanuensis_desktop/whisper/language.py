@@ -159,22 +159,43 @@ def model_can_translate(tok: Tokenizer, model_folder: str | os.PathLike | None =
     """Whether the model was trained to translate into English.
 
     English-only models cannot. A model folder's config.json may say so explicitly (``"can_translate":
-    false``, as the model catalogue writes for large-v3-turbo); without it, a multilingual model with 128 mel
-    bins and 4 decoder layers is large-v3-turbo, fine-tuned without translation data.
+    false``); a model installed from the catalogue is looked up there by its repository (large-v3-turbo
+    cannot); otherwise a multilingual model with 128 mel bins and 4 decoder layers is large-v3-turbo,
+    fine-tuned without translation data.
     """
     if not tok.multilingual:
         return False
     if model_folder is not None:
-        path = Path(model_folder) / "config.json"
-        try:
-            cfg = json.loads(path.read_text()) if path.is_file() else {}
-        except (OSError, ValueError):
-            cfg = {}
-        if isinstance(cfg, dict) and "can_translate" in cfg:
-            return bool(cfg["can_translate"])
+        for name in ("config.json", CATALOG_MANIFEST):
+            path = Path(model_folder) / name
+            try:
+                cfg = json.loads(path.read_text()) if path.is_file() else {}
+            except (OSError, ValueError):
+                cfg = {}
+            if not isinstance(cfg, dict):
+                continue
+            if "can_translate" in cfg:
+                return bool(cfg["can_translate"])
+            entry = _catalog_entry(str(cfg.get("repo", ""))) if name == CATALOG_MANIFEST else None
+            if entry is not None:
+                return bool(entry.can_translate)
     if dims is not None and dims.n_mels == 128 and dims.n_text_layer == 4:
         return False
     return True
+
+
+CATALOG_MANIFEST = ".amanuensis-model.json"  # written beside a model installed from the catalogue
+
+
+def _catalog_entry(repo: str):
+    """The model catalogue's entry for ``repo`` (which knows whether the model can translate), if any."""
+    if not repo:
+        return None
+    try:
+        from ..models.catalog import by_repo  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return by_repo(repo)
 
 
 def normalise_language(language: str | None) -> str | None:

@@ -219,3 +219,13 @@ def test_cli_json_names_the_detected_language(base_dir, shared_audio):
     assert data["language"] == "en" and data["language_probability"] > 0.9 and data["task"] == "transcribe"
     assert {s["language"] for s in data["segments"]} == {"en"}
     assert "language en" in r.stderr  # the one line naming the detected language
+
+
+def test_a_catalogue_manifest_names_the_repository(base_tok, tmp_path):
+    """A model installed from the catalogue has a manifest naming its repository; the catalogue (when present in
+    this checkout) knows whether that model translates. Unknown repositories change nothing."""
+    from amanuensis_desktop.whisper.model import ModelDims
+
+    large = ModelDims(128, 1500, 1280, 20, 32, 51866, 448, 1280, 20, 32)
+    (tmp_path / L.CATALOG_MANIFEST).write_text(json.dumps({"repo": "nobody/unknown-model", "files": {}}))
+    assert L.model_can_translate(base_tok, tmp_path, dims=large)

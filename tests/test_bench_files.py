@@ -30,8 +30,19 @@ def test_bench_one_run_on_a_short_clip(shared, tmp_path, tmp_path_factory, capsy
     # The session-wide OpenVINO cache that tests/test_openvino_backend.py also uses (built once per session).
     cache = tmp_path_factory.getbasetemp() / "openvino-cache"
     cache.mkdir(exist_ok=True)
-    args = ["--runs", "1", "--backends", "openvino", "--files", "goforward.wav", "--json", str(out),
-            "--no-first-start", "--cache-dir", str(cache)]
+    args = [
+        "--runs",
+        "1",
+        "--backends",
+        "openvino",
+        "--files",
+        "goforward.wav",
+        "--json",
+        str(out),
+        "--no-first-start",
+        "--cache-dir",
+        str(cache),
+    ]
     if not peer:
         args.append("--no-peer")
     assert files.main(args) == 0
@@ -57,5 +68,5 @@ def test_bench_one_run_on_a_short_clip(shared, tmp_path, tmp_path_factory, capsy
 def test_long_file_is_at_least_a_minute(shared):
     from amanuensis_desktop.bench.files import bench_files
 
-    (name, audio, ref), = bench_files(only=["long"])
+    ((name, audio, ref),) = bench_files(only=["long"])
     assert name == "long" and audio.size >= 60 * 16000 and len(ref.split()) > 100

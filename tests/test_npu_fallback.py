@@ -69,20 +69,27 @@ def npu_here(monkeypatch):
     from amanuensis_desktop.backends import npu
     from amanuensis_desktop.backends.npu import detect as D
 
-    det = D.Detection(npu=D.AccelDevice("accel0", "amdxdna", "1022:1502", "0000:c5:00.1", True), pyxrt=True,
-                      kernels=Path("/nonexistent/npu1"), reason="pretend amdxdna npu1")
+    det = D.Detection(
+        npu=D.AccelDevice("accel0", "amdxdna", "1022:1502", "0000:c5:00.1", True),
+        pyxrt=True,
+        kernels=Path("/nonexistent/npu1"),
+        reason="pretend amdxdna npu1",
+    )
     monkeypatch.setattr(npu.detect, "detect", lambda *a, **k: det)
     monkeypatch.setitem(npu._distrusted, "reason", "")
     assert npu.probe().available
     return npu
 
 
-@pytest.mark.parametrize("mode,kernel,words,numerics", [
-    ("zeros", "gemm", "all zeros", True),
-    ("garbage", "softmax", "differs from the emulator", True),
-    ("xrt_error", "layernorm", "RuntimeError", False),
-    ("timeout", "bias_gelu", "did not complete", False),
-])
+@pytest.mark.parametrize(
+    "mode,kernel,words,numerics",
+    [
+        ("zeros", "gemm", "all zeros", True),
+        ("garbage", "softmax", "differs from the emulator", True),
+        ("xrt_error", "layernorm", "RuntimeError", False),
+        ("timeout", "bias_gelu", "did not complete", False),
+    ],
+)
 def test_faulty_kernel_makes_the_backend_refuse(weights, reference, npu_here, mode, kernel, words, numerics):
     """Every fault refuses; only wrong numbers keep the NPU refused for the rest of the process (a timeout or
     an XRT error is left to the registry's status and tried again at the next selection)."""
@@ -215,12 +222,15 @@ def test_failure_mid_transcription_loses_no_text(weights, reference, jfk, refere
     assert dev.calls == calls
 
 
-@pytest.mark.parametrize("mode,kernel,after,words", [
-    ("timeout", "softmax", 5, "did not complete"),
-    ("zeros", "gemm", 3, "spot check"),  # a GEMM that silently starts returning zeros is caught in-window
-    ("zeros", "layernorm", 5, "spot check"),  # even when the GEMMs downstream are self-consistent
-    ("garbage", "bias_gelu", 12, "spot check"),
-])
+@pytest.mark.parametrize(
+    "mode,kernel,after,words",
+    [
+        ("timeout", "softmax", 5, "did not complete"),
+        ("zeros", "gemm", 3, "spot check"),  # a GEMM that silently starts returning zeros is caught in-window
+        ("zeros", "layernorm", 5, "spot check"),  # even when the GEMMs downstream are self-consistent
+        ("garbage", "bias_gelu", 12, "spot check"),
+    ],
+)
 def test_failing_window_is_recomputed_on_the_fallback(weights, reference, npu_here, mode, kernel, after, words):
     b, _dev = _started(weights, reference, mode, kernel, after, kind="xrt")
     mel = (np.random.default_rng(1).standard_normal((weights.dims.n_mels, 3000)) * 0.3 - 0.3).astype(np.float32)

@@ -194,8 +194,9 @@ def test_device_candidates(requested, available, expected):
     assert devices.candidates(requested, available) == expected
 
 
-@pytest.mark.parametrize("requested, available", [("NPU", ["CPU"]), ("GPU", ["CPU", "NPU"]), ("AUTO", []),
-                                                   ("GPU.2", ["GPU.0"])])
+@pytest.mark.parametrize(
+    "requested, available", [("NPU", ["CPU"]), ("GPU", ["CPU", "NPU"]), ("AUTO", []), ("GPU.2", ["GPU.0"])]
+)
 def test_unavailable_device_is_one_clear_sentence(requested, available):
     with pytest.raises(BackendError) as err:
         devices.candidates(requested, available)
@@ -338,8 +339,9 @@ def test_second_start_uses_the_cache(weights, tmp_path, monkeypatch, ov_int8, ca
     assert second.startup["total_s"] < first.startup["total_s"]
 
 
-def test_detached_backend_reads_the_table_from_the_cache_and_keeps_its_transcript(weights, cache_dir, reference,
-                                                                                 greedy_tokens):
+def test_detached_backend_reads_the_table_from_the_cache_and_keeps_its_transcript(
+    weights, cache_dir, reference, greedy_tokens
+):
     be = create(weights, device="CPU", cache_dir=cache_dir)
     feats, tokens = greedy_tokens
     before = _teacher_forced(be, feats, tokens)
@@ -395,8 +397,9 @@ def test_transcripts_match_the_float32_reference_on_every_shared_clip(weights, o
     from amanuensis_desktop.engine import Engine
     from amanuensis_desktop.whisper.wer import wer
 
-    clips = sorted(p for p in SHARED_AUDIO.iterdir() if p.suffix in (".wav", ".flac", ".mp3")
-                   and p.name != "multilingual.mp3")  # 60 s, half German: covered by the bench's long file
+    clips = sorted(
+        p for p in SHARED_AUDIO.iterdir() if p.suffix in (".wav", ".flac", ".mp3") and p.name != "multilingual.mp3"
+    )  # 60 s, half German: covered by the bench's long file
     ours, refs = Engine(weights, ov_int8), Engine(weights, ov_f32)
     hyp, ref = [], []
     for clip in clips:

@@ -10,7 +10,13 @@ def tok():
 
 
 def test_special_tokens(tok):
-    assert (tok.eot, tok.sot, tok.no_speech, tok.no_timestamps, tok.timestamp_begin) == (50256, 50257, 50361, 50362, 50363)
+    assert (tok.eot, tok.sot, tok.no_speech, tok.no_timestamps, tok.timestamp_begin) == (
+        50256,
+        50257,
+        50361,
+        50362,
+        50363,
+    )
     assert tok.sot_sequence == (tok.sot,)  # English-only model: no language or task token
     assert not tok.multilingual
 

@@ -86,8 +86,9 @@ def test_srt_vtt_json_valid(long_result):
 
 
 def _cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True, cwd=ROOT, timeout=300, **kw
+    )
 
 
 def test_cli_transcribe_jfk(shared_audio):
@@ -128,7 +129,16 @@ def test_cli_usage_errors(tmp_path, shared_audio):
 
 
 def test_cli_output_formats(tmp_path, shared_audio):
-    r = _cli("transcribe", "--backend", "cpu", "--format", "srt", "--output-dir", str(tmp_path), str(shared_audio / "jfk.wav"))
+    r = _cli(
+        "transcribe",
+        "--backend",
+        "cpu",
+        "--format",
+        "srt",
+        "--output-dir",
+        str(tmp_path),
+        str(shared_audio / "jfk.wav"),
+    )
     assert r.returncode == 0, r.stderr
     srt = (tmp_path / "jfk.srt").read_text()
     assert srt.startswith("1\n00:00:00,000 --> ") and wer(JFK, " ".join(srt.split("\n")[2::4])) < 0.1

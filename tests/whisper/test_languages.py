@@ -131,15 +131,15 @@ def test_english_only_model_asked_for_german_fails_before_any_work(shared_audio)
 def test_detects_english_then_german_per_window(base_engine, shared_audio):
     from amanuensis_desktop.audio.files import load_audio
 
-    audio = load_audio(shared_audio / "multilingual.mp3")  # ~0-32 s English, then German
-    result = base_engine.transcribe(audio)  # language auto: every 30 s window detected
+    audio = load_audio(shared_audio / "multilingual.mp3")[: 16000 * 48]  # ~0-32 s English, then German
+    result = base_engine.transcribe(audio, temperature=0.0)  # language auto: every 30 s window detected
     early = [s for s in result.segments if s.end <= 25.0]
     late = [s for s in result.segments if s.start >= 33.0]
     assert early and late
     assert {s.language for s in early} == {"en"}, [(s.start, s.language) for s in early]
     assert {s.language for s in late} == {"de"}, [(s.start, s.language) for s in late]
     late_words = _words(" ".join(s.text for s in late))
-    assert sum(w in GERMAN_STOPWORDS for w in late_words) >= 5  # transcribed in German, not translated
+    assert sum(w in GERMAN_STOPWORDS for w in late_words) >= 3  # transcribed in German, not translated
     assert result.language in ("en", "de") and 0.5 < result.language_probability <= 1.0
 
     guess = L.detect_language(
@@ -151,10 +151,10 @@ def test_detects_english_then_german_per_window(base_engine, shared_audio):
 def test_translates_the_german_part_into_english(base_engine, shared_audio):
     from amanuensis_desktop.audio.files import load_audio
 
-    german = load_audio(shared_audio / "multilingual.mp3")[16000 * 32 :]
-    result = base_engine.transcribe(german, task="translate")
+    german = load_audio(shared_audio / "multilingual.mp3")[16000 * 32 : 16000 * 52]
+    result = base_engine.transcribe(german, task="translate", temperature=0.0)  # greedy: no sampled retries
     words = _words(result.text)
-    assert len(words) >= 20, result.text
+    assert len(words) >= 12, result.text
     english = sum(w in ENGLISH_STOPWORDS for w in words) / len(words)
     german_share = sum(w in GERMAN_STOPWORDS for w in words) / len(words)
     assert english >= 0.2 and german_share <= 0.03, result.text

@@ -40,6 +40,16 @@ from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
 
 
+def _memory_note(model: str | None, backend: str) -> str | None:
+    from ..whisper import footprint
+    from ..whisper.model import default_model_path
+
+    try:
+        return footprint.memory_note(model or default_model_path(), backend)
+    except (OSError, UserError):  # a missing folder: the load itself reports it
+        return None
+
+
 def _close_on_a_task(engine: Any) -> None:
     run_task(engine.close, None, None)
 
@@ -180,6 +190,8 @@ class MainWindow(QMainWindow):
         """(Re)load the engine with the current settings on a Task thread."""
         backend, model = self.store.get(Key.BACKEND), self.store.get(Key.MODEL) or None
         self.backend_label.loading(model, backend)
+        if note := _memory_note(model, backend):  # a model that will probably not fit: say so before it loads
+            self.statusBar().showMessage(note, 15000)
         self.keeper.start_load(backend, model, run_task, self._engine_set, self._engine_failed)
 
     def _engine_failed(self, message: str) -> None:

@@ -34,3 +34,15 @@ def test_codes_for_a_loaded_engine():
 
     engine = Engine.load("cpu")  # tiny.en: English-only
     assert LanguagePicker.codes_for(engine) == ([], False)
+
+
+def test_window_warns_before_loading_a_model_too_big_for_the_memory(qtbot, tmp_path, monkeypatch, cpu_engine):
+    from amanuensis_desktop.whisper import footprint
+    from tests.ui.support import make_window
+
+    w = make_window(qtbot, tmp_path, cpu_engine)
+    monkeypatch.setattr(footprint, "available_memory", lambda: 64 << 20)  # 64 MB free: tiny.en will not fit
+    monkeypatch.setattr(w.keeper, "start_load", lambda *a, **k: 0)  # no real load needed here
+    w.load_engine()
+    message = w.statusBar().currentMessage()
+    assert message.startswith("This model needs about") and "available" in message

@@ -48,7 +48,7 @@ def emulated_bf16_drift(weights, mel) -> float:
 
 
 def main(argv: list[str]) -> int:
-    from amanuensis_desktop.backends.openvino.backend import check_mel
+    from amanuensis_desktop.backends.openvino.selfcheck import check_mel
     from amanuensis_desktop.whisper.model import load_weights
 
     from .base_model import base_model_dir

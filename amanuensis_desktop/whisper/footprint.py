@@ -106,11 +106,11 @@ def _openvino_cached(weights) -> bool:
     """True when the OpenVINO cache already holds this model's self-check reference (it was loaded before)."""
     try:
         from ..backends.openvino import cache
-        from ..backends.openvino.backend import CHECK_STEPS, STATIC_FRAMES
+        from ..backends.openvino.selfcheck import CHECK_FRAMES, CHECK_STEPS
     except ImportError:
         return False
     root = cache.cache_root()
-    return (root / "selfcheck" / f"{cache.fingerprint(weights)}-{STATIC_FRAMES}-{CHECK_STEPS}.npz").is_file()
+    return (root / "selfcheck" / f"{cache.fingerprint(weights)}-{CHECK_FRAMES}-{CHECK_STEPS}.npz").is_file()
 
 
 def tell(note: str | None, notify=None) -> None:

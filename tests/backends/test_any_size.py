@@ -60,7 +60,7 @@ def weights() -> Weights:
 
 @pytest.fixture(scope="module")
 def mel(weights) -> np.ndarray:
-    from amanuensis_desktop.backends.openvino.backend import check_mel
+    from amanuensis_desktop.backends.openvino.selfcheck import check_mel
 
     return check_mel(weights.dims.n_mels, 3000)
 

@@ -41,10 +41,10 @@ def base_ov(base_dir):
 
 
 @pytest.fixture(scope="module")
-def clips(manifest, shared_audio) -> list[tuple[str, str, object]]:
-    from amanuensis_desktop.bench.corpus import load_clip
+def clips(shared_audio) -> list[tuple[str, str, object]]:
+    from amanuensis_desktop.bench.corpus import load_clip, manifest
 
-    refs = dict(manifest)
+    refs = dict(manifest(shared_audio) + manifest(shared_audio, noisy=True))
     return [(name, refs[name], load_clip(name, shared_audio)) for name in WER_CLIPS]
 
 
@@ -95,7 +95,8 @@ def test_a_part_failing_in_bf16_is_recompiled_in_f32(tmp_path):
     here), so the bf16 failure is simulated: the first self-check refuses the encoder, as it did on an
     AVX-512 BF16 CPU (5.3 standard deviations), and the part is reported as computing in bf16."""
     from amanuensis_desktop.backends.openvino import precision
-    from amanuensis_desktop.backends.openvino.backend import OpenVINOBackend, self_check
+    from amanuensis_desktop.backends.openvino.backend import OpenVINOBackend
+    from amanuensis_desktop.backends.openvino.selfcheck import self_check
     from amanuensis_desktop.whisper.model import load_weights
 
     weights = load_weights()

@@ -66,7 +66,7 @@ def raise_to_f32(backend, part: str) -> None:
         backend._cross_owner = None
         backend._dec_reqs.clear()
         backend._dec_owner.clear()
-    backend.raised_parts = tuple(sorted({*getattr(backend, "raised_parts", ()), part}))
+    backend.raised_parts = tuple(sorted({*backend.raised_parts, part}))
 
 
 def _config(backend, part: str) -> dict[str, str]:

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
-
 
 @pytest.fixture
-def shared(monkeypatch):
-    if not (SHARED_AUDIO / "MANIFEST.tsv").is_file():
-        pytest.skip(f"shared recordings not found at {SHARED_AUDIO} (the ../shared folder beside the checkout)")
-    monkeypatch.setenv("AMANUENSIS_SHARED_AUDIO", str(SHARED_AUDIO))
-    return SHARED_AUDIO
+def shared(monkeypatch, shared_audio: Path) -> Path:
+    monkeypatch.setenv("AMANUENSIS_SHARED_AUDIO", str(shared_audio))  # for the bench's worker subprocesses
+    return shared_audio
 
 
 def test_bench_one_run_on_a_short_clip(shared, tmp_path, tmp_path_factory, capsys):

@@ -11,7 +11,7 @@ import pytest
 
 from amanuensis_desktop.backends.npu import detect as D
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SYSFS = DATA / "sysfs"
 SMI = DATA / "xrt_smi"
 

@@ -14,7 +14,7 @@ from amanuensis_desktop.bench.corpus import long_clip
 from amanuensis_desktop.formats import format_transcript
 from amanuensis_desktop.whisper.wer import normalize, wer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 

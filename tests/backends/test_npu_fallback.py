@@ -121,10 +121,14 @@ def test_refusal_closes_the_fallback_it_built(weights, npu_here, monkeypatch):
             self.closed = True
 
     built = []
-    monkeypatch.setattr(npu, "fallback_backend", lambda w, **o: built.append(Tracked(w)) or built[-1])
+
+    def factory(w, **o):
+        built.append(Tracked(w))
+        return built[-1]
+
     dev = FaultyDevice("xrt_error", "gemm")
     with pytest.raises(BackendError):
-        npu.create(weights, npu_device=dev)
+        npu.create(weights, npu_device=dev, fallback_factory=factory)
     assert built and built[0].closed and dev.closed
 
     mine, dev = Tracked(weights), FaultyDevice("zeros", "gemm")
@@ -135,10 +139,9 @@ def test_refusal_closes_the_fallback_it_built(weights, npu_here, monkeypatch):
     def no_fallback(w, **o):
         raise BackendError("No backend.")
 
-    monkeypatch.setattr(npu, "fallback_backend", no_fallback)
     dev = FaultyDevice("none", None)
     with pytest.raises(BackendError):
-        npu.create(weights, npu_device=dev)
+        npu.create(weights, npu_device=dev, fallback_factory=no_fallback)
     assert dev.closed
 
 
@@ -154,12 +157,38 @@ def test_fallback_is_the_registrys_auto_choice_without_the_npu(weights, monkeypa
         return backends.Selection(NumpyBackend(w))
 
     monkeypatch.setattr(backends, "select", fake_select)
-    assert npu.fallback_backend(weights, device="GPU").name == "cpu"
+    assert backends.decoder_fallback(weights, device="GPU").name == "cpu"
     # create() hands OpenVINO's device (not its own NPU options) on to the fallback
-    b = npu.create(weights, device="GPU", npu_device="emulator", timeout_s=3.0)
+    b = npu.create(
+        weights, device="GPU", npu_device="emulator", timeout_s=3.0, fallback_factory=backends.decoder_fallback
+    )
     assert b.fallback.name == "cpu"
     b.close()
     assert calls == [("auto", ("openvino", "cpu"), {"device": "GPU"})] * 2
+
+
+def test_the_registry_hands_the_npu_backend_its_fallback(weights, npu_here, monkeypatch):
+    """select() gives the NPU's create() the registry's decoder_fallback; the NPU module never imports the
+    registry. Without a fallback or a factory, create() refuses with one sentence."""
+    from amanuensis_desktop import backends
+    from amanuensis_desktop.backends.numpy_backend import NumpyBackend
+
+    npu = npu_here
+    create = npu.create
+    seen = {}
+
+    def fake_create(w, **options):
+        seen.update(options)
+        return NumpyBackend(w)
+
+    monkeypatch.setattr(npu, "create", fake_create)
+    backends.select("npu", weights, device="GPU")
+    assert seen == {"fallback_factory": backends.decoder_fallback, "device": "GPU"}
+
+    dev = FaultyDevice("none", None)
+    with pytest.raises(BackendError) as err:
+        create(weights, npu_device=dev)
+    assert "registry" in str(err.value) and str(err.value).endswith(".") and dev.closed
 
 
 def test_healthy_fake_device_passes_the_self_test(weights, reference):

@@ -13,6 +13,7 @@ import numpy as np
 
 from .backends import Selection, select
 from .backends.names import BackendName
+from .models.store import resolve_model
 from .whisper import footprint
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
@@ -58,7 +59,7 @@ class Engine:
     def load(
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
-        folder = resolve_model_path(model)
+        folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
         notify = backend_options.pop("notify", None)  # called with a sentence worth telling before a long load
         footprint.tell(footprint.memory_note(folder, backend), notify)
         weights = load_weights(folder)

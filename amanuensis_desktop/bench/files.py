@@ -436,10 +436,8 @@ def table(results: dict) -> str:
 
 def model_folder(spec: str) -> str:
     """``--model``: a catalogue name or repository (installed with ``amanuensis models``) or a folder."""
-    try:
-        from ..models.store import resolve_model  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from ..whisper.model import resolve_model_path as resolve_model
+    from ..models.store import resolve_model
+
     return str(resolve_model(spec))
 
 

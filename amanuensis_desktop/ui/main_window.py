@@ -41,11 +41,11 @@ from .widgets import InfoBar, TranscriptView
 
 
 def _memory_note(model: str | None, backend: str) -> str | None:
+    from ..models.store import resolve_model
     from ..whisper import footprint
-    from ..whisper.model import default_model_path
 
     try:
-        return footprint.memory_note(model or default_model_path(), backend)
+        return footprint.memory_note(resolve_model(model), backend)
     except (OSError, UserError):  # a missing folder: the load itself reports it
         return None
 

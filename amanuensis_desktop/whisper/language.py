@@ -191,10 +191,8 @@ def _catalog_entry(repo: str):
     """The model catalogue's entry for ``repo`` (which knows whether the model can translate), if any."""
     if not repo:
         return None
-    try:
-        from ..models.catalog import by_repo  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
+    from ..models.catalog import by_repo
+
     return by_repo(repo)
 
 

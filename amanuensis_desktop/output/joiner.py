@@ -61,6 +61,12 @@ class Joiner:
         self._pieces.append(piece)
         return piece
 
+    def raw(self, text: str) -> str:
+        """``text`` exactly as given (``amanuensis type --raw``), remembered like any piece."""
+        if text:
+            self._pieces.append(text)
+        return text
+
     def newline(self, count: int = 1) -> str:
         """One line break (``count=2``: a new paragraph). A trailing space is never left before it."""
         piece = "\n" * count

@@ -74,6 +74,10 @@ class OutputSink:
                 sent.append(self._send(self.joiner.text(piece)))
         return "".join(sent)
 
+    def final_raw(self, text: str) -> str:
+        """Deliver ``text`` exactly as given: no spoken commands, spacing or capitals."""
+        return self._send(self.joiner.raw(text))
+
     def stop(self) -> None:
         """The dictation ended: finish the line on stdout, give the clipboard back."""
         if self.options.mode is OutputMode.STDOUT and self.joiner.typed:

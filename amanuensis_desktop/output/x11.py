@@ -76,27 +76,27 @@ class XTestTyper:
                 table[upper] = (keycode, True)
         return table, spare
 
-    def _keycode(self, keysym: int) -> int:
-        keycode = self._d.keysym_to_keycode(keysym)
+    def _keycode(self, keysym: int, table: dict[int, tuple[int, bool]]) -> int:
+        keycode = table.get(keysym, (0, False))[0]
         if not keycode:
             raise OutputError(f"The keyboard map has no key for {XK.keysym_to_string(keysym) or hex(keysym)}.")
         return keycode
 
-    def _held_modifiers(self) -> list[int]:
+    def _held_modifiers(self, table: dict[int, tuple[int, bool]]) -> list[int]:
         pressed = self._d.query_keymap()
         held = []
         for name in _MODIFIER_KEYSYMS:
-            keycode = self._d.keysym_to_keycode(XK.string_to_keysym(name))
+            keycode = table.get(XK.string_to_keysym(name), (0, False))[0]
             if keycode and pressed[keycode // 8] & (1 << (keycode % 8)):
                 held.append(keycode)
         return held
 
-    def _clear_modifiers(self) -> None:
+    def _clear_modifiers(self, table: dict[int, tuple[int, bool]]) -> None:
         deadline = time.monotonic() + self.modifier_wait_s
-        held = self._held_modifiers()
+        held = self._held_modifiers(table)
         while held and time.monotonic() < deadline:
             time.sleep(0.02)
-            held = self._held_modifiers()
+            held = self._held_modifiers(table)
         for keycode in held:  # still held: release them, as the user would expect plain characters
             xtest.fake_input(self._d, X.KeyRelease, keycode)
         if held:
@@ -163,9 +163,9 @@ class XTestTyper:
             return
         with self._lock:
             try:
-                self._clear_modifiers()
                 table, spare = self._mapping()
-                shift_kc = self._keycode(SHIFT_L)
+                self._clear_modifiers(table)
+                shift_kc = self._keycode(SHIFT_L, table)
                 caps = self._caps_lock()
                 for char in text:
                     keysym = keysym_for(char)
@@ -192,8 +192,9 @@ class XTestTyper:
             return
         with self._lock:
             try:
-                self._clear_modifiers()
-                keycode = self._keycode(BACKSPACE)
+                table, _ = self._mapping()
+                self._clear_modifiers(table)
+                keycode = self._keycode(BACKSPACE, table)
                 for _ in range(count):
                     xtest.fake_input(self._d, X.KeyPress, keycode)
                     xtest.fake_input(self._d, X.KeyRelease, keycode)
@@ -205,8 +206,9 @@ class XTestTyper:
         """Press the keys of ``keysyms`` in order and release them in reverse (a shortcut such as Ctrl+V)."""
         with self._lock:
             try:
-                self._clear_modifiers()
-                keycodes = [self._keycode(k) for k in keysyms]
+                table, _ = self._mapping()
+                self._clear_modifiers(table)
+                keycodes = [self._keycode(k, table) for k in keysyms]
                 for keycode in keycodes:
                     xtest.fake_input(self._d, X.KeyPress, keycode)
                 for keycode in reversed(keycodes):

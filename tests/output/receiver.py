@@ -3,8 +3,8 @@ changes (JSON: the text and time.time()), focused with activateWindow() (no wind
 
     python receiver.py OUT.json [--clipboard TEXT] [--clipboard-log PATH] [--class NAME]
 
-``--clipboard``: own the clipboard with TEXT at start (the user's clipboard); ``--clipboard-log``: write the
-clipboard's text to PATH whenever it changes (to check it was restored). ``--class``: the WM_CLASS (e.g.
+``--clipboard``: own the clipboard with TEXT at start (the user's clipboard); ``--clipboard-log``: append the
+clipboard's text to PATH (a JSON line) whenever it changes (to check it was restored). ``--class``: the WM_CLASS (e.g.
 "xterm" to look like a terminal). Run with QT_QPA_PLATFORM=xcb and DISPLAY set.
 """
 
@@ -33,6 +33,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QKeySequence, QShortcut
     from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
     app = QApplication([args.wm_class])
@@ -41,10 +42,14 @@ def main() -> int:
     edit.setWindowTitle("receiver")
     edit.resize(500, 200)
     edit.textChanged.connect(lambda: _write(args.out, {"t": time.time(), "text": edit.toPlainText()}))
+    if args.wm_class == "xterm":  # a terminal pastes with Ctrl+Shift+V only
+        QShortcut(QKeySequence("Ctrl+Shift+V"), edit, edit.paste)
+        QShortcut(QKeySequence("Ctrl+V"), edit, lambda: edit.insertPlainText("^V"))
     clipboard = app.clipboard()
     if args.clipboard_log:
-        def log_clipboard() -> None:
-            _write(args.clipboard_log, {"t": time.time(), "text": clipboard.text()})
+        def log_clipboard() -> None:  # one JSON line per change: the history of the clipboard
+            with open(args.clipboard_log, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"t": time.time(), "text": clipboard.text()}, ensure_ascii=False) + "\n")
 
         clipboard.dataChanged.connect(log_clipboard)
     edit.show()

@@ -1,0 +1,83 @@
+"""``amanuensis type TEXT``: types TEXT through the same route dictation uses (a diagnostic and a test hook).
+
+    amanuensis type "Hello" [--output type|paste|clipboard|stdout] [--route auto|x11|wtype|kwtype|ydotool]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .errors import OutputError
+from .routes import Route
+from .sink import OutputMode, OutputOptions
+
+TYPE_MODES = (OutputMode.TYPE, OutputMode.PASTE, OutputMode.CLIPBOARD, OutputMode.STDOUT)
+
+
+def add_type_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="+", help="the text to type (several arguments are joined with spaces)")
+    p.add_argument("--output", default="type", choices=[m.value for m in TYPE_MODES],
+                   help="type (keys), paste (clipboard + Ctrl+V, clipboard restored after 1 s), clipboard, stdout")
+    p.add_argument("--route", default="auto", choices=["auto"] + [r.value for r in Route if r is not Route.CLIPBOARD],
+                   help="how keys reach other apps (default: the first that works on this session)")
+    p.add_argument("--raw", action="store_true", help="type the text as given (no spoken commands, no capitals)")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds to wait first (to focus another window)")
+
+
+def run_type(args: argparse.Namespace) -> int:
+    """Type, paste or copy ``args.text``; prints the route used to stderr; 0 on success."""
+    from .factory import needs_qt, open_output
+
+    mode = OutputMode(args.output)
+    options = OutputOptions(mode, commands=not args.raw, capitalise=not args.raw)
+    route = None if args.route == "auto" else Route(args.route)
+    app = None
+    if needs_qt(mode):
+        from PySide6.QtGui import QGuiApplication
+
+        app = QGuiApplication.instance() or QGuiApplication(["amanuensis"])
+    if args.delay > 0:
+        time.sleep(args.delay)
+    sink, choice = open_output(options, route)
+    if choice is not None:
+        if choice.notice:
+            print(f"amanuensis: {choice.notice}", file=sys.stderr)
+        print(f"amanuensis: typing via {choice.label}", file=sys.stderr)
+    text = " ".join(args.text)
+    try:
+        if args.raw:
+            sink.final_raw(text)
+        else:
+            sink.final(text)
+        if app is not None:
+            _serve_clipboard(app, options.restore_clipboard_s + 0.3 if mode is OutputMode.PASTE else 0.3)
+        sink.stop()
+    finally:
+        if sink.typer is not None:
+            sink.typer.close()
+    return 0
+
+
+def _serve_clipboard(app, seconds: float) -> None:
+    """Run the event loop for ``seconds``: the clipboard's owner answers the paste, then restores."""
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(int(seconds * 1000), app.quit)
+    app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="amanuensis type")
+    add_type_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_type(args)
+    except OutputError as exc:
+        print(f"amanuensis: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from .errors import OutputError
 from .routes import Route
@@ -81,3 +83,71 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- amanuensis dictate --output type|paste|clipboard -------------------------------------------------------
+ANYWHERE_MODES = (OutputMode.TYPE, OutputMode.PASTE, OutputMode.CLIPBOARD)
+
+
+def add_dictate_output_arguments(p: argparse.ArgumentParser) -> None:
+    """The options ``amanuensis dictate`` gains for dictating into other apps."""
+    p.add_argument("--output", default="stdout", choices=[m.value for m in (*ANYWHERE_MODES, OutputMode.STDOUT)],
+                   help="stdout (print, default); type into the focused app; paste (clipboard + Ctrl+V, the "
+                        "clipboard restored after 1 s); clipboard (the dictation so far on the clipboard)")
+    p.add_argument("--route", default="auto", choices=["auto"] + [r.value for r in Route if r is not Route.CLIPBOARD],
+                   help="with --output type/paste: how keys reach other apps (default: the first that works)")
+    p.add_argument("--hotkey", default="", metavar="KEYS",
+                   help="global toggle hotkey, e.g. ctrl+alt+d (or bind `amanuensis toggle` in your desktop)")
+    p.add_argument("--ptt-key", default="", metavar="KEYS", help="global push-to-talk key (dictate while held), e.g. F9")
+    p.add_argument("--idle", action="store_true", help="start idle and wait for the hotkey or `amanuensis toggle`")
+    p.add_argument("--no-commands", action="store_true",
+                   help="type 'new line', 'new paragraph' and 'scratch that' as words instead of obeying them")
+    p.add_argument("--language", default="en", help="dictation language (for spoken commands), default en")
+    p.add_argument("--no-indicator", action="store_true", help="no on-screen indicator while listening")
+    p.add_argument("--sounds", action="store_true", help="a short tone when listening starts and stops")
+
+
+def run_dictate_anywhere(args: argparse.Namespace, make_live_options: Callable[[], Any],
+                         make_source: Callable[[], Any] | None, load_engine: Callable[[], Any]) -> int:
+    """``amanuensis dictate --output type|paste|clipboard``: runs until Ctrl-C (or the end of ``--input``)."""
+    from PySide6.QtWidgets import QApplication
+
+    from .factory import open_output
+    from .service import AnywhereDictation, EngineKeeper, ServiceOptions, run_service
+
+    app = QApplication.instance() or QApplication(["amanuensis"])
+    app.setQuitOnLastWindowClosed(False)
+    mode = OutputMode(args.output)
+    options = OutputOptions(mode, commands=not args.no_commands, language=args.language)
+    route = None if args.route == "auto" else Route(args.route)
+    sink, choice = open_output(options, route)
+    if choice is not None:
+        if choice.notice:
+            print(f"amanuensis: {choice.notice}", file=sys.stderr)
+        print(f"amanuensis: typing via {choice.label}", file=sys.stderr)
+    keeper = EngineKeeper(load_engine)
+
+    def make_pipeline(on_event: Callable[[Any], None]) -> Any:
+        from ..live.pipeline import LivePipeline
+
+        return LivePipeline(keeper, make_live_options(), on_event, source=make_source() if make_source else None)
+
+    service = ServiceOptions(toggle_key=args.hotkey, ptt_key=args.ptt_key, start_listening=not args.idle,
+                             quit_when_stopped=make_source is not None, indicator=not args.no_indicator,
+                             sounds=args.sounds)
+    dictation = AnywhereDictation(make_pipeline, sink, choice, service)
+    code = run_service(dictation, service, app)
+    summary = dictation.summary()
+    if summary:
+        print(f"amanuensis: {summary}", file=sys.stderr)
+    return code
+
+
+def run_control(command: str) -> int:
+    """``amanuensis toggle|ptt-press|ptt-release|status``: prints the answer of the running instance."""
+    from .control import ControlCommand, send_command
+
+    answer = send_command(ControlCommand(command))
+    if command == ControlCommand.STATUS.value:
+        print(answer)
+    return 0

@@ -1,5 +1,5 @@
 """A window of another app, for the typing tests: a QPlainTextEdit that writes its text to a file whenever it
-changes (JSON: the text and time.time()), focused with activateWindow() (no window manager needed).
+changes (JSON: the text and time.time(); OUT.json.log: one line per change with the time and the length), focused with activateWindow() (no window manager needed).
 
     python receiver.py OUT.json [--clipboard TEXT] [--clipboard-log PATH] [--class NAME]
 
@@ -41,7 +41,13 @@ def main() -> int:
     edit = QPlainTextEdit()
     edit.setWindowTitle("receiver")
     edit.resize(500, 200)
-    edit.textChanged.connect(lambda: _write(args.out, {"t": time.time(), "text": edit.toPlainText()}))
+    def changed() -> None:
+        now, text = time.time(), edit.toPlainText()
+        _write(args.out, {"t": now, "text": text})
+        with open(args.out + ".log", "a", encoding="utf-8") as f:  # the history: when each length was reached
+            f.write(json.dumps({"t": now, "n": len(text)}) + "\n")
+
+    edit.textChanged.connect(changed)
     if args.wm_class == "xterm":  # a terminal pastes with Ctrl+Shift+V only
         QShortcut(QKeySequence("Ctrl+Shift+V"), edit, edit.paste)
         QShortcut(QKeySequence("Ctrl+V"), edit, lambda: edit.insertPlainText("^V"))

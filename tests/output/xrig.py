@@ -85,3 +85,16 @@ def start_receiver(xdisplay: str, tmp_path: Path, *extra: str, name: str = "rece
         time.sleep(0.05)
     time.sleep(0.2)  # focus set
     return receiver
+
+
+def typing_delays(receiver: Receiver, output_log: Path) -> list[float]:
+    """Seconds from each final (emitted by the pipeline) to its last character in the receiver, from the
+    service's AMANUENSIS_OUTPUT_LOG and the receiver's change history."""
+    history = [json.loads(line) for line in Path(str(receiver.out) + ".log").read_text().splitlines() if line]
+    delays = []
+    for line in output_log.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        reached = next((h["t"] for h in history if h["n"] >= len(entry["typed"])), None)
+        if reached is not None:
+            delays.append(reached - entry["final_t"])
+    return delays

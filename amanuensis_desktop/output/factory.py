@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 
 from .clipboard import Clipboard, Paster, QtClipboard, WlClipboard, _timer
@@ -49,6 +50,9 @@ def open_output(options: OutputOptions, route: Route | None = None,
     if mode in (OutputMode.TYPE, OutputMode.PASTE):
         choice = choose_route(env, only=route)
         typer = choice.typer
+        if mode is OutputMode.TYPE and getattr(typer, "prefers_paste", False):
+            mode = OutputMode.PASTE  # the portal types keysyms of the user's layout only: paste instead
+            options = replace(options, mode=mode)
     if mode in (OutputMode.PASTE, OutputMode.CLIPBOARD) or (mode is OutputMode.TYPE and typer is None):
         clipboard = make_clipboard(env)
     if mode is OutputMode.PASTE:

@@ -101,7 +101,9 @@ def _make(route: Route, env: Mapping[str, str]) -> Typer | None:
 
         return YdotoolTyper()
     if route is Route.PORTAL:
-        raise OutputError("The RemoteDesktop portal route needs the window (it asks for permission once).")
+        from .portal_remote import PortalTyper
+
+        return PortalTyper()
     return None
 
 

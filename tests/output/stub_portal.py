@@ -1,7 +1,9 @@
 """A stand-in for the GlobalShortcuts portal backend (GNOME/KDE cannot run here), on a private bus:
-``python stub_portal.py`` serves org.freedesktop.portal.Desktop until terminated. It answers CreateSession
-and BindShortcuts through Request ``Response`` signals like the real portal, and emits Activated/Deactivated
-when told through its own method ``org.amanuensis.Test.Press(s id, b pressed)``."""
+``python stub_portal.py`` serves org.freedesktop.portal.Desktop until terminated. GlobalShortcuts: it answers
+CreateSession and BindShortcuts through Request ``Response`` signals like the real portal, and emits
+Activated/Deactivated when told through its own method ``org.amanuensis.Test.Press(s id, b pressed)``.
+RemoteDesktop: CreateSession, SelectDevices, Start (keyboard granted, restore token "token-1"), and it records
+NotifyKeyboardKeysym calls, returned by ``org.amanuensis.Test.Keys``."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ def main() -> int:
     conn = open_dbus_connection(bus="SESSION")
     Proxy(message_bus, conn).RequestName("org.freedesktop.portal.Desktop")
     session = ""
+    keys: list[tuple[int, int]] = []  # RemoteDesktop: (keysym, state) in order
+    restored: list[str] = []  # restore tokens offered to SelectDevices
     print("ready", flush=True)
     while True:
         try:
@@ -30,7 +34,27 @@ def main() -> int:
             continue
         fields = msg.header.fields
         member, sender = fields[HeaderFields.member], fields[HeaderFields.sender]
-        if member in ("CreateSession", "BindShortcuts"):
+        iface = fields.get(HeaderFields.interface, "")
+        if iface.endswith("RemoteDesktop") and member in ("CreateSession", "SelectDevices", "Start"):
+            token = msg.body[-1]["handle_token"][1]
+            request = f"{PATH}/request/{sender.lstrip(':').replace('.', '_')}/{token}"
+            conn.send(new_method_return(msg, "o", (request,)))
+            if member == "CreateSession":
+                rd_session = f"{PATH}/session/{sender.lstrip(':').replace('.', '_')}/rd"
+                results = {"session_handle": ("s", rd_session)}
+            elif member == "SelectDevices":
+                restored.append(msg.body[1].get("restore_token", ("s", ""))[1])
+                results = {}
+            else:
+                results = {"devices": ("u", 1), "restore_token": ("s", "token-1")}
+            conn.send(new_signal(DBusAddress(request, interface="org.freedesktop.portal.Request"), "Response",
+                                 "ua{sv}", (0, results)))
+        elif member == "NotifyKeyboardKeysym":
+            keys.append((msg.body[2], msg.body[3]))
+            conn.send(new_method_return(msg))
+        elif member == "Keys":
+            conn.send(new_method_return(msg, "a(iu)as", (keys, restored)))
+        elif member in ("CreateSession", "BindShortcuts"):
             token = msg.body[-1]["handle_token"][1]
             request = f"{PATH}/request/{sender.lstrip(':').replace('.', '_')}/{token}"
             conn.send(new_method_return(msg, "o", (request,)))

@@ -1,4 +1,4 @@
-"""Global hotkeys through the GlobalShortcuts portal, against a stub portal on a private session bus (the
+"""The XDG portals (GlobalShortcuts hotkeys, RemoteDesktop keys) against a stub portal on a private session bus (the
 real backends are GNOME's and KDE's, which cannot run here)."""
 
 from __future__ import annotations
@@ -85,3 +85,27 @@ def test_no_portal_is_one_sentence(private_bus, monkeypatch, tmp_path):
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/nothing")
     with pytest.raises(OutputError, match="session bus"):
         PortalShortcuts({Hotkey.parse("F9"): HotkeyAction.TOGGLE}, lambda e: None).start()
+
+
+def test_remote_desktop_typer_keys_and_restore_token(private_bus, tmp_path):
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    from amanuensis_desktop.output.keysyms import CONTROL_L, LOWER_V
+    from amanuensis_desktop.output.portal_remote import PortalTyper
+
+    token = tmp_path / "token"
+    typer = PortalTyper(token)
+    assert token.read_text() == "token-1"
+    typer.type_text("hé\n")
+    typer.paste(terminal=False)
+    typer.close()
+    PortalTyper(token).close()  # the second session offers the kept token
+    with open_dbus_connection(bus="SESSION") as conn:
+        reply = conn.send_and_get_reply(new_method_call(DBusAddress("/org/freedesktop/portal/desktop",
+                                                                    "org.freedesktop.portal.Desktop",
+                                                                    "org.amanuensis.Test"), "Keys"), timeout=5)
+    keys, restored = reply.body
+    assert keys == [(0x68, 1), (0x68, 0), (0xE9, 1), (0xE9, 0), (0xFF0D, 1), (0xFF0D, 0),
+                    (CONTROL_L, 1), (LOWER_V, 1), (LOWER_V, 0), (CONTROL_L, 0)]
+    assert restored == ["", "token-1"]

@@ -53,8 +53,9 @@ class X11HotkeyListener:
         self._held: set[int] = set()
 
     # -- grabbing -------------------------------------------------------------------------------------
-    def _grab_all(self) -> None:
-        self._grabs.clear()
+    def _wanted(self) -> dict[tuple[int, int], HotkeyAction]:
+        """(keycode, modifier mask) -> action for the current keymap."""
+        wanted = {}
         for hotkey, action in self.bindings.items():
             keysym = XK.string_to_keysym(hotkey.key)
             if not keysym:
@@ -62,15 +63,29 @@ class X11HotkeyListener:
             keycode = self._d.keysym_to_keycode(keysym)
             if not keycode:
                 raise OutputError(f"No key of this keyboard types '{hotkey.key}'.")
-            mask = _mask(hotkey.mods)
-            catch = error.CatchError(error.BadAccess)
+            wanted[(keycode, _mask(hotkey.mods))] = action
+        return wanted
+
+    def _grab(self, keycode: int, mask: int, action: HotkeyAction) -> None:
+        catch = error.CatchError(error.BadAccess)
+        for lock in _LOCKS:
+            self._root.grab_key(keycode, mask | lock, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+        self._d.sync()
+        if catch.get_error():
             for lock in _LOCKS:
-                self._root.grab_key(keycode, mask | lock, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+                self._root.ungrab_key(keycode, mask | lock)
             self._d.sync()
-            if catch.get_error():
-                self._ungrab_all()
-                raise OutputError(f"The hotkey {hotkey} is already taken by another app; choose another one.")
-            self._grabs[(keycode, mask)] = action
+            hotkey = next(h for h, a in self.bindings.items() if a is action)
+            raise OutputError(f"The hotkey {hotkey} is already taken by another app; choose another one.")
+        self._grabs[(keycode, mask)] = action
+
+    def _grab_all(self) -> None:
+        try:
+            for (keycode, mask), action in self._wanted().items():
+                self._grab(keycode, mask, action)
+        except OutputError:
+            self._ungrab_all()
+            raise
 
     def _ungrab_all(self) -> None:
         for keycode, mask in self._grabs:
@@ -105,10 +120,16 @@ class X11HotkeyListener:
         fd = self._d.fileno()
         pending = None  # a release waiting to see whether a same-time press follows (auto-repeat)
         while True:
-            timeout = _REPEAT_WAIT_S if pending is not None else None
-            ready = select.select([fd, self._wake_r], [], [], timeout)[0]
-            if self._wake_r in ready:
+            try:  # events already read from the socket (e.g. during a round trip) do not wake select()
+                queued = self._d.pending_events()
+            except error.ConnectionClosedError:
+                logger.warning("The X display closed; global hotkeys stop working.")
                 return
+            if not queued:
+                timeout = _REPEAT_WAIT_S if pending is not None else None
+                ready = select.select([fd, self._wake_r], [], [], timeout)[0]
+                if self._wake_r in ready:
+                    return
             try:
                 count = self._d.pending_events()
                 events = [self._d.next_event() for _ in range(count)]
@@ -152,9 +173,18 @@ class X11HotkeyListener:
             logger.exception("A hotkey handler failed")
 
     def _remap(self, event) -> None:
+        """The keymap changed (or only the device that sent the last key did, which X also reports this
+        way): move the grabs only when a hotkey's keycode really moved, so no key slips through meanwhile."""
         self._d.refresh_keyboard_mapping(event)
         try:
-            self._ungrab_all()
-            self._grab_all()
+            wanted = self._wanted()
+            for (keycode, mask), action in wanted.items():
+                if (keycode, mask) not in self._grabs:
+                    self._grab(keycode, mask, action)
+            for keycode, mask in [k for k in self._grabs if k not in wanted]:
+                for lock in _LOCKS:
+                    self._root.ungrab_key(keycode, mask | lock)
+                del self._grabs[(keycode, mask)]
+            self._d.sync()
         except OutputError as exc:
             logger.warning("%s", exc)

@@ -1,5 +1,5 @@
-"""The XDG portals (GlobalShortcuts hotkeys, RemoteDesktop keys) against a stub portal on a private session bus (the
-real backends are GNOME's and KDE's, which cannot run here)."""
+"""The XDG portals (GlobalShortcuts hotkeys, RemoteDesktop keys) against a stub portal on a private session
+bus (the real backends are GNOME's and KDE's, which cannot run here)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import logging
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -75,7 +76,10 @@ class WlClipboard:
 
     @staticmethod
     def _paste(*args: str) -> bytes | None:
-        done = subprocess.run(["wl-paste", *args], capture_output=True, timeout=5, check=False)
+        try:
+            done = subprocess.run(["wl-paste", *args], capture_output=True, timeout=5, check=False)
+        except subprocess.TimeoutExpired:
+            return None
         return done.stdout if done.returncode == 0 else None
 
     def text(self) -> str | None:
@@ -87,20 +91,33 @@ class WlClipboard:
         if not types:
             return None
         kind = types.decode(errors="replace").split()[0]
-        data = self._paste("--type", kind)
+        data = self._paste("--no-newline", "--type", kind)
         return (kind, data) if data is not None else None
 
-    def _copy(self, data: bytes, kind: str) -> None:
-        done = subprocess.run(["wl-copy", "--type", kind], input=data, capture_output=True, timeout=5, check=False)
+    @staticmethod
+    def _copy(data: bytes, kind: str) -> None:
+        # wl-copy forks a child that serves the clipboard: it must not inherit pipes we would wait on
+        try:
+            done = subprocess.run(["wl-copy", "--type", kind], input=data, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=5, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise OutputError("wl-copy did not finish within 5 s.") from exc
         if done.returncode != 0:
-            raise OutputError(f"wl-copy failed: {done.stderr.decode(errors='replace').strip() or done.returncode}.")
+            raise OutputError(f"wl-copy could not set the clipboard (exit code {done.returncode}).")
 
     def set_text(self, text: str) -> None:
         self._copy(text.encode(), "text/plain;charset=utf-8")
+        # wl-copy returns before the compositor announced the new selection: wait until it did, so that a
+        # paste right after reads our text (measured: without this a Qt app on sway pasted the old clipboard)
+        deadline = time.monotonic() + 1.0
+        while self.text() != text and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.03)
 
     def restore(self, saved: Any) -> None:
         if saved is None:
-            subprocess.run(["wl-copy", "--clear"], capture_output=True, timeout=5, check=False)
+            subprocess.run(["wl-copy", "--clear"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5,
+                           check=False)
         else:
             self._copy(saved[1], saved[0])
 

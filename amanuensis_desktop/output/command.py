@@ -53,8 +53,10 @@ def run_type(args: argparse.Namespace) -> int:
             sink.final_raw(text)
         else:
             sink.final(text)
-        if app is not None:
+        if app is not None:  # Qt's clipboard: serve the paste, then give the user's clipboard back
             _serve_clipboard(app, options.restore_clipboard_s + 0.3 if mode is OutputMode.PASTE else 0.3)
+        elif mode is OutputMode.PASTE:  # wl-copy: the restore runs on a timer thread
+            time.sleep(options.restore_clipboard_s + 0.3)
         sink.stop()
     finally:
         if sink.typer is not None:

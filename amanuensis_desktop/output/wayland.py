@@ -36,6 +36,11 @@ def _lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+#: wtype uploads its keymap first; an app that gets a key before it has handled the new keymap drops it
+#: (measured on sway 1.7 with a Qt receiver: 7 first characters of 10 lost; none with a 30 ms pause first)
+_WTYPE_SETTLE = ["-s", "30"]
+
+
 class WtypeTyper:
     """``wtype`` (the zwp_virtual_keyboard_v1 protocol of wlroots compositors)."""
 
@@ -54,15 +59,15 @@ class WtypeTyper:
             if line:
                 args += ["--", line] if line.startswith("-") else [line]
         if args:
-            _run("wtype", args)
+            _run("wtype", _WTYPE_SETTLE + args)
 
     def backspace(self, count: int) -> None:
         if count > 0:
-            _run("wtype", ["-k", "BackSpace"] * count)
+            _run("wtype", _WTYPE_SETTLE + ["-k", "BackSpace"] * count)
 
     def paste(self, terminal: bool) -> None:
         mods = ["ctrl", "shift"] if terminal else ["ctrl"]
-        _run("wtype", [a for m in mods for a in ("-M", m)] + ["v"] + [a for m in reversed(mods) for a in ("-m", m)])
+        _run("wtype", _WTYPE_SETTLE + [a for m in mods for a in ("-M", m)] + ["v"] + [a for m in reversed(mods) for a in ("-m", m)])
 
     def focused_is_terminal(self) -> bool:
         return False  # Wayland does not tell other clients which app has focus

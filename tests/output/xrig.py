@@ -67,13 +67,15 @@ class Receiver:
         return history[-1] if history else None
 
 
-def start_receiver(xdisplay: str, tmp_path: Path, *extra: str, name: str = "receiver") -> Receiver:
+def start_receiver(display: str | dict[str, str], tmp_path: Path, *extra: str, name: str = "receiver") -> Receiver:
+    """The receiving app on the X display ``display`` (":N") or with the environment ``display``."""
     out = tmp_path / f"{name}.json"
     log = tmp_path / f"{name}-clipboard.json" if "--clipboard" in extra else None
     args = [sys.executable, str(RECEIVER), str(out), *extra]
     if log is not None:
         args += ["--clipboard-log", str(log)]
-    proc = subprocess.Popen(args, env=x_env(xdisplay), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = x_env(display) if isinstance(display, str) else display
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     receiver = Receiver(proc, out, log)
     while not receiver.state().get("ready"):

@@ -98,8 +98,14 @@ class WlClipboard:
     def _copy(data: bytes, kind: str) -> None:
         # wl-copy forks a child that serves the clipboard: it must not inherit pipes we would wait on
         try:
-            done = subprocess.run(["wl-copy", "--type", kind], input=data, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=5, check=False)
+            done = subprocess.run(
+                ["wl-copy", "--type", kind],
+                input=data,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=5,
+                check=False,
+            )
         except subprocess.TimeoutExpired as exc:
             raise OutputError("wl-copy did not finish within 5 s.") from exc
         if done.returncode != 0:
@@ -116,8 +122,9 @@ class WlClipboard:
 
     def restore(self, saved: Any) -> None:
         if saved is None:
-            subprocess.run(["wl-copy", "--clear"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5,
-                           check=False)
+            subprocess.run(
+                ["wl-copy", "--clear"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5, check=False
+            )
         else:
             self._copy(saved[1], saved[0])
 
@@ -134,8 +141,13 @@ class Paster:
     something else meanwhile. ``schedule(delay_s, action)`` runs ``action`` later on the clipboard's thread
     (``QTimer.singleShot`` for Qt's clipboard)."""
 
-    def __init__(self, clipboard: Clipboard, typer: Typer, restore_after_s: float = 1.0,
-                 schedule: Callable[[float, Callable[[], None]], None] = _timer) -> None:
+    def __init__(
+        self,
+        clipboard: Clipboard,
+        typer: Typer,
+        restore_after_s: float = 1.0,
+        schedule: Callable[[float, Callable[[], None]], None] = _timer,
+    ) -> None:
         self.clipboard, self.typer = clipboard, typer
         self.restore_after_s = restore_after_s
         self._schedule = schedule

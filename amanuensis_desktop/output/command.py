@@ -1,6 +1,6 @@
 """``amanuensis type TEXT``: types TEXT through the same route dictation uses (a diagnostic and a test hook).
 
-    amanuensis type "Hello" [--output type|paste|clipboard|stdout] [--route auto|x11|wtype|kwtype|ydotool]
+amanuensis type "Hello" [--output type|paste|clipboard|stdout] [--route auto|x11|wtype|kwtype|ydotool]
 """
 
 from __future__ import annotations
@@ -20,10 +20,18 @@ TYPE_MODES = (OutputMode.TYPE, OutputMode.PASTE, OutputMode.CLIPBOARD, OutputMod
 
 def add_type_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="+", help="the text to type (several arguments are joined with spaces)")
-    p.add_argument("--output", default="type", choices=[m.value for m in TYPE_MODES],
-                   help="type (keys), paste (clipboard + Ctrl+V, clipboard restored after 1 s), clipboard, stdout")
-    p.add_argument("--route", default="auto", choices=["auto"] + [r.value for r in Route if r is not Route.CLIPBOARD],
-                   help="how keys reach other apps (default: the first that works on this session)")
+    p.add_argument(
+        "--output",
+        default="type",
+        choices=[m.value for m in TYPE_MODES],
+        help="type (keys), paste (clipboard + Ctrl+V, clipboard restored after 1 s), clipboard, stdout",
+    )
+    p.add_argument(
+        "--route",
+        default="auto",
+        choices=["auto"] + [r.value for r in Route if r is not Route.CLIPBOARD],
+        help="how keys reach other apps (default: the first that works on this session)",
+    )
     p.add_argument("--raw", action="store_true", help="type the text as given (no spoken commands, no capitals)")
     p.add_argument("--delay", type=float, default=0.0, help="seconds to wait first (to focus another window)")
 
@@ -93,24 +101,45 @@ ANYWHERE_MODES = (OutputMode.TYPE, OutputMode.PASTE, OutputMode.CLIPBOARD)
 
 def add_dictate_output_arguments(p: argparse.ArgumentParser) -> None:
     """The options ``amanuensis dictate`` gains for dictating into other apps."""
-    p.add_argument("--output", default="stdout", choices=[m.value for m in (*ANYWHERE_MODES, OutputMode.STDOUT)],
-                   help="stdout (print, default); type into the focused app; paste (clipboard + Ctrl+V, the "
-                        "clipboard restored after 1 s); clipboard (the dictation so far on the clipboard)")
-    p.add_argument("--route", default="auto", choices=["auto"] + [r.value for r in Route if r is not Route.CLIPBOARD],
-                   help="with --output type/paste: how keys reach other apps (default: the first that works)")
-    p.add_argument("--hotkey", default="", metavar="KEYS",
-                   help="global toggle hotkey, e.g. ctrl+alt+d (or bind `amanuensis toggle` in your desktop)")
-    p.add_argument("--ptt-key", default="", metavar="KEYS", help="global push-to-talk key (dictate while held), e.g. F9")
+    p.add_argument(
+        "--output",
+        default="stdout",
+        choices=[m.value for m in (*ANYWHERE_MODES, OutputMode.STDOUT)],
+        help="stdout (print, default); type into the focused app; paste (clipboard + Ctrl+V, the "
+        "clipboard restored after 1 s); clipboard (the dictation so far on the clipboard)",
+    )
+    p.add_argument(
+        "--route",
+        default="auto",
+        choices=["auto"] + [r.value for r in Route if r is not Route.CLIPBOARD],
+        help="with --output type/paste: how keys reach other apps (default: the first that works)",
+    )
+    p.add_argument(
+        "--hotkey",
+        default="",
+        metavar="KEYS",
+        help="global toggle hotkey, e.g. ctrl+alt+d (or bind `amanuensis toggle` in your desktop)",
+    )
+    p.add_argument(
+        "--ptt-key", default="", metavar="KEYS", help="global push-to-talk key (dictate while held), e.g. F9"
+    )
     p.add_argument("--idle", action="store_true", help="start idle and wait for the hotkey or `amanuensis toggle`")
-    p.add_argument("--no-commands", action="store_true",
-                   help="type 'new line', 'new paragraph' and 'scratch that' as words instead of obeying them")
+    p.add_argument(
+        "--no-commands",
+        action="store_true",
+        help="type 'new line', 'new paragraph' and 'scratch that' as words instead of obeying them",
+    )
     p.add_argument("--language", default="en", help="dictation language (for spoken commands), default en")
     p.add_argument("--no-indicator", action="store_true", help="no on-screen indicator while listening")
     p.add_argument("--sounds", action="store_true", help="a short tone when listening starts and stops")
 
 
-def run_dictate_anywhere(args: argparse.Namespace, make_live_options: Callable[[], Any],
-                         make_source: Callable[[], Any] | None, load_engine: Callable[[], Any]) -> int:
+def run_dictate_anywhere(
+    args: argparse.Namespace,
+    make_live_options: Callable[[], Any],
+    make_source: Callable[[], Any] | None,
+    load_engine: Callable[[], Any],
+) -> int:
     """``amanuensis dictate --output type|paste|clipboard``: runs until Ctrl-C (or the end of ``--input``)."""
     from PySide6.QtWidgets import QApplication
 
@@ -118,7 +147,8 @@ def run_dictate_anywhere(args: argparse.Namespace, make_live_options: Callable[[
     from .service import AnywhereDictation, EngineKeeper, ServiceOptions, run_service
 
     app = QApplication.instance() or QApplication(["amanuensis"])
-    app.setQuitOnLastWindowClosed(False)
+    if isinstance(app, QApplication):
+        app.setQuitOnLastWindowClosed(False)
     mode = OutputMode(args.output)
     options = OutputOptions(mode, commands=not args.no_commands, language=args.language)
     route = None if args.route == "auto" else Route(args.route)
@@ -134,9 +164,14 @@ def run_dictate_anywhere(args: argparse.Namespace, make_live_options: Callable[[
 
         return LivePipeline(keeper, make_live_options(), on_event, source=make_source() if make_source else None)
 
-    service = ServiceOptions(toggle_key=args.hotkey, ptt_key=args.ptt_key, start_listening=not args.idle,
-                             quit_when_stopped=make_source is not None, indicator=not args.no_indicator,
-                             sounds=args.sounds)
+    service = ServiceOptions(
+        toggle_key=args.hotkey,
+        ptt_key=args.ptt_key,
+        start_listening=not args.idle,
+        quit_when_stopped=make_source is not None,
+        indicator=not args.no_indicator,
+        sounds=args.sounds,
+    )
     dictation = AnywhereDictation(make_pipeline, sink, choice, service)
     code = run_service(dictation, service, app)
     summary = dictation.summary()

@@ -68,8 +68,11 @@ class DictationControl:
         """Act on ``command``; the answer line (the state for ``status``, "ok" otherwise)."""
         if command is ControlCommand.STATUS:
             return self.dictation.listen_state.value
-        actions = {ControlCommand.TOGGLE: self._toggle, ControlCommand.PTT_PRESS: self._press,
-                   ControlCommand.PTT_RELEASE: self._release}
+        actions = {
+            ControlCommand.TOGGLE: self._toggle,
+            ControlCommand.PTT_PRESS: self._press,
+            ControlCommand.PTT_RELEASE: self._release,
+        }
         self.post(actions[command])
         return "ok"
 
@@ -109,8 +112,9 @@ def send_command(command: ControlCommand, path: Path | None = None, timeout_s: f
             sock.sendall(command.value.encode() + b"\n")
             answer = sock.makefile("rb").readline().decode(errors="replace").strip()
         except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise OutputError("Amanuensis is not running; start it first (amanuensis, or amanuensis dictate "
-                              "--output type).") from exc
+            raise OutputError(
+                "Amanuensis is not running; start it first (amanuensis, or amanuensis dictate --output type)."
+            ) from exc
         except OSError as exc:
             raise OutputError(f"The running Amanuensis did not answer: {exc}.") from exc
     if answer.startswith("error "):
@@ -165,12 +169,13 @@ class ControlServer:
                 pass
 
     def _serve(self) -> None:
-        assert self._sock is not None
+        sock = self._sock
+        assert sock is not None
         while True:
-            ready = select.select([self._sock, self._wake_r], [], [])[0]
+            ready = select.select([sock.fileno(), self._wake_r], [], [])[0]
             if self._wake_r in ready:
                 return
-            conn, _ = self._sock.accept()
+            conn, _ = sock.accept()
             with conn:
                 conn.settimeout(2.0)
                 try:

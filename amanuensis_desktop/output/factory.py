@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from .clipboard import Clipboard, Paster, QtClipboard, WlClipboard, _timer
 from .errors import OutputError
@@ -40,8 +40,9 @@ def needs_qt(mode: OutputMode, env: Mapping[str, str] | None = None) -> bool:
     return True
 
 
-def open_output(options: OutputOptions, route: Route | None = None,
-                env: Mapping[str, str] | None = None) -> tuple[OutputSink, RouteChoice | None]:
+def open_output(
+    options: OutputOptions, route: Route | None = None, env: Mapping[str, str] | None = None
+) -> tuple[OutputSink, RouteChoice | None]:
     """The sink for ``options.mode`` and the route it types through (None when it does not type).
     Raises :class:`OutputError` when the mode cannot work here."""
     env = os.environ if env is None else env
@@ -57,7 +58,9 @@ def open_output(options: OutputOptions, route: Route | None = None,
         clipboard = make_clipboard(env)
     if mode is OutputMode.PASTE:
         if typer is None or clipboard is None:
-            raise OutputError(f"Paste mode needs a way to press Ctrl+V, and none works here ({choice.notice if choice else ''}).")
+            raise OutputError(
+                f"Paste mode needs a way to press Ctrl+V, and none works here ({choice.notice if choice else ''})."
+            )
         schedule = qt_schedule if isinstance(clipboard, QtClipboard) else _timer
         paster = Paster(clipboard, typer, options.restore_clipboard_s, schedule)
     return OutputSink(options, typer, clipboard, paster), choice

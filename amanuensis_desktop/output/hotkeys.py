@@ -21,8 +21,16 @@ class HotkeyAction(Enum):
     PUSH_TO_TALK = "ptt"  # dictate while held
 
 
-_MOD_NAMES = {"shift": Mod.SHIFT, "ctrl": Mod.CTRL, "control": Mod.CTRL, "alt": Mod.ALT, "super": Mod.SUPER,
-              "meta": Mod.SUPER, "win": Mod.SUPER, "logo": Mod.SUPER}
+_MOD_NAMES = {
+    "shift": Mod.SHIFT,
+    "ctrl": Mod.CTRL,
+    "control": Mod.CTRL,
+    "alt": Mod.ALT,
+    "super": Mod.SUPER,
+    "meta": Mod.SUPER,
+    "win": Mod.SUPER,
+    "logo": Mod.SUPER,
+}
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,9 @@ class PortalSession:
         address = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=interface)
         with self.conn.filter(rule) as queue:
             try:
-                reply = self.conn.send_and_get_reply(new_method_call(address, method, signature,
-                                                                     (*body[:-1], options)), timeout=10)
+                reply = self.conn.send_and_get_reply(
+                    new_method_call(address, method, signature, (*body[:-1], options)), timeout=10
+                )
             except TimeoutError as exc:
                 raise OutputError(f"The desktop portal did not answer {method}.") from exc
             if reply.header.message_type.name == "error":

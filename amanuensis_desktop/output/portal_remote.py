@@ -37,8 +37,9 @@ class PortalTyper:
         self.token_file = token_file or default_token_file()
         self._p = PortalSession(bus)
         try:
-            results = self._p.call(INTERFACE, "CreateSession", "a{sv}",
-                                   ({"session_handle_token": ("s", "amanuensis")},), timeout_s=10)
+            results = self._p.call(
+                INTERFACE, "CreateSession", "a{sv}", ({"session_handle_token": ("s", "amanuensis")},), timeout_s=10
+            )
             self.session = str(results.get("session_handle", ""))
             options: dict = {"types": ("u", _KEYBOARD), "persist_mode": ("u", 2)}
             token = self._read_token()

@@ -25,8 +25,13 @@ class PortalShortcuts:
     """``start()`` creates the session (raises :class:`OutputError` when there is no portal); binding (which
     may show the desktop's dialog) and listening happen on the thread. ``on_error`` gets later failures."""
 
-    def __init__(self, bindings: dict[Hotkey, HotkeyAction], on_event: Callable[[HotkeyEvent], None],
-                 on_error: Callable[[str], None] | None = None, bus: str = "SESSION") -> None:
+    def __init__(
+        self,
+        bindings: dict[Hotkey, HotkeyAction],
+        on_event: Callable[[HotkeyEvent], None],
+        on_error: Callable[[str], None] | None = None,
+        bus: str = "SESSION",
+    ) -> None:
         self.bindings = dict(bindings)
         self.on_event = on_event
         self.on_error = on_error or (lambda message: logger.warning("%s", message))
@@ -39,8 +44,9 @@ class PortalShortcuts:
 
     def start(self) -> None:
         self._portal = PortalSession(self.bus)
-        results = self._portal.call(INTERFACE, "CreateSession", "a{sv}",
-                                    ({"session_handle_token": ("s", "amanuensis")},), timeout_s=10)
+        results = self._portal.call(
+            INTERFACE, "CreateSession", "a{sv}", ({"session_handle_token": ("s", "amanuensis")},), timeout_s=10
+        )
         self.session = str(results.get("session_handle", ""))
         if not self.session:
             raise OutputError("The GlobalShortcuts portal gave no session.")
@@ -60,15 +66,20 @@ class PortalShortcuts:
 
         assert self._portal is not None
         conn = self._portal.conn
-        shortcuts = [(action.value, {"description": ("s", _DESCRIPTIONS[action]),
-                                     "preferred_trigger": ("s", hotkey.portal_trigger())})
-                     for hotkey, action in self.bindings.items()]
+        shortcuts = [
+            (
+                action.value,
+                {"description": ("s", _DESCRIPTIONS[action]), "preferred_trigger": ("s", hotkey.portal_trigger())},
+            )
+            for hotkey, action in self.bindings.items()
+        ]
         rule = MatchRule(type="signal", interface=INTERFACE, path=OBJECT_PATH)
         Proxy(message_bus, conn).AddMatch(rule)
         with conn.filter(rule, bufsize=64) as queue:
             try:
-                results = self._portal.call(INTERFACE, "BindShortcuts", "oa(sa{sv})sa{sv}",
-                                            (self.session, shortcuts, "", {}))
+                results = self._portal.call(
+                    INTERFACE, "BindShortcuts", "oa(sa{sv})sa{sv}", (self.session, shortcuts, "", {})
+                )
             except OutputError as exc:
                 self.on_error(str(exc))
                 return

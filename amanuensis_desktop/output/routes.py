@@ -128,8 +128,11 @@ class RouteChoice:
         return f"Typing via {self.label} because {route.value} is unavailable: {why.rstrip('.')}."
 
 
-def choose_route(env: Mapping[str, str] | None = None, only: Route | None = None,
-                 factory: Callable[[Route, Mapping[str, str]], Typer | None] = _make) -> RouteChoice:
+def choose_route(
+    env: Mapping[str, str] | None = None,
+    only: Route | None = None,
+    factory: Callable[[Route, Mapping[str, str]], Typer | None] = _make,
+) -> RouteChoice:
     """The first route that works (or exactly ``only``, raising :class:`OutputError` when it does not)."""
     env = os.environ if env is None else env
     routes = [only] if only is not None else candidate_routes(env)

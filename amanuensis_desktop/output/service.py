@@ -59,11 +59,17 @@ class EngineKeeper:
 class AnywhereDictation(QObject):
     """Start/stop of the live pipeline, with each final sent to the output sink (on the main thread)."""
 
-    event = Signal(object)
+    arrived = Signal(object)  # (time.time() when emitted, a pipeline event)
     posted = Signal(object)
 
-    def __init__(self, make_pipeline: Callable[[Callable[[Any], None]], Any], sink: OutputSink,
-                 choice: RouteChoice | None, options: ServiceOptions, err: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        make_pipeline: Callable[[Callable[[Any], None]], Any],
+        sink: OutputSink,
+        choice: RouteChoice | None,
+        options: ServiceOptions,
+        err: TextIO | None = None,
+    ) -> None:
         super().__init__()
         self.make_pipeline = make_pipeline
         self.sink, self.choice, self.options = sink, choice, options
@@ -74,7 +80,7 @@ class AnywhereDictation(QObject):
         self.type_seconds: list[float] = []  # per final: time to hand its text to the target app
         self.indicator: Any = None
         self._log_path = os.environ.get("AMANUENSIS_OUTPUT_LOG", "")  # diagnostics: one JSON line per final
-        self.event.connect(self._on_event)
+        self.arrived.connect(self._on_event)
         self.posted.connect(lambda fn: fn())
         if options.indicator:
             from ..ui.indicator import Indicator
@@ -91,7 +97,7 @@ class AnywhereDictation(QObject):
         self.posted.emit(fn)
 
     def _emit(self, ev: Any) -> None:  # on the pipeline's threads
-        self.event.emit((time.time(), ev))
+        self.arrived.emit((time.time(), ev))
 
     def start_listening(self) -> None:
         if self._state is not ListenState.IDLE:
@@ -141,8 +147,13 @@ class AnywhereDictation(QObject):
             self.type_seconds.append(time.perf_counter() - t0)
             if self._log_path:
                 with open(self._log_path, "a", encoding="utf-8") as f:
-                    f.write(json.dumps({"final_t": emitted, "sent_t": time.time(), "typed": self.sink.joiner.typed},
-                                       ensure_ascii=False) + "\n")
+                    f.write(
+                        json.dumps(
+                            {"final_t": emitted, "sent_t": time.time(), "typed": self.sink.joiner.typed},
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
         elif isinstance(ev, Level):
             if self.indicator is not None:
                 self.indicator.set_level(ev.db)

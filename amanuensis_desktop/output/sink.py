@@ -40,8 +40,14 @@ class OutputSink:
     """Sends each final to the target. Call from one thread (the clipboard's, with Qt: the GUI thread).
     Failures raise :class:`OutputError` (one sentence) and are not retried."""
 
-    def __init__(self, options: OutputOptions, typer: Typer | None = None, clipboard: Clipboard | None = None,
-                 paster: Paster | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        options: OutputOptions,
+        typer: Typer | None = None,
+        clipboard: Clipboard | None = None,
+        paster: Paster | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
         self.options = options
         self.typer, self.clipboard = typer, clipboard
         mode = options.mode

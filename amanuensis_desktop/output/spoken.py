@@ -67,8 +67,8 @@ def _pattern(language: str) -> re.Pattern[str]:
     for command, phrases in PHRASES.get(language.lower().split("-")[0], {}).items():
         table[command] += [p for p in phrases if p not in table[command]]
     alternatives = []
-    for command, phrases in table.items():
-        words = "|".join(r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True))
+    for command, spellings in table.items():
+        words = "|".join(r"\s+".join(map(re.escape, p.split())) for p in sorted(spellings, key=len, reverse=True))
         alternatives.append(f"(?P<{command.name}>{words})")
     return re.compile(rf"{_BEFORE}(?<!\w)(?:{'|'.join(alternatives)})(?!\w){_AFTER}", re.IGNORECASE)
 

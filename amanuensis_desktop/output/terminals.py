@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 #: lower-case WM_CLASS / app-id fragments of terminal emulators
-TERMINALS = ("xterm", "uxterm", "rxvt", "urxvt", "gnome-terminal", "konsole", "xfce4-terminal", "mate-terminal",
-             "lxterminal", "terminator", "tilix", "alacritty", "kitty", "foot", "wezterm", "st-256color",
-             "terminology", "qterminal", "sakura", "guake", "yakuake", "tilda", "ghostty", "ptyxis", "kgx",
-             "console", "terminal", "blackbox", "contour", "cool-retro-term", "deepin-terminal", "eterm")
+TERMINALS = (
+    "xterm",
+    "uxterm",
+    "rxvt",
+    "urxvt",
+    "gnome-terminal",
+    "konsole",
+    "xfce4-terminal",
+    "mate-terminal",
+    "lxterminal",
+    "terminator",
+    "tilix",
+    "alacritty",
+    "kitty",
+    "foot",
+    "wezterm",
+    "st-256color",
+    "terminology",
+    "qterminal",
+    "sakura",
+    "guake",
+    "yakuake",
+    "tilda",
+    "ghostty",
+    "ptyxis",
+    "kgx",
+    "console",
+    "terminal",
+    "blackbox",
+    "contour",
+    "cool-retro-term",
+    "deepin-terminal",
+    "eterm",
+)
 
 
 def is_terminal_class(*names: str) -> bool:

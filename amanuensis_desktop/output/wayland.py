@@ -67,7 +67,13 @@ class WtypeTyper:
 
     def paste(self, terminal: bool) -> None:
         mods = ["ctrl", "shift"] if terminal else ["ctrl"]
-        _run("wtype", _WTYPE_SETTLE + [a for m in mods for a in ("-M", m)] + ["v"] + [a for m in reversed(mods) for a in ("-m", m)])
+        _run(
+            "wtype",
+            _WTYPE_SETTLE
+            + [a for m in mods for a in ("-M", m)]
+            + ["v"]
+            + [a for m in reversed(mods) for a in ("-m", m)],
+        )
 
     def focused_is_terminal(self) -> bool:
         return False  # Wayland does not tell other clients which app has focus

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from Xlib import X, XK, display, error
+from Xlib import XK, X, display, error
 from Xlib.ext import xtest
 
 from .errors import OutputError
@@ -24,8 +24,20 @@ from .keysyms import BACKSPACE, CONTROL_L, LOWER_V, SHIFT_L, is_cased_letter, ke
 
 logger = logging.getLogger(__name__)
 
-_MODIFIER_KEYSYMS = ("Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Meta_L", "Meta_R",
-                     "Super_L", "Super_R", "ISO_Level3_Shift", "Mode_switch")
+_MODIFIER_KEYSYMS = (
+    "Shift_L",
+    "Shift_R",
+    "Control_L",
+    "Control_R",
+    "Alt_L",
+    "Alt_R",
+    "Meta_L",
+    "Meta_R",
+    "Super_L",
+    "Super_R",
+    "ISO_Level3_Shift",
+    "Mode_switch",
+)
 
 
 def open_display(name: str | None = None) -> display.Display:
@@ -41,8 +53,13 @@ class XTestTyper:
 
     name = "X11 (XTEST)"
 
-    def __init__(self, display_name: str | None = None, modifier_wait_s: float = 0.5, settle_s: float = 0.1,
-                 release_after_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        display_name: str | None = None,
+        modifier_wait_s: float = 0.5,
+        settle_s: float = 0.1,
+        release_after_s: float = 1.0,
+    ) -> None:
         self._d = open_display(display_name)
         if not self._d.has_extension("XTEST"):
             self._d.close()

@@ -14,7 +14,7 @@ import select
 import threading
 from collections.abc import Callable
 
-from Xlib import X, XK, error
+from Xlib import XK, X, error
 from Xlib.display import Display
 
 from .errors import OutputError
@@ -41,8 +41,12 @@ class X11HotkeyListener:
     release. ``start()`` raises :class:`OutputError` when a hotkey cannot be grabbed (taken by another app,
     unknown key name)."""
 
-    def __init__(self, bindings: dict[Hotkey, HotkeyAction], on_event: Callable[[HotkeyEvent], None],
-                 display_name: str | None = None) -> None:
+    def __init__(
+        self,
+        bindings: dict[Hotkey, HotkeyAction],
+        on_event: Callable[[HotkeyEvent], None],
+        display_name: str | None = None,
+    ) -> None:
         self.bindings = dict(bindings)
         self.on_event = on_event
         self._d: Display = open_display(display_name)

@@ -16,10 +16,17 @@ from ..output.control import ListenState
 
 logger = logging.getLogger(__name__)
 
-FLAGS = (Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-         | Qt.WindowType.WindowDoesNotAcceptFocus)
-_COLOURS = {ListenState.LISTENING: QColor("#d33"), ListenState.FINISHING: QColor("#e90"),
-            ListenState.IDLE: QColor("#888")}
+FLAGS = (
+    Qt.WindowType.Tool
+    | Qt.WindowType.FramelessWindowHint
+    | Qt.WindowType.WindowStaysOnTopHint
+    | Qt.WindowType.WindowDoesNotAcceptFocus
+)
+_COLOURS = {
+    ListenState.LISTENING: QColor("#d33"),
+    ListenState.FINISHING: QColor("#e90"),
+    ListenState.IDLE: QColor("#888"),
+}
 _LABELS = {ListenState.LISTENING: "Listening", ListenState.FINISHING: "Finishing", ListenState.IDLE: "Idle"}
 _FLOOR_DB = -60.0
 

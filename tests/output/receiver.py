@@ -1,5 +1,6 @@
 """A window of another app, for the typing tests: a QPlainTextEdit that writes its text to a file whenever it
-changes (JSON: the text and time.time(); OUT.json.log: one line per change with the time and the length), focused with activateWindow() (no window manager needed).
+changes (JSON: the text and time.time(); OUT.json.log: one line per change with the time and the length),
+focused with activateWindow() (no window manager needed).
 
     python receiver.py OUT.json [--clipboard TEXT] [--clipboard-log PATH] [--class NAME]
 
@@ -41,6 +42,7 @@ def main() -> int:
     edit = QPlainTextEdit()
     edit.setWindowTitle("receiver")
     edit.resize(500, 200)
+
     def changed() -> None:
         now, text = time.time(), edit.toPlainText()
         _write(args.out, {"t": now, "text": text})
@@ -53,6 +55,7 @@ def main() -> int:
         QShortcut(QKeySequence("Ctrl+V"), edit, lambda: edit.insertPlainText("^V"))
     clipboard = app.clipboard()
     if args.clipboard_log:
+
         def log_clipboard() -> None:  # one JSON line per change: the history of the clipboard
             with open(args.clipboard_log, "a", encoding="utf-8") as f:
                 f.write(json.dumps({"t": time.time(), "text": clipboard.text()}, ensure_ascii=False) + "\n")

@@ -47,8 +47,11 @@ def main() -> int:
                 results = {}
             else:
                 results = {"devices": ("u", 1), "restore_token": ("s", "token-1")}
-            conn.send(new_signal(DBusAddress(request, interface="org.freedesktop.portal.Request"), "Response",
-                                 "ua{sv}", (0, results)))
+            conn.send(
+                new_signal(
+                    DBusAddress(request, interface="org.freedesktop.portal.Request"), "Response", "ua{sv}", (0, results)
+                )
+            )
         elif member == "NotifyKeyboardKeysym":
             keys.append((msg.body[2], msg.body[3]))
             conn.send(new_method_return(msg))
@@ -62,16 +65,33 @@ def main() -> int:
                 session = f"{PATH}/session/{sender.lstrip(':').replace('.', '_')}/amanuensis"
                 results = {"session_handle": ("s", session)}
             else:
-                bound = [(sid, {"description": opts["description"],
-                                "trigger_description": ("s", opts["preferred_trigger"][1])}) for sid, opts in msg.body[1]]
+                bound = [
+                    (
+                        sid,
+                        {
+                            "description": opts["description"],
+                            "trigger_description": ("s", opts["preferred_trigger"][1]),
+                        },
+                    )
+                    for sid, opts in msg.body[1]
+                ]
                 results = {"shortcuts": ("a(sa{sv})", bound)}
-            conn.send(new_signal(DBusAddress(request, interface="org.freedesktop.portal.Request"), "Response",
-                                 "ua{sv}", (0, results)))
+            conn.send(
+                new_signal(
+                    DBusAddress(request, interface="org.freedesktop.portal.Request"), "Response", "ua{sv}", (0, results)
+                )
+            )
         elif member == "Press":
             shortcut, pressed = msg.body
             conn.send(new_method_return(msg))
-            conn.send(new_signal(DBusAddress(PATH, interface=IFACE), "Activated" if pressed else "Deactivated",
-                                 "osta{sv}", (session, shortcut, 0, {})))
+            conn.send(
+                new_signal(
+                    DBusAddress(PATH, interface=IFACE),
+                    "Activated" if pressed else "Deactivated",
+                    "osta{sv}",
+                    (session, shortcut, 0, {}),
+                )
+            )
         else:
             conn.send(new_method_return(msg))
 

@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from amanuensis_desktop.output.control import (ControlCommand, ControlServer, DictationControl, ListenState,
-                                                send_command)
+from amanuensis_desktop.output.control import ControlCommand, ControlServer, DictationControl, ListenState, send_command
 from amanuensis_desktop.output.errors import OutputError
 from amanuensis_desktop.output.hotkeys import HotkeyAction, HotkeyEvent
 
@@ -61,8 +60,10 @@ def test_socket_round_trip_second_instance_and_cli_client(tmp_path):
         with pytest.raises(OutputError, match="already running"):
             ControlServer(control.command, path).start()
         # a second process, as `amanuensis status` would be
-        code = ("import sys; from pathlib import Path; from amanuensis_desktop.output.control import *; "
-                f"print(send_command(ControlCommand.STATUS, Path({str(path)!r})))")
+        code = (
+            "import sys; from pathlib import Path; from amanuensis_desktop.output.control import *; "
+            f"print(send_command(ControlCommand.STATUS, Path({str(path)!r})))"
+        )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
         assert done.stdout.strip() == "listening", done.stderr
     finally:

@@ -34,8 +34,12 @@ def test_flags_state_and_level(qtbot):
     ind = Indicator("test")
     qtbot.addWidget(ind)
     flags = ind.windowFlags()
-    for flag in (Qt.WindowType.WindowDoesNotAcceptFocus, Qt.WindowType.WindowStaysOnTopHint,
-                 Qt.WindowType.Tool, Qt.WindowType.FramelessWindowHint):
+    for flag in (
+        Qt.WindowType.WindowDoesNotAcceptFocus,
+        Qt.WindowType.WindowStaysOnTopHint,
+        Qt.WindowType.Tool,
+        Qt.WindowType.FramelessWindowHint,
+    ):
         assert flags & flag
     assert ind.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
     assert not ind.isVisible()
@@ -55,8 +59,13 @@ def test_indicator_does_not_take_the_focus(xdisplay, receiver):
 
     from .xrig import x_env
 
-    proc = subprocess.Popen([sys.executable, "-c", SHOW_INDICATOR], env=x_env(xdisplay), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SHOW_INDICATOR],
+        env=x_env(xdisplay),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "shown True"
         typer = XTestTyper(xdisplay)

@@ -11,8 +11,7 @@ def test_first_final_is_capitalised_and_not_indented():
 
 def test_space_between_finals_and_capital_after_sentence_end():
     j = Joiner()
-    assert [j.text("hello there."), j.text("and then"), j.text("we left")] == ["Hello there.", " And then",
-                                                                               " we left"]
+    assert [j.text("hello there."), j.text("and then"), j.text("we left")] == ["Hello there.", " And then", " we left"]
     assert j.typed == "Hello there. And then we left"
 
 

@@ -28,12 +28,17 @@ def private_bus(tmp_path, monkeypatch):
 <busconfig><type>session</type><listen>unix:path={tmp_path}/bus</listen>
 <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
 <allow own="*"/></policy></busconfig>""")
-    daemon = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
-                              stdout=subprocess.PIPE, text=True)
+    daemon = subprocess.Popen(
+        ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"], stdout=subprocess.PIPE, text=True
+    )
     address = daemon.stdout.readline().strip()
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-    stub = subprocess.Popen([sys.executable, str(Path(__file__).with_name("stub_portal.py"))],
-                            env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+    stub = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("stub_portal.py"))],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert stub.stdout.readline().strip() == "ready"
     yield address
     stub.terminate()
@@ -47,9 +52,15 @@ def _press(shortcut: str, pressed: bool) -> None:
     from jeepney.io.blocking import open_dbus_connection
 
     with open_dbus_connection(bus="SESSION") as conn:
-        conn.send_and_get_reply(new_method_call(DBusAddress("/org/freedesktop/portal/desktop",
-                                                            "org.freedesktop.portal.Desktop", "org.amanuensis.Test"),
-                                                "Press", "sb", (shortcut, pressed)), timeout=5)
+        conn.send_and_get_reply(
+            new_method_call(
+                DBusAddress("/org/freedesktop/portal/desktop", "org.freedesktop.portal.Desktop", "org.amanuensis.Test"),
+                "Press",
+                "sb",
+                (shortcut, pressed),
+            ),
+            timeout=5,
+        )
 
 
 def test_bind_and_receive_toggle_and_push_to_talk(private_bus):
@@ -57,8 +68,11 @@ def test_bind_and_receive_toggle_and_push_to_talk(private_bus):
 
     events: queue.Queue[HotkeyEvent] = queue.Queue()
     errors: list[str] = []
-    shortcuts = PortalShortcuts({Hotkey.parse("ctrl+alt+d"): HotkeyAction.TOGGLE,
-                                 Hotkey.parse("F9"): HotkeyAction.PUSH_TO_TALK}, events.put, errors.append)
+    shortcuts = PortalShortcuts(
+        {Hotkey.parse("ctrl+alt+d"): HotkeyAction.TOGGLE, Hotkey.parse("F9"): HotkeyAction.PUSH_TO_TALK},
+        events.put,
+        errors.append,
+    )
     shortcuts.start()
     try:
         assert shortcuts.session.endswith("/amanuensis")
@@ -72,8 +86,11 @@ def test_bind_and_receive_toggle_and_push_to_talk(private_bus):
         _press("ptt", True)
         _press("ptt", False)
         got = [events.get(timeout=5) for _ in range(3)]
-        assert got == [HotkeyEvent(HotkeyAction.TOGGLE, True), HotkeyEvent(HotkeyAction.PUSH_TO_TALK, True),
-                       HotkeyEvent(HotkeyAction.PUSH_TO_TALK, False)]
+        assert got == [
+            HotkeyEvent(HotkeyAction.TOGGLE, True),
+            HotkeyEvent(HotkeyAction.PUSH_TO_TALK, True),
+            HotkeyEvent(HotkeyAction.PUSH_TO_TALK, False),
+        ]
         assert errors == []
     finally:
         shortcuts.stop()
@@ -102,10 +119,24 @@ def test_remote_desktop_typer_keys_and_restore_token(private_bus, tmp_path):
     typer.close()
     PortalTyper(token).close()  # the second session offers the kept token
     with open_dbus_connection(bus="SESSION") as conn:
-        reply = conn.send_and_get_reply(new_method_call(DBusAddress("/org/freedesktop/portal/desktop",
-                                                                    "org.freedesktop.portal.Desktop",
-                                                                    "org.amanuensis.Test"), "Keys"), timeout=5)
+        reply = conn.send_and_get_reply(
+            new_method_call(
+                DBusAddress("/org/freedesktop/portal/desktop", "org.freedesktop.portal.Desktop", "org.amanuensis.Test"),
+                "Keys",
+            ),
+            timeout=5,
+        )
     keys, restored = reply.body
-    assert keys == [(0x68, 1), (0x68, 0), (0xE9, 1), (0xE9, 0), (0xFF0D, 1), (0xFF0D, 0),
-                    (CONTROL_L, 1), (LOWER_V, 1), (LOWER_V, 0), (CONTROL_L, 0)]
+    assert keys == [
+        (0x68, 1),
+        (0x68, 0),
+        (0xE9, 1),
+        (0xE9, 0),
+        (0xFF0D, 1),
+        (0xFF0D, 0),
+        (CONTROL_L, 1),
+        (LOWER_V, 1),
+        (LOWER_V, 0),
+        (CONTROL_L, 0),
+    ]
     assert restored == ["", "token-1"]

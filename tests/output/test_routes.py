@@ -8,16 +8,27 @@ from amanuensis_desktop.output.errors import OutputError
 from amanuensis_desktop.output.routes import Route, Session, candidate_routes, choose_route, detect_session
 
 
-@pytest.mark.parametrize("env, session, first", [
-    ({"XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"}, Session.X11, Route.X11),
-    ({"DISPLAY": ":0"}, Session.X11, Route.X11),
-    ({"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0",
-      "XDG_CURRENT_DESKTOP": "ubuntu:GNOME"}, Session.WAYLAND, Route.PORTAL),
-    ({"WAYLAND_DISPLAY": "wayland-1", "XDG_CURRENT_DESKTOP": "KDE"}, Session.WAYLAND, Route.KWTYPE),
-    ({"WAYLAND_DISPLAY": "wayland-1", "XDG_CURRENT_DESKTOP": "sway"}, Session.WAYLAND, Route.WTYPE),
-    ({"XDG_SESSION_TYPE": "x11", "WAYLAND_DISPLAY": "stale", "DISPLAY": ":1"}, Session.X11, Route.X11),
-    ({}, Session.NONE, Route.CLIPBOARD),
-])
+@pytest.mark.parametrize(
+    "env, session, first",
+    [
+        ({"XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"}, Session.X11, Route.X11),
+        ({"DISPLAY": ":0"}, Session.X11, Route.X11),
+        (
+            {
+                "XDG_SESSION_TYPE": "wayland",
+                "WAYLAND_DISPLAY": "wayland-0",
+                "DISPLAY": ":0",
+                "XDG_CURRENT_DESKTOP": "ubuntu:GNOME",
+            },
+            Session.WAYLAND,
+            Route.PORTAL,
+        ),
+        ({"WAYLAND_DISPLAY": "wayland-1", "XDG_CURRENT_DESKTOP": "KDE"}, Session.WAYLAND, Route.KWTYPE),
+        ({"WAYLAND_DISPLAY": "wayland-1", "XDG_CURRENT_DESKTOP": "sway"}, Session.WAYLAND, Route.WTYPE),
+        ({"XDG_SESSION_TYPE": "x11", "WAYLAND_DISPLAY": "stale", "DISPLAY": ":1"}, Session.X11, Route.X11),
+        ({}, Session.NONE, Route.CLIPBOARD),
+    ],
+)
 def test_detection(env, session, first):
     assert detect_session(env) is session
     routes = candidate_routes(env)
@@ -35,8 +46,10 @@ def test_first_route_that_works_is_chosen_and_the_others_are_explained():
     choice = choose_route({"WAYLAND_DISPLAY": "w"}, factory=factory)
     assert choice.route is Route.CLIPBOARD and choice.typer is None
     assert [r for r, _ in choice.skipped] == [Route.WTYPE, Route.PORTAL, Route.YDOTOOL]
-    assert choice.notice == ("Typing via clipboard (paste it yourself) because wtype is unavailable: "
-                             "wtype is not installed (apt install wtype).")
+    assert choice.notice == (
+        "Typing via clipboard (paste it yourself) because wtype is unavailable: "
+        "wtype is not installed (apt install wtype)."
+    )
 
 
 def test_a_requested_route_that_fails_raises():

@@ -56,8 +56,13 @@ class Board:
 def test_type_mode_with_commands():
     keys = Keys()
     sink = OutputSink(OutputOptions(OutputMode.TYPE), typer=keys)
-    for final in ["dear anna, new paragraph.", "thanks for the call.", "it was great", "scratch that.",
-                  "see you soon. New line. Bob"]:
+    for final in [
+        "dear anna, new paragraph.",
+        "thanks for the call.",
+        "it was great",
+        "scratch that.",
+        "see you soon. New line. Bob",
+    ]:
         sink.final(final)
     assert keys.text == "Dear anna\n\nThanks for the call. See you soon.\nBob"
 
@@ -87,8 +92,12 @@ def test_paste_mode_restores_the_clipboard_later_and_uses_the_terminal_chord():
 def test_paste_mode_leaves_a_clipboard_the_user_changed():
     keys, board, later = Keys(), Board("user's"), []
     keys.clipboard = board
-    sink = OutputSink(OutputOptions(OutputMode.PASTE), typer=keys, clipboard=board,
-                      paster=Paster(board, keys, 1.0, schedule=lambda d, a: later.append(a)))
+    sink = OutputSink(
+        OutputOptions(OutputMode.PASTE),
+        typer=keys,
+        clipboard=board,
+        paster=Paster(board, keys, 1.0, schedule=lambda d, a: later.append(a)),
+    )
     sink.final("hello")
     board.value = "copied meanwhile"
     later[-1]()

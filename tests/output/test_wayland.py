@@ -9,8 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -28,8 +28,14 @@ def sway() -> Iterator[dict[str, str]]:
     runtime = Path(tempfile.mkdtemp(prefix="amanuensis-sway-"))  # not under pytest's root-only folder
     config = runtime / "config"
     config.write_text("output HEADLESS-1 resolution 1024x768\n")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(runtime), "XDG_RUNTIME_DIR": str(runtime),
-           "WLR_BACKENDS": "headless", "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(runtime),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "WLR_BACKENDS": "headless",
+        "WLR_LIBINPUT_NO_DEVICES": "1",
+        "WLR_RENDERER": "pixman",
+    }
     command = ["sway", "-c", str(config)]
     if os.geteuid() == 0:
         runuser = shutil.which("runuser")
@@ -39,8 +45,7 @@ def sway() -> Iterator[dict[str, str]]:
         runtime.chmod(0o700)
         config.chmod(0o644)
         command = [runuser, "-u", "nobody", "--", "env", *[f"{k}={v}" for k, v in env.items()], *command]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 20
     sockets: list[Path] = []
     while not sockets and time.monotonic() < deadline and proc.poll() is None:
@@ -50,8 +55,13 @@ def sway() -> Iterator[dict[str, str]]:
         stop(proc)
         pytest.fail(f"sway did not start: {proc.stderr.read().decode(errors='replace')[-500:] if proc.stderr else ''}")
     client = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    client.update(XDG_RUNTIME_DIR=str(runtime), WAYLAND_DISPLAY=sockets[0].name, XDG_SESSION_TYPE="wayland",
-                  XDG_CURRENT_DESKTOP="sway", QT_QPA_PLATFORM="wayland")
+    client.update(
+        XDG_RUNTIME_DIR=str(runtime),
+        WAYLAND_DISPLAY=sockets[0].name,
+        XDG_SESSION_TYPE="wayland",
+        XDG_CURRENT_DESKTOP="sway",
+        QT_QPA_PLATFORM="wayland",
+    )
     try:
         yield client
     finally:
@@ -61,8 +71,13 @@ def sway() -> Iterator[dict[str, str]]:
 
 
 def _type(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "amanuensis_desktop.output.command", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "amanuensis_desktop.output.command", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_type_through_wtype(sway, tmp_path):
@@ -79,8 +94,14 @@ def test_type_through_wtype(sway, tmp_path):
 def test_paste_through_wl_copy_and_wtype(sway, tmp_path):
     # the user's clipboard, owned by another client (a Qt app cannot take the selection without an input
     # event of its own: the compositor ignores it, so the receiver does not own it here)
-    subprocess.run(["wl-copy", "the user's clipboard"], env=sway, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=10, check=True)
+    subprocess.run(
+        ["wl-copy", "the user's clipboard"],
+        env=sway,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=10,
+        check=True,
+    )
     receiver = start_receiver(sway, tmp_path)
     try:
         done = _type(sway, "--output", "paste", "pasted on wayland — ß 🎤")

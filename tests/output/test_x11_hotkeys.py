@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("Xlib")
 
-from Xlib import X, XK, display  # noqa: E402
+from Xlib import XK, X, display  # noqa: E402
 from Xlib.ext import xtest  # noqa: E402
 
 from amanuensis_desktop.output.errors import OutputError  # noqa: E402
@@ -52,8 +52,11 @@ def keyboard(xdisplay):
 @pytest.fixture
 def listener(xdisplay):
     events: queue.Queue[HotkeyEvent] = queue.Queue()
-    hk = X11HotkeyListener({Hotkey.parse("ctrl+alt+d"): HotkeyAction.TOGGLE,
-                            Hotkey.parse("F9"): HotkeyAction.PUSH_TO_TALK}, events.put, xdisplay)
+    hk = X11HotkeyListener(
+        {Hotkey.parse("ctrl+alt+d"): HotkeyAction.TOGGLE, Hotkey.parse("F9"): HotkeyAction.PUSH_TO_TALK},
+        events.put,
+        xdisplay,
+    )
     hk.start()
     yield hk, events
     hk.stop()

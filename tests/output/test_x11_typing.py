@@ -64,9 +64,13 @@ def test_type_command_and_paste_mode(xdisplay, tmp_path):
     try:
         assert receiver.wait_for("", 2) and _wait(receiver.clipboard, "the user's clipboard")
         t0 = time.time()
-        done = subprocess.run([sys.executable, "-m", "amanuensis_desktop.output.command", "--output", "paste",
-                               "pasted", "text — ß 🎤"], env=x_env(xdisplay), capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "amanuensis_desktop.output.command", "--output", "paste", "pasted", "text — ß 🎤"],
+            env=x_env(xdisplay),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert done.returncode == 0, done.stderr
         assert "typing via X11 (XTEST)" in done.stderr
         state = receiver.wait_for("Pasted text — ß 🎤", 5)
@@ -87,8 +91,13 @@ def test_terminal_gets_ctrl_shift_v(xdisplay, tmp_path):
 
     receiver = start_receiver(xdisplay, tmp_path, "--clipboard", "", "--class", "xterm")
     try:
-        done = subprocess.run([sys.executable, "-m", "amanuensis_desktop.output.command", "--output", "paste",
-                               "--raw", "ls -l"], env=x_env(xdisplay), capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "amanuensis_desktop.output.command", "--output", "paste", "--raw", "ls -l"],
+            env=x_env(xdisplay),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert done.returncode == 0, done.stderr
         assert receiver.wait_for("ls -l", 5).get("text") == "ls -l"
     finally:

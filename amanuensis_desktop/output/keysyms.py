@@ -9,6 +9,7 @@ RETURN = 0xFF0D
 TAB = 0xFF09
 BACKSPACE = 0xFF08
 SHIFT_L = 0xFFE1
+CAPS_LOCK = 0xFFE5
 CONTROL_L = 0xFFE3
 #: the keysym "V" and "v"
 LOWER_V = 0x0076
@@ -26,8 +27,3 @@ def keysym_for(char: str) -> int | None:
     if cp <= 0xFF:
         return cp
     return 0x01000000 | cp
-
-
-def is_cased_letter(char: str) -> bool:
-    """True for a letter that Caps Lock changes (a lower and an upper form differ)."""
-    return char.lower() != char.upper()

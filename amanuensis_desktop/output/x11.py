@@ -7,7 +7,8 @@ Borrowed keycodes are given back ``release_after_s`` after the last text (or whe
 never right after the key press: the receiving app reads the new keymap only when it handles the
 MappingNotify, later than the press is sent, and binding/unbinding one character at a time mistyped
 ("naïve" → "na°ve") unless each step waited ~20 ms (measured on Xvfb with a Qt receiver). Modifiers
-the user still holds (the hotkey) are waited for briefly, then released, so that "c" never becomes Ctrl+C.
+the user still holds (the hotkey) are waited for briefly, then released, so that "c" never becomes Ctrl+C;
+Caps Lock, when on, is switched off while typing and on again after (it also capitalised borrowed "é").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from Xlib import XK, X, display, error
 from Xlib.ext import xtest
 
 from .errors import OutputError
-from .keysyms import BACKSPACE, CONTROL_L, LOWER_V, SHIFT_L, is_cased_letter, keysym_for
+from .keysyms import BACKSPACE, CAPS_LOCK, CONTROL_L, LOWER_V, SHIFT_L, keysym_for
 
 logger = logging.getLogger(__name__)
 
@@ -183,19 +184,22 @@ class XTestTyper:
                 table, spare = self._mapping()
                 self._clear_modifiers(table)
                 shift_kc = self._keycode(SHIFT_L, table)
-                caps = self._caps_lock()
-                for char in text:
-                    keysym = keysym_for(char)
-                    if keysym is None:
-                        continue
-                    found = table.get(keysym)
-                    if found is not None and found[0] not in self._borrowed.values():
-                        keycode, shift = found
-                        if caps and is_cased_letter(char):
-                            shift = not shift
-                        self._tap(keycode, shift, shift_kc)
-                    else:
-                        self._tap(self._bind(keysym, spare), False, shift_kc)
+                caps_kc = self._keycode(CAPS_LOCK, table) if self._caps_lock() else 0
+                if caps_kc:  # Caps Lock would change letters (borrowed ones too): off while typing
+                    self._tap(caps_kc, False, shift_kc)
+                try:
+                    for char in text:
+                        keysym = keysym_for(char)
+                        if keysym is None:
+                            continue
+                        found = table.get(keysym)
+                        if found is not None and found[0] not in self._borrowed.values():
+                            self._tap(found[0], found[1], shift_kc)
+                        else:
+                            self._tap(self._bind(keysym, spare), False, shift_kc)
+                finally:
+                    if caps_kc:
+                        self._tap(caps_kc, False, shift_kc)
                 self._d.sync()
                 self._schedule_release()
             except error.XError as exc:

@@ -111,3 +111,26 @@ def _wait(read, expected, timeout=5.0) -> bool:
     while read() != expected and time.monotonic() < deadline:
         time.sleep(0.05)
     return read() == expected
+
+
+def test_caps_lock_on_does_not_change_the_text(typer, receiver, xdisplay):
+    from Xlib import XK, X, display
+    from Xlib.ext import xtest
+
+    d = display.Display(xdisplay)
+    caps = d.keysym_to_keycode(XK.string_to_keysym("Caps_Lock"))
+
+    def tap_caps():
+        xtest.fake_input(d, X.KeyPress, caps)
+        xtest.fake_input(d, X.KeyRelease, caps)
+        d.sync()
+
+    tap_caps()
+    try:
+        assert d.screen().root.query_pointer().mask & X.LockMask
+        text = "Hello World — ß é Ü ž"
+        typer.type_text(text)
+        assert receiver.wait_for(text).get("text") == text
+    finally:
+        tap_caps()
+        d.close()

@@ -4,7 +4,6 @@ receiver (WER <= 10 %), `amanuensis status` follows, the hotkey stops it."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

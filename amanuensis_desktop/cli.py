@@ -129,7 +129,49 @@ def _bench(args) -> int:
 def _dictate(args) -> int:
     from .live import command
 
+    if getattr(args, "output", "stdout") != "stdout":
+        return _dictate_anywhere(args)
     return command.run(args) or 0
+
+
+def _dictate_anywhere(args) -> int:
+    """``dictate --output type|paste|clipboard``: finals into the focused app, until Ctrl-C."""
+    from .output.command import run_dictate_anywhere
+
+    if args.speed <= 0:
+        return _fail("--speed must be a positive number.", 2)
+
+    def live_options():
+        from .live.pipeline import LiveOptions
+
+        return LiveOptions(device=args.device, vad_aggressiveness=args.vad_aggressiveness,
+                           use_prompt=not args.no_prompt, partials=False)
+
+    make_source = None
+    if args.input:
+        from .live.sources import FileSource
+
+        def make_source():
+            return FileSource(args.input, speed=args.speed)
+
+    def load_engine():
+        from .engine import Engine
+
+        return Engine.load(args.backend or "auto", args.model)
+
+    return run_dictate_anywhere(args, live_options, make_source, load_engine)
+
+
+def _type(args) -> int:
+    from .output.command import run_type
+
+    return run_type(args)
+
+
+def _control(args) -> int:
+    from .output.command import run_control
+
+    return run_control(args.command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,7 +217,21 @@ def build_parser() -> argparse.ArgumentParser:
         live_command.add_arguments(p)
     except ImportError:
         pass
+    from .output.command import add_dictate_output_arguments, add_type_arguments
+
+    add_dictate_output_arguments(p)
     p.set_defaults(func=_dictate)
+
+    p = sub.add_parser("type", help="type TEXT into the focused app through the dictation's route (a check)")
+    add_type_arguments(p)
+    p.set_defaults(func=_type)
+
+    for name, text in (("toggle", "start or stop dictation in the running instance"),
+                       ("ptt-press", "push-to-talk pressed: start dictation in the running instance"),
+                       ("ptt-release", "push-to-talk released: stop it"),
+                       ("status", "print idle, listening or finishing")):
+        p = sub.add_parser(name, help=text)
+        p.set_defaults(func=_control)
     return parser
 
 

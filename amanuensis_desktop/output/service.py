@@ -83,9 +83,12 @@ class AnywhereDictation(QObject):
         self.arrived.connect(self._on_event)
         self.posted.connect(lambda fn: fn())
         if options.indicator:
-            from ..ui.indicator import Indicator
+            from ..ui.indicator import Indicator, supported
 
-            self.indicator = Indicator(choice.label if choice else "", options.sounds)
+            if supported():
+                self.indicator = Indicator(choice.label if choice else "", options.sounds)
+            else:
+                logger.info("No listening indicator on Wayland: it would take the focus from the target app.")
 
     # -- the Dictation protocol (DictationControl) ----------------------------------------------------
     @property

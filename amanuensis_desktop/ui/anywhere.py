@@ -99,7 +99,9 @@ class DictateAnywhere(QObject):
         self._close_output()
         self._open_output()
         self._restart_hotkeys()
-        if settings.indicator and settings.mode is not OutputMode.WINDOW:
+        from .indicator import supported
+
+        if settings.indicator and settings.mode is not OutputMode.WINDOW and supported():
             if self.indicator is None:
                 from .indicator import Indicator
 

@@ -1,7 +1,9 @@
 """A small always-on-top indicator while dictating into other apps: the state and the input level.
 
 It never takes the keyboard focus (the text goes to the app the user is in): a frameless tool window that
-does not accept focus and is shown without activation. Optional short start/stop tones.
+does not accept focus and is shown without activation. Wayland compositors ignore that request (sway focused
+the indicator and the dictated text went nowhere), so there it is not shown (:func:`supported`); the tray
+icon shows the state instead. Optional short start/stop tones.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ _COLOURS = {
 }
 _LABELS = {ListenState.LISTENING: "Listening", ListenState.FINISHING: "Finishing", ListenState.IDLE: "Idle"}
 _FLOOR_DB = -60.0
+
+
+def supported() -> bool:
+    """Whether a window can be shown here without taking the focus (X11 yes, Wayland no)."""
+    return QGuiApplication.platformName() not in ("wayland", "wayland-egl")
 
 
 class Indicator(QWidget):

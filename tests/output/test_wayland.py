@@ -111,3 +111,42 @@ def test_paste_through_wl_copy_and_wtype(sway, tmp_path):
         assert check.stdout == "the user's clipboard"
     finally:
         stop(receiver.proc)
+
+
+@pytest.mark.slow
+def test_dictation_types_through_wtype(sway, tmp_path):
+    """`dictate --output type --input jfk.wav` under sway: no indicator (it would take the focus there)."""
+    from amanuensis_desktop.bench.corpus import shared_audio_dir
+    from amanuensis_desktop.whisper.wer import wer
+
+    jfk = shared_audio_dir() / "jfk.wav"
+    if not jfk.is_file():
+        pytest.skip(f"shared recordings not found at {jfk.parent}")
+    receiver = start_receiver(sway, tmp_path)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "amanuensis_desktop",
+                "dictate",
+                "--output",
+                "type",
+                "--input",
+                str(jfk),
+                "--backend",
+                "openvino",
+            ],
+            env=sway,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        reference = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+        deadline = time.monotonic() + 5
+        while wer(reference, receiver.text) > 0.1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert wer(reference, receiver.text) <= 0.1, receiver.text
+    finally:
+        stop(receiver.proc)

@@ -143,7 +143,9 @@ def test_dictation_types_through_wtype(sway, tmp_path):
             timeout=300,
         )
         assert done.returncode == 0, done.stderr
-        reference = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+        reference = "And so my fellow Americans, ask not what your country can do for you, " + (
+            "ask what you can do for your country."
+        )
         deadline = time.monotonic() + 5
         while wer(reference, receiver.text) > 0.1 and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -38,7 +38,7 @@ def add_type_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_type(args: argparse.Namespace) -> int:
     """Type, paste or copy ``args.text``; prints the route used to stderr; 0 on success."""
-    from .factory import needs_qt, open_output
+    from .factory import ensure_display, needs_qt, open_output
 
     mode = OutputMode(args.output)
     options = OutputOptions(mode, commands=not args.raw, capitalise=not args.raw)
@@ -46,6 +46,8 @@ def run_type(args: argparse.Namespace) -> int:
     app = None
     if needs_qt(mode):
         from PySide6.QtGui import QGuiApplication
+
+        ensure_display()
 
         app = QGuiApplication.instance() or QGuiApplication(["amanuensis"])
     if args.delay > 0:
@@ -143,9 +145,10 @@ def run_dictate_anywhere(
     """``amanuensis dictate --output type|paste|clipboard``: runs until Ctrl-C (or the end of ``--input``)."""
     from PySide6.QtWidgets import QApplication
 
-    from .factory import open_output
+    from .factory import ensure_display, open_output
     from .service import AnywhereDictation, EngineKeeper, ServiceOptions, run_service
 
+    ensure_display()
     app = QApplication.instance() or QApplication(["amanuensis"])
     if isinstance(app, QApplication):
         app.setQuitOnLastWindowClosed(False)

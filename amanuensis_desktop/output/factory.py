@@ -29,6 +29,26 @@ def make_clipboard(env: Mapping[str, str] | None = None) -> Clipboard:
     return QtClipboard()
 
 
+def ensure_display(env: Mapping[str, str] | None = None) -> None:
+    """Raise :class:`OutputError` (one sentence) when the session's display cannot be reached — before Qt
+    is started on it, which would abort the process instead."""
+    env = os.environ if env is None else env
+    session = detect_session(env)
+    if session is Session.X11:
+        from .x11 import open_display
+
+        open_display(env.get("DISPLAY")).close()
+    elif session is Session.WAYLAND:
+        from pathlib import Path
+
+        name = env.get("WAYLAND_DISPLAY", "wayland-0")
+        path = Path(name) if name.startswith("/") else Path(env.get("XDG_RUNTIME_DIR", "/nonexistent"), name)
+        if not path.exists():
+            raise OutputError(f"Cannot connect to the Wayland display {name}.")
+    else:
+        raise OutputError("No graphical session was found (neither DISPLAY nor WAYLAND_DISPLAY is set).")
+
+
 def needs_qt(mode: OutputMode, env: Mapping[str, str] | None = None) -> bool:
     """Whether this mode uses Qt's clipboard here (the caller must then run a Qt application)."""
     if mode not in (OutputMode.PASTE, OutputMode.CLIPBOARD, OutputMode.TYPE):

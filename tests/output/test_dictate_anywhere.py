@@ -98,3 +98,44 @@ def test_hotkey_dictation_types_into_the_focused_app(xdisplay, tmp_path, virtual
     assert app.returncode == 0, err
     assert "typing via X11 (XTEST)" in err
     assert not socket_path.exists()
+
+
+def test_second_instance_and_errors_are_one_sentence(xdisplay, tmp_path):
+    env = x_env(xdisplay)
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)
+    socket_path = tmp_path / "amanuensis" / "control.sock"
+    cmd = [sys.executable, "-m", "amanuensis_desktop"]
+    first = subprocess.Popen(
+        [*cmd, "dictate", "--output", "type", "--idle", "--hotkey", "ctrl+alt+d", "--no-indicator"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_status(socket_path, "idle", 60) == "idle"
+        second = subprocess.run(
+            [*cmd, "dictate", "--output", "type", "--idle"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode == 1
+        assert second.stderr.strip().endswith("Amanuensis is already running; control it with amanuensis toggle.")
+        done = subprocess.run([*cmd, "status"], env=env, capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stdout.strip()) == (0, "idle")
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 0
+    taken = subprocess.run([*cmd, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert taken.returncode == 1 and "Traceback" not in taken.stderr
+    assert taken.stderr.strip() == (
+        "amanuensis: Amanuensis is not running; start it first (amanuensis, or amanuensis dictate --output type)."
+    )
+    no_x = subprocess.run(
+        [*cmd, "type", "--route", "x11", "hello"],
+        env=dict(env, DISPLAY=":199"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert no_x.returncode == 1 and no_x.stderr.count("\n") == 1, no_x.stderr
+    assert "Cannot connect to the X display :199" in no_x.stderr

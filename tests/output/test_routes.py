@@ -63,3 +63,38 @@ def test_a_requested_route_that_fails_raises():
 def test_x11_route_with_no_server_is_one_sentence():
     with pytest.raises(OutputError, match="Cannot connect to the X display"):
         choose_route({"DISPLAY": ":199"}, only=Route.X11)
+
+
+def test_wayland_tools_say_why_they_cannot_be_used(monkeypatch, tmp_path):
+    """ydotool and kwtype are not installed here (no /dev/uinput, no KDE): each says why in one sentence."""
+    from amanuensis_desktop.output import wayland
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # none of the tools on PATH
+    for typer, reason in (
+        (wayland.WtypeTyper, "wtype is not installed"),
+        (wayland.KwtypeTyper, "kwtype is not"),
+        (wayland.YdotoolTyper, "ydotool is not installed"),
+    ):
+        with pytest.raises(OutputError, match=reason):
+            typer()
+    fake = tmp_path / "ydotool"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    import os
+
+    if not os.access("/dev/uinput", os.W_OK):
+        with pytest.raises(OutputError, match="/dev/uinput is not writable"):
+            wayland.YdotoolTyper()
+
+
+def test_a_failing_tool_is_one_sentence(monkeypatch, tmp_path):
+    from amanuensis_desktop.output import wayland
+
+    fake = tmp_path / "wtype"
+    fake.write_text("#!/bin/sh\necho 'Compositor does not support the virtual keyboard protocol' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(
+        OutputError, match=r"^wtype failed: Compositor does not support the virtual keyboard protocol\.$"
+    ):
+        wayland.WtypeTyper().type_text("x")

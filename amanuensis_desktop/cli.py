@@ -264,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_dictate_output_arguments(p)
     p.set_defaults(func=_dictate)
 
-    p = sub.add_parser("type", parents=[verbosity], help="type TEXT into the focused app through the dictation's route (a check)")
+    p = sub.add_parser(
+        "type", parents=[verbosity], help="type TEXT into the focused app through the dictation's route (a check)"
+    )
     add_type_arguments(p)
     p.set_defaults(func=_type)
 

@@ -133,8 +133,8 @@ class ControlServer:
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = os.pipe()
 
-    def start(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def check(self) -> None:
+        """Raise :class:`OutputError` when another instance answers on the socket (remove a stale one)."""
         if self.path.exists():
             try:
                 send_command(ControlCommand.STATUS, self.path, 2.0)
@@ -142,6 +142,10 @@ class ControlServer:
                 self.path.unlink(missing_ok=True)  # left by an instance that died
             else:
                 raise OutputError("Amanuensis is already running; control it with amanuensis toggle.")
+
+    def start(self) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.check()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:

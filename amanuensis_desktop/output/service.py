@@ -223,8 +223,10 @@ def run_service(dictation: AnywhereDictation, options: ServiceOptions, app: Any)
     hotkeys = None
     try:
         if server is not None:
-            server.start()
+            server.check()  # another instance: say so before its hotkeys look "taken"
         hotkeys = start_hotkeys(options, control)
+        if server is not None:
+            server.start()  # answering "idle" now means the hotkeys are grabbed too
         if options.start_listening:
             QTimer.singleShot(0, dictation.start_listening)
 

@@ -83,7 +83,7 @@ class AnywhereDictation(QObject):
         self.arrived.connect(self._on_event)
         self.posted.connect(lambda fn: fn())
         if options.indicator:
-            from ..ui.indicator import Indicator, supported
+            from ..ui.listening_indicator import Indicator, supported
 
             if supported():
                 self.indicator = Indicator(choice.label if choice else "", options.sounds)

@@ -31,6 +31,32 @@ class AnywhereSettings:
     sounds: bool = False
 
 
+#: the settings keys (amanuensis_desktop.settings) that configure this
+SETTING_KEYS = (
+    "output_mode",
+    "spoken_commands",
+    "toggle_hotkey",
+    "ptt_hotkey",
+    "listening_indicator",
+    "start_stop_sounds",
+    "language",
+)
+
+
+def settings_from(values: dict[str, Any]) -> AnywhereSettings:
+    """The window's stored settings (amanuensis_desktop.settings keys) as :class:`AnywhereSettings`."""
+    language = str(values.get("language") or "en")
+    return AnywhereSettings(
+        mode=OutputMode(values.get("output_mode", "window")),
+        commands=bool(values.get("spoken_commands", True)),
+        language="en" if language == "auto" else language,
+        toggle_key=str(values.get("toggle_hotkey", "")),
+        ptt_key=str(values.get("ptt_hotkey", "")),
+        indicator=bool(values.get("listening_indicator", True)),
+        sounds=bool(values.get("start_stop_sounds", False)),
+    )
+
+
 def listen_state_of(state: Any) -> ListenState:
     """The window's DictationState (idle/starting/listening/finishing) as the control socket reports it."""
     name = getattr(state, "value", str(state))
@@ -88,8 +114,8 @@ class DictateAnywhere(QObject):
         server = ControlServer(self._control.command)
         try:
             server.start()
-        except (OutputError, OSError) as exc:
-            self.message.emit(str(exc) if isinstance(exc, OutputError) else f"No control socket: {exc}.")
+        except (OutputError, OSError) as exc:  # another window or `dictate` has it: not an error for this one
+            logger.info("amanuensis toggle will not reach this window: %s", exc)
             return
         self._server = server
 
@@ -99,11 +125,11 @@ class DictateAnywhere(QObject):
         self._close_output()
         self._open_output()
         self._restart_hotkeys()
-        from .indicator import supported
+        from .listening_indicator import supported
 
         if settings.indicator and settings.mode is not OutputMode.WINDOW and supported():
             if self.indicator is None:
-                from .indicator import Indicator
+                from .listening_indicator import Indicator
 
                 self.indicator = Indicator()
             self.indicator.route_label = self.choice.label if self.choice else ""

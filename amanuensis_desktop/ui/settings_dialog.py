@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as S
+from .output_settings import OutputSettingsBox
 from .settings_store import Key
 
 _BACKEND_TEXT = {
@@ -124,6 +125,8 @@ class SettingsDialog(QDialog):
         form.addRow("Autosave folder:", _folder_row(self.autosave, "Choose the autosave folder", self))
 
         lay.addLayout(form)
+        self.output = OutputSettingsBox(values, self)
+        lay.addWidget(self.output)
         note = QLabel("A new model or backend is loaded in the background when you press OK.")
         note.setStyleSheet("color: #666666;")
         lay.addWidget(note)
@@ -142,5 +145,6 @@ class SettingsDialog(QDialog):
                 Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
                 Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
+                **self.output.values(),
             }
         )

@@ -15,7 +15,7 @@ import sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from amanuensis_desktop.output.control import ListenState
-from amanuensis_desktop.ui.indicator import Indicator
+from amanuensis_desktop.ui.listening_indicator import Indicator
 app = QApplication([])
 ind = Indicator("X11 (XTEST)")
 ind.set_state(ListenState.LISTENING)
@@ -29,7 +29,7 @@ app.exec()
 def test_flags_state_and_level(qtbot):
     from PySide6.QtCore import Qt
 
-    from amanuensis_desktop.ui.indicator import Indicator
+    from amanuensis_desktop.ui.listening_indicator import Indicator
 
     ind = Indicator("test")
     qtbot.addWidget(ind)

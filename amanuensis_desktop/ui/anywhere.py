@@ -72,6 +72,7 @@ class DictateAnywhere(QObject):
 
     message = Signal(str)  # one sentence for the user
     route = Signal(str)  # how text reaches other apps now ("X11 (XTEST)", "Wayland (wtype)", ...), "" for none
+    status = Signal(str)  # a passing note for the status bar ("Final text goes via X11 (XTEST).")
 
     def __init__(self, controller: Any, live_options: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -153,7 +154,9 @@ class DictateAnywhere(QObject):
             return
         if self.choice is not None and self.choice.notice:
             self.message.emit(self.choice.notice)
-        self.route.emit(self.choice.label if self.choice else s.mode.value)
+        via = self.choice.label if self.choice else s.mode.value
+        self.route.emit(via)
+        self.status.emit(f"Final text goes via {via}.")
 
     def _restart_hotkeys(self) -> None:
         from ..output.service import ServiceOptions, start_hotkeys

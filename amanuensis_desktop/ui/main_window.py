@@ -92,9 +92,7 @@ class MainWindow(QMainWindow):
         d.settled.connect(self._maybe_finish_quit)
         self.anywhere = DictateAnywhere(d, self._live_options, self)  # finals into other apps, hotkeys
         self.anywhere.message.connect(self.show_error)
-        self.anywhere.route.connect(
-            lambda via: via and self.statusBar().showMessage(f"Final text goes via {via}.", 6000)
-        )
+        self.anywhere.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.anywhere.configure(settings_from(self.store.all()))
         self.anywhere.start_control()
 

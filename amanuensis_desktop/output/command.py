@@ -131,7 +131,10 @@ def add_dictate_output_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="type 'new line', 'new paragraph' and 'scratch that' as words instead of obeying them",
     )
-    p.add_argument("--language", default="en", help="dictation language (for spoken commands), default en")
+    try:  # `dictate` may already have --language (the dictation language): then it is the same option
+        p.add_argument("--language", default="en", help="dictation language (for spoken commands), default en")
+    except argparse.ArgumentError:
+        pass
     p.add_argument("--no-indicator", action="store_true", help="no on-screen indicator while listening")
     p.add_argument("--sounds", action="store_true", help="a short tone when listening starts and stops")
 
@@ -153,7 +156,8 @@ def run_dictate_anywhere(
     if isinstance(app, QApplication):
         app.setQuitOnLastWindowClosed(False)
     mode = OutputMode(args.output)
-    options = OutputOptions(mode, commands=not args.no_commands, language=args.language)
+    language = str(getattr(args, "language", None) or "en")
+    options = OutputOptions(mode, commands=not args.no_commands, language="en" if language == "auto" else language)
     route = None if args.route == "auto" else Route(args.route)
     sink, choice = open_output(options, route)
     if choice is not None:

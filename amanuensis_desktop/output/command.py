@@ -65,6 +65,12 @@ def run_type(args: argparse.Namespace) -> int:
             sink.final(text)
         if app is not None:  # Qt's clipboard: serve the paste, then give the user's clipboard back
             _serve_clipboard(app, options.restore_clipboard_s + 0.3 if mode is OutputMode.PASTE else 0.3)
+            if mode is OutputMode.CLIPBOARD:
+                print(
+                    "amanuensis: on X11 the copied text stays only if a clipboard manager takes it over; "
+                    "the running app (dictate --output clipboard) keeps it.",
+                    file=sys.stderr,
+                )
         elif mode is OutputMode.PASTE:  # wl-copy: the restore runs on a timer thread
             time.sleep(options.restore_clipboard_s + 0.3)
         sink.stop()

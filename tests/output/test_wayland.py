@@ -46,7 +46,7 @@ def sway() -> Iterator[dict[str, str]]:
         config.chmod(0o644)
         command = [runuser, "-u", "nobody", "--", "env", *[f"{k}={v}" for k, v in env.items()], *command]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     sockets: list[Path] = []
     while not sockets and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)

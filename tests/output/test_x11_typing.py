@@ -56,14 +56,12 @@ def test_type_command_and_paste_mode(xdisplay, tmp_path):
     """`amanuensis type --output paste`: the clipboard owned by the receiver comes back after the paste."""
     import subprocess
     import sys
-    import time
 
     from .xrig import start_receiver, stop, x_env
 
     receiver = start_receiver(xdisplay, tmp_path, "--clipboard", "the user's clipboard")
     try:
         assert receiver.wait_for("", 2) and _wait(receiver.clipboard, "the user's clipboard")
-        t0 = time.time()
         done = subprocess.run(
             [sys.executable, "-m", "amanuensis_desktop.output.command", "--output", "paste", "pasted", "text — ß 🎤"],
             env=x_env(xdisplay),
@@ -74,7 +72,7 @@ def test_type_command_and_paste_mode(xdisplay, tmp_path):
         assert done.returncode == 0, done.stderr
         assert "typing via X11 (XTEST)" in done.stderr
         state = receiver.wait_for("Pasted text — ß 🎤", 5)
-        assert state.get("text") == "Pasted text — ß 🎤" and state["t"] - t0 < 5
+        assert state.get("text") == "Pasted text — ß 🎤"
         # the clipboard held our text only for the paste, then the user's text again (while we still own it:
         # X11 forgets a clipboard whose owner exits, unless a clipboard manager takes it over)
         history = receiver.clipboard_history()

@@ -76,7 +76,7 @@ def start_receiver(display: str | dict[str, str], tmp_path: Path, *extra: str, n
         args += ["--clipboard-log", str(log)]
     env = x_env(display) if isinstance(display, str) else display
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     receiver = Receiver(proc, out, log)
     while not receiver.state().get("ready"):
         if proc.poll() is not None:

@@ -1,0 +1,165 @@
+"""``amanuensis bench --noise``: what the speech gate costs and saves on the shared recordings.
+
+* words out of every non-speech clip (``noise/noise_*.wav``), from a file (the engine's file path, with and
+  without the neural speech gate) and through the live pipeline (a FileSource as fast as the pipeline
+  takes it, with and without the gate);
+* pooled WER of the clean speech clips and of the noisy VoiceBank-DEMAND clips, with and without the gate;
+* a clip made of 20 s of noise followed by jfk.wav: its text and its first segment's start (should be ~20 s);
+* the gate's own cost: milliseconds per second of audio, streaming (live) and batched (files).
+
+``run(args)``: ``args.backend`` ("auto"), ``args.json`` (path or None), ``args.live`` (also the live pipeline).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SR = 16000
+NOISE_LEAD_S = 20.0
+
+
+def _words(text: str) -> int:
+    from ..whisper.wer import normalize
+
+    return len(normalize(text).split())
+
+
+def clips(folder: Path) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """(non-speech clips, clean speech clips with references, noisy speech clips with references)."""
+    from .corpus import manifest
+
+    rows = manifest(folder)
+    noise = sorted(p.name for p in (folder / "noise").glob("noise_*.wav"))
+    noise = [f"noise/{n}" for n in noise]
+    clean = [(n, r) for n, r in rows if not n.startswith("noise/")]
+    noisy = [(n, r) for n, r in rows if n.startswith("noise/noisy_")]
+    return noise, clean, noisy
+
+
+def noise_then_speech(folder: Path, noise: str = "noise/noise_running_tap.wav", lead_s: float = NOISE_LEAD_S
+                      ) -> np.ndarray:
+    """``lead_s`` of a noise clip (looped) followed by jfk.wav."""
+    from .corpus import load_clip
+
+    n = load_clip(noise, folder)
+    lead = np.resize(n, int(lead_s * SR)).astype(np.float32)
+    return np.concatenate([lead, load_clip("jfk.wav", folder)])
+
+
+def gate_cost(audio: np.ndarray) -> dict[str, float]:
+    from ..audio.speech_gate import SpeechGate, speech_probabilities
+
+    gate = SpeechGate()
+    gate.push(audio[: SR])  # warm
+    speech_probabilities(audio[: SR])
+    seconds = audio.size / SR
+    t0 = time.perf_counter()
+    for i in range(0, audio.size, 320):  # the listener's 20 ms blocks
+        gate.push(audio[i : i + 320])
+    stream = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    speech_probabilities(audio)
+    batch = time.perf_counter() - t0
+    return {"stream_ms_per_s": round(stream * 1000 / seconds, 2), "batch_ms_per_s": round(batch * 1000 / seconds, 2),
+            "audio_s": round(seconds, 1)}
+
+
+def live_text(engine, audio: np.ndarray, **options) -> tuple[str, dict]:
+    """All final text of ``audio`` played through the live pipeline as fast as it takes it."""
+    from ..live import FileSource, LiveOptions, LivePipeline
+    from ..live.events import Final
+
+    finals: list[str] = []
+
+    def on_event(ev) -> None:
+        if isinstance(ev, Final) and ev.text.strip():
+            finals.append(ev.text.strip())
+
+    pipeline = LivePipeline(engine, LiveOptions(**options), on_event, source=FileSource(audio, speed=float("inf")))
+    pipeline.start()
+    pipeline.wait()
+    return " ".join(finals), dict(pipeline.stats)
+
+
+def run(args) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("amanuensis: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one sentence, no traceback
+        from ..errors import UserError, one_sentence
+
+        msg = one_sentence(exc) if isinstance(exc, UserError) else one_sentence(exc, "The noise benchmark failed")
+        print(f"amanuensis: {msg}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
+    from ..engine import Engine
+    from ..errors import UserError
+    from ..whisper.speech_only import transcribe_speech
+    from ..whisper.wer import wer
+    from .corpus import load_clip, shared_audio_dir
+
+    folder = shared_audio_dir()
+    if not (folder / "MANIFEST.tsv").is_file():
+        raise UserError(f"The shared recordings were not found at {folder}.")
+    engine = Engine.load(getattr(args, "backend", None) or "auto", getattr(args, "model", None))
+    live = bool(getattr(args, "live", False))
+    live_gate = getattr(args, "live_gate_options", None)  # LiveOptions fields that turn the live gate on
+    noise, clean, noisy = clips(folder)
+    result: dict = {"backend": engine.backend.label, "noise": {}, "wer": {}}
+    for name in noise:
+        audio = load_clip(name, folder)
+        row = {"file_words": _words(engine.transcribe(audio).text),
+               "file_words_gated": _words(transcribe_speech(engine, audio).text)}
+        if live:
+            text, _ = live_text(engine, audio)
+            row["live_words"] = _words(text)
+            if live_gate is not None:
+                text, stats = live_text(engine, audio, **live_gate)
+                row["live_words_gated"] = _words(text)
+                row["live_stats_gated"] = {k: v for k, v in stats.items() if "gate" in k or k == "finals"}
+        result["noise"][name] = row
+        print(f"{name:<40} {row}", flush=True)
+    for label, rows in (("clean", clean), ("noisy", noisy)):
+        refs, plain, gated = [], [], []
+        for name, ref in rows:
+            audio = load_clip(name, folder)
+            refs.append(ref)
+            plain.append(engine.transcribe(audio).text)
+            gated.append(transcribe_speech(engine, audio).text)
+        result["wer"][label] = {"clips": len(rows), "plain": round(wer(" ".join(refs), " ".join(plain)), 4),
+                                "gated": round(wer(" ".join(refs), " ".join(gated)), 4)}
+        print(label, result["wer"][label], flush=True)
+    lead = noise_then_speech(folder)
+    for label, fn in (("plain", engine.transcribe), ("gated", lambda a: transcribe_speech(engine, a))):
+        t0 = time.perf_counter()
+        tr = fn(lead)
+        result[f"noise_then_jfk_{label}"] = {"text": tr.text, "first_start": tr.segments[0].start if tr.segments
+                                             else None, "seconds": round(time.perf_counter() - t0, 2)}
+        print(label, result[f"noise_then_jfk_{label}"], flush=True)
+    result["gate_cost"] = gate_cost(lead)
+    print("gate cost", result["gate_cost"])
+    text = json.dumps(result, indent=2)
+    path = getattr(args, "json", None)
+    if path:
+        Path(path).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="amanuensis bench --noise")
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--live", action="store_true")
+    sys.exit(run(parser.parse_args()))

@@ -163,3 +163,39 @@ if __name__ == "__main__":  # pragma: no cover
     parser.add_argument("--model", default=None)
     parser.add_argument("--live", action="store_true")
     sys.exit(run(parser.parse_args()))
+
+
+def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3)
+                   ) -> list[dict]:
+    """webrtcvad's segments of ``audio`` (1 s of silence around it) as the live pipeline cuts them, each scored by
+    the neural detector from its open: seconds above ``threshold`` in all, and how much audio past the ``open``
+    event's (pre-roll + onset) had to arrive before ``mark`` seconds were above it (None: never)."""
+    from ..audio.speech_gate import CHUNK_S, SpeechGate
+    from ..live.vad import Segmenter
+
+    pad = np.zeros(SR, np.float32)
+    seg = Segmenter()
+    events = seg.push(np.concatenate([pad, audio, pad])) + seg.flush()
+    gate = SpeechGate()
+    rows: list[dict] = []
+    cur: dict | None = None
+    for e in events:
+        if e.kind == "open":
+            gate.reset()
+            cur = {"id": e.segment_id, "open_s": e.audio.size / SR, "probs": [gate.push(e.audio)]}
+            rows.append(cur)
+        elif e.kind == "audio" and cur is not None:
+            cur["probs"].append(gate.push(e.audio))
+        elif e.kind == "close" and cur is not None:
+            cur["voiced_s"] = e.voiced / SR
+            cur["too_short"] = e.too_short
+            cur["length_s"] = (e.end - e.start) / SR if e.start else None
+    for r in rows:
+        p = np.concatenate(r.pop("probs"))
+        above = np.cumsum(p >= threshold) * CHUNK_S
+        r["speech_s"] = round(float(above[-1]) if above.size else 0.0, 3)
+        r["max_p"] = round(float(p.max()) if p.size else 0.0, 3)
+        for m in marks:
+            hit = np.nonzero(above >= m - 1e-9)[0]
+            r[f"after_open_{m}"] = round(max(0.0, (hit[0] + 1) * CHUNK_S - r["open_s"]), 3) if hit.size else None
+    return rows

@@ -112,7 +112,9 @@ def _run(args) -> int:
         raise UserError(f"The shared recordings were not found at {folder}.")
     engine = Engine.load(getattr(args, "backend", None) or "auto", getattr(args, "model", None))
     live = bool(getattr(args, "live", False))
-    live_gate = getattr(args, "live_gate_options", None)  # LiveOptions fields that turn the live gate on
+    from ..live import LiveOptions
+
+    has_gate = "speech_gate" in getattr(LiveOptions, "__dataclass_fields__", {})
     noise, clean, noisy = clips(folder)
     result: dict = {"backend": engine.backend.label, "noise": {}, "wer": {}}
     for name in noise:
@@ -120,10 +122,10 @@ def _run(args) -> int:
         row = {"file_words": _words(engine.transcribe(audio).text),
                "file_words_gated": _words(transcribe_speech(engine, audio).text)}
         if live:
-            text, _ = live_text(engine, audio)
+            text, _ = live_text(engine, audio, **({"speech_gate": False} if has_gate else {}))
             row["live_words"] = _words(text)
-            if live_gate is not None:
-                text, stats = live_text(engine, audio, **live_gate)
+            if has_gate:
+                text, stats = live_text(engine, audio, speech_gate=True)
                 row["live_words_gated"] = _words(text)
                 row["live_stats_gated"] = {k: v for k, v in stats.items() if "gate" in k or k == "finals"}
         result["noise"][name] = row

@@ -82,10 +82,13 @@ class SpeechConfirmation:
         probs = self.gate.push(audio)
         if probs.size == 0:
             return
+        scored, speech = v.scored_s, v.speech_s
+        above = np.cumsum(probs >= self.threshold) * CHUNK_S
         v.scored_s += probs.size * CHUNK_S
         v.max_probability = max(v.max_probability, float(probs.max()))
-        v.speech_s += float(np.count_nonzero(probs >= self.threshold)) * CHUNK_S
+        v.speech_s = speech + float(above[-1])
         if not v.confirmed and v.speech_s >= self.confirm_s - 1e-9:
+            k = int(np.argmax(speech + above >= self.confirm_s - 1e-9))  # the chunk that confirmed it
             v.confirmed = True
-            v.confirmed_after_s = v.scored_s
+            v.confirmed_after_s = scored + (k + 1) * CHUNK_S
             newly.append(v.segment_id)

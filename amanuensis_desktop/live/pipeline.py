@@ -111,6 +111,8 @@ class _Seg:
     @property
     def pending(self) -> int:
         """Samples not covered by any decode yet (partials, or the speculative final)."""
+        if not self.confirmed:
+            return 0  # not speech (yet): nothing waits for Whisper
         covered = max(self.decoded_n, self.spec_n if self.spec_n <= self.n else 0)
         return max(0, self.n - covered)
 

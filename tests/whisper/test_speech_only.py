@@ -43,6 +43,7 @@ def test_no_words_from_any_noise_clip(engine, corpus, shared_audio):
 
 def test_speech_clips_keep_their_wer(engine, corpus, shared_audio):
     _, clean, noisy = corpus
+    clean = [(n, r) for n, r in clean if n not in ("jfk.flac", "jfk.mp3")]  # jfk.wav once is enough
     for rows, label in ((clean, "clean"), (noisy, "noisy")):
         refs, plain, gated = [], [], []
         for name, ref in rows:

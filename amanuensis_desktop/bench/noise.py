@@ -177,17 +177,24 @@ def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float
 
     pad = np.zeros(SR, np.float32)
     seg = Segmenter()
-    events = seg.push(np.concatenate([pad, audio, pad])) + seg.flush()
+    whole = np.concatenate([pad, audio, pad])
+    events = [e for i in range(0, whole.size, 320) for e in seg.push(whole[i : i + 320])] + seg.flush()
     gate = SpeechGate()
     rows: list[dict] = []
     cur: dict | None = None
     for e in events:
         if e.kind == "open":
             gate.reset()
-            cur = {"id": e.segment_id, "open_s": e.audio.size / SR, "probs": [gate.push(e.audio)]}
+            cur = {"id": e.segment_id, "open_s": e.audio.size / SR, "probs": [gate.push(e.audio)],
+                   "n": e.audio.size, "voiced": e.voiced, "partial_at_s": None}
             rows.append(cur)
         elif e.kind == "audio" and cur is not None:
             cur["probs"].append(gate.push(e.audio))
+            cur["n"] += e.audio.size
+            cur["voiced"] += e.voiced
+        if cur is not None and cur["partial_at_s"] is None and cur["voiced"] >= 0.4 * SR:
+            # the live worker's first partial needs 0.4 s of webrtcvad-voiced audio
+            cur["partial_at_s"] = round(max(0.0, cur["n"] / SR - cur["open_s"]), 3)
         elif e.kind == "close" and cur is not None:
             cur["voiced_s"] = e.voiced / SR
             cur["too_short"] = e.too_short
@@ -197,6 +204,7 @@ def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float
         above = np.cumsum(p >= threshold) * CHUNK_S
         r["speech_s"] = round(float(above[-1]) if above.size else 0.0, 3)
         r["max_p"] = round(float(p.max()) if p.size else 0.0, 3)
+        del r["n"], r["voiced"]
         for m in marks:
             hit = np.nonzero(above >= m - 1e-9)[0]
             r[f"after_open_{m}"] = round(max(0.0, (hit[0] + 1) * CHUNK_S - r["open_s"]), 3) if hit.size else None

@@ -64,16 +64,12 @@ class LiveOptions:
     prompt_max_gap_s: float = 3.0  # a previous final that ended longer ago is not used as prompt
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
-    speech_gate: bool = True  # the neural detector must confirm a segment before Whisper runs on it
-    vad_threshold: float = 0.5  # its speech probability threshold
-    confirm_s: float = 0.2  # segment audio scoring at least the threshold that confirms a segment
     vad: Any = field(default=None, repr=False, compare=False)  # a webrtcvad-like detector (tests); None = webrtcvad
 
 
 class _Seg:
     __slots__ = ("id", "start", "chunks", "n", "closed", "end", "closed_at", "voiced", "last_voiced",
-                 "too_short", "decoded_n", "last_partial_t", "agree", "shown", "opened_at", "spec_n", "spec", "reason",
-                 "confirmed")
+                 "too_short", "decoded_n", "last_partial_t", "agree", "shown", "opened_at", "spec_n", "spec", "reason")
 
     def __init__(self, sid: int, start: int):
         self.id, self.start = sid, start
@@ -93,7 +89,6 @@ class _Seg:
         self.spec_n = -1  # audio length the speculative final was decoded on (-1: none)
         self.spec = None  # (result, decode seconds) of the speculative final
         self.reason = ""  # why it closed: "silence", "split" (max length) or "flush" (stop / end of input)
-        self.confirmed = True  # the neural speech gate confirmed it (always True without the gate)
 
     def add(self, audio: np.ndarray, voiced: int, last_voiced: int) -> None:
         if audio.size:
@@ -111,8 +106,6 @@ class _Seg:
     @property
     def pending(self) -> int:
         """Samples not covered by any decode yet (partials, or the speculative final)."""
-        if not self.confirmed:
-            return 0  # not speech (yet): nothing waits for Whisper
         covered = max(self.decoded_n, self.spec_n if self.spec_n <= self.n else 0)
         return max(0, self.n - covered)
 
@@ -192,11 +185,6 @@ class LivePipeline:
                                     o.min_speech_s, tail_s=o.tail_s, vad=o.vad, short_speech_s=o.short_speech_s,
                                     short_hangover_s=o.short_hangover_s)
         self._tail = self._segmenter.tail * FRAME
-        self._confirm = None
-        if o.speech_gate:
-            from .confirm import SpeechConfirmation
-
-            self._confirm = SpeechConfirmation(o.vad_threshold, o.confirm_s)
         if self.source is None:
             self.source = MicrophoneSource(o.device, stall_timeout_s=o.stall_timeout_s)
         self.source.open(self._q)  # UserError propagates: nothing started
@@ -352,15 +340,11 @@ class LivePipeline:
     def _apply(self, events) -> None:
         if not events:
             return
-        confirm = self._confirm
-        if confirm is not None:
-            confirm.feed(events)  # scores the segments' audio as it arrives (outside the lock)
         now = time.monotonic()
         with self._cond:
             for e in events:
                 if e.kind == "open":
                     seg = _Seg(e.segment_id, e.start)
-                    seg.confirmed = confirm is None
                     seg.add(e.audio, e.voiced, e.last_voiced)
                     self._segments.append(seg)
                     continue
@@ -373,11 +357,6 @@ class LivePipeline:
                     seg.closed, seg.end, seg.closed_at = True, e.end, now
                     seg.n = min(seg.n, max(0, e.end - seg.start))
                     seg.voiced, seg.too_short, seg.reason = e.voiced, e.too_short, e.reason
-            if confirm is not None:
-                for seg in self._segments:
-                    if not seg.confirmed and confirm.confirmed(seg.id):
-                        seg.confirmed = True
-                        self.stats["gate_confirmed"] = self.stats.get("gate_confirmed", 0) + 1
             self._cond.notify_all()
 
     def _publish_backlog(self) -> None:
@@ -444,12 +423,10 @@ class LivePipeline:
                     # The tail after the last voiced frame is complete: if no speech follows, the segment will
                     # close on exactly this audio, so decode its final now (used only when it matches).
                     spec_n = seg.last_voiced - seg.start + self._tail
-                    if not seg.confirmed:  # not speech (yet): no Whisper on it
-                        pass
-                    elif (seg.n >= spec_n and seg.spec_n != spec_n and seg.voiced >= o.min_speech_s * SR
+                    if (seg.n >= spec_n and seg.spec_n != spec_n and seg.voiced >= o.min_speech_s * SR
                             and o.speculate):
                         return "spec", seg, spec_n
-                    if (seg.confirmed and o.partials and seg.voiced >= o.first_partial_speech_s * SR
+                    if (o.partials and seg.voiced >= o.first_partial_speech_s * SR
                             and seg.last_voiced - seg.start > seg.decoded_n  # new speech since the last decode
                             and seg.n - seg.decoded_n >= min(o.partial_interval_s, 0.3) * SR):
                         due = seg.last_partial_t + interval
@@ -481,10 +458,6 @@ class LivePipeline:
     def _decode(self, seg: _Seg, audio: np.ndarray, final: bool):
         prompt = self._prompt_for(seg, audio)
         kw = {"beam_size": self.options.final_beam_size} if final else {"temperature": 0.0}
-        if self._confirm is not None:  # behind the speech gate Whisper's no-speech rule is stricter
-            from ..whisper.speech_only import GATED_NO_SPEECH_THRESHOLD
-
-            kw["no_speech_threshold"] = GATED_NO_SPEECH_THRESHOLD
         result = self._engine.transcribe(audio, condition_on_previous_text=False, initial_prompt=prompt, **kw)
         try:
             result.prompted = prompt is not None
@@ -528,9 +501,7 @@ class LivePipeline:
         with self._cond:
             audio = seg.audio()
         t0 = time.monotonic()
-        if not seg.confirmed and not seg.too_short:
-            self.stats["gate_dropped"] = self.stats.get("gate_dropped", 0) + 1  # noise: never decoded
-        elif not seg.too_short and audio.size:
+        if not seg.too_short and audio.size:
             try:
                 if seg.spec is not None and seg.spec_n == seg.n and seg.spec[0] is not None:
                     result = seg.spec[0]
@@ -557,8 +528,6 @@ class LivePipeline:
             seg.decoded_n = seg.n
             if self._segments and self._segments[0] is seg:
                 self._segments.pop(0)
-        if self._confirm is not None:
-            self._confirm.forget(seg.id)
         self.stats["finals"] += 1
         self._emit(Final(seg.id, text, round(seg.start / SR, 3), round((seg.start + seg.n) / SR, 3),
                          round(time.monotonic() - seg.closed_at, 4)))

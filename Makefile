@@ -12,7 +12,15 @@ APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 \
 	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer
 
-.PHONY: run test setup system venv bench bench-live screenshots kernels install-desktop clean
+# Python packages come from the lock file (exact versions with hashes, for CPython 3.11 on x86_64 Linux), so a
+# fresh machine gets the versions the tests passed with. `make lock` regenerates it from pyproject.toml (keeping
+# the current pins where they still fit; `make lock UPGRADE=1` moves everything to the newest allowed versions).
+LOCK := requirements.lock
+UV := uv>=0.13,<0.14
+LOCK_FLAGS := --extra test --extra bench --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_36 --custom-compile-command "make lock"
+
+.PHONY: run test lint lock setup system venv bench bench-live screenshots kernels install-desktop clean
 
 run: setup
 	@if [ -n "$(FILE)" ]; then \
@@ -21,8 +29,19 @@ run: setup
 		$(VENV)/bin/amanuensis $(ARGS); \
 	fi
 
+# pytest's own exit code is kept: 5 (no test collected) fails like a failing test.
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+lock:
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "$(UV)"
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml $(LOCK_FLAGS) $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 setup: system venv
 
@@ -38,10 +57,10 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: $(LOCK) pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,bench]"
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
 bench: setup
@@ -51,7 +70,7 @@ bench-live: setup
 	$(VENV)/bin/amanuensis bench --live --json build/bench-live.json
 
 screenshots: setup
-	$(PY) -m amanuensis_desktop.ui.screenshots build/screenshots
+	$(PY) -m devtools.screenshots build/screenshots
 
 kernels:
 	$(MAKE) -C kernels

@@ -1,40 +1,71 @@
 """``amanuensis``: the window (no subcommand), ``transcribe``, ``dictate``, ``backends``, ``bench``.
 
-Every error a user can cause is one sentence on stderr and a non-zero exit, never a traceback.
+Every error a user can cause is one sentence on stderr and a non-zero exit, never a traceback. The library
+logs through ``logging``; :func:`main` shows WARNING and above, ``-v`` INFO, ``-vv`` DEBUG.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import UserError, one_sentence
+from .formats import FORMATS
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+logger = logging.getLogger(__name__)
+
+LOG_FORMAT = "amanuensis: %(levelname)s %(name)s: %(message)s"
+
+
+def _say(message: str) -> None:
+    """One line for the user on stderr (the CLI's own output, not a log record)."""
+    print(f"amanuensis: {message}", file=sys.stderr)
+
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"amanuensis: {message}", file=sys.stderr)
+    _say(message)
     return code
+
+
+def configure_logging(verbosity: int) -> None:
+    """WARNING and above by default; 1 = INFO, 2 or more = DEBUG. Records go to stderr."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
 
 
 # -- transcribe -------------------------------------------------------------------------------------
 def _add_engine_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="auto", help="auto (NPU, then OpenVINO, then CPU; each must pass its self-check), cpu (numpy), openvino or npu")
+    p.add_argument(
+        "--backend",
+        default="auto",
+        help="auto (NPU, then OpenVINO, then CPU; each must pass its self-check), cpu (numpy), openvino or npu",
+    )
     p.add_argument("--device", default=None, help="OpenVINO device: AUTO, CPU, GPU or NPU (default AUTO)")
-    p.add_argument("--precision", default=None, choices=("int8", "f16", "f32"),
-                   help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)")
+    p.add_argument(
+        "--precision",
+        default=None,
+        choices=("int8", "f16", "f32"),
+        help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)",
+    )
     p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
 
 
-def _load_engine(args):
+def _load_engine(args: argparse.Namespace) -> Engine:
     from .engine import Engine
 
     options = {k: getattr(args, k) for k in ("device", "precision") if getattr(args, k, None)}
     return Engine.load(args.backend, args.model, **options)
 
 
-def _transcribe(args) -> int:
+def _transcribe(args: argparse.Namespace) -> int:
     if args.beam_size is not None and args.beam_size < 1:
         return _fail("--beam-size must be 1 or more.", 2)
     out_dir = Path(args.output_dir) if args.output_dir else None
@@ -44,30 +75,31 @@ def _transcribe(args) -> int:
         except OSError as exc:
             return _fail(f"Cannot create output folder {out_dir}: {exc.strerror or exc}.")
     engine = _load_engine(args)
-    print(f"amanuensis: transcribing on {engine.backend.label}", file=sys.stderr)
+    _say(f"transcribing on {engine.backend.label}")
     failures = 0
     for name in args.files:
         try:
             failures += _transcribe_one(engine, name, args, out_dir)
         except UserError as exc:
-            print(f"amanuensis: {exc}", file=sys.stderr)
+            _say(str(exc))
             failures += 1
         except OSError as exc:
-            print(f"amanuensis: {name}: {one_sentence(exc)}", file=sys.stderr)
+            _say(f"{name}: {one_sentence(exc)}")
             failures += 1
     return 1 if failures else 0
 
 
-def _transcribe_one(engine, name: str, args, out_dir: Path | None) -> int:
+def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None) -> int:
     """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
     from .audio.files import load_audio, truncation_warning
     from .formats import format_transcript, write_transcript
+    from .whisper.audio import SAMPLE_RATE
 
     audio = load_audio(name)
     warning = truncation_warning(name, audio)
     if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
-        print(f"amanuensis: {warning}", file=sys.stderr)
-    duration = audio.size / 16000
+        _say(warning)
+    duration = audio.size / SAMPLE_RATE
     bar = progress = None
     if duration > 30 and sys.stderr.isatty() and not args.quiet:
         from tqdm import tqdm
@@ -91,7 +123,7 @@ def _transcribe_one(engine, name: str, args, out_dir: Path | None) -> int:
     if out_dir is not None:
         path = out_dir / f"{Path(name).stem}.{args.format}"
         write_transcript(result.segments, args.format, path)
-        print(f"amanuensis: wrote {path}", file=sys.stderr)
+        _say(f"wrote {path}")
     elif args.format == "txt":
         print(result.text, flush=True)
     else:
@@ -100,7 +132,7 @@ def _transcribe_one(engine, name: str, args, out_dir: Path | None) -> int:
     return 1 if warning else 0
 
 
-def _backends(args) -> int:
+def _backends(args: argparse.Namespace) -> int:
     from .backends import probe_all, select
     from .whisper.model import load_weights
 
@@ -116,17 +148,21 @@ def _backends(args) -> int:
     return 0
 
 
-def _bench(args) -> int:
+def _bench(args: argparse.Namespace) -> int:
     if args.live:
-        from .bench import live as mod
-    elif args.npu_emulated:
-        from .bench import npu as mod
-    else:
-        from .bench import files as mod
-    return mod.run(args) or 0
+        from .bench import live
+
+        return live.run(args) or 0
+    if args.npu_emulated:
+        from .bench import npu
+
+        return npu.run(args) or 0
+    from .bench import files
+
+    return files.run(args) or 0
 
 
-def _dictate(args) -> int:
+def _dictate(args: argparse.Namespace) -> int:
     from .live import command
 
     return command.run(args) or 0
@@ -135,13 +171,19 @@ def _dictate(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amanuensis", description="Live dictation with Whisper.")
     parser.add_argument("--version", action="version", version=f"amanuensis {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more: -v for INFO, -vv for DEBUG")
     parser.add_argument("--tray", action="store_true", help="start the window hidden, in the system tray")
     parser.add_argument("--dictate", action="store_true", help="start dictating as soon as the window is up")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # -v also after the subcommand ("amanuensis transcribe -v FILE"); SUPPRESS keeps a -v given before it
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="log more: -v for INFO, -vv for DEBUG"
+    )
 
-    p = sub.add_parser("transcribe", help="transcribe audio or video files")
+    p = sub.add_parser("transcribe", parents=[verbosity], help="transcribe audio or video files")
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--format", default="txt", choices=("txt", "srt", "vtt", "json"))
+    p.add_argument("--format", default="txt", choices=FORMATS)
     p.add_argument("--output-dir", default=None, help="write FILE.<format> here instead of printing")
     _add_engine_args(p)
     p.add_argument("--beam-size", type=int, default=None, help="beam search width (default: greedy)")
@@ -150,12 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_transcribe)
 
-    p = sub.add_parser("backends", help="list the backends, available or not, and why")
-    p.add_argument("--check", action="store_true", help="also build backends in auto's order, with self-checks, until one passes")
+    p = sub.add_parser("backends", parents=[verbosity], help="list the backends, available or not, and why")
+    p.add_argument(
+        "--check", action="store_true", help="also build backends in auto's order, with self-checks, until one passes"
+    )
     p.add_argument("--model", default=None)
     p.set_defaults(func=_backends)
 
-    p = sub.add_parser("bench", help="measure speed, memory and accuracy")
+    p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
@@ -168,13 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
     p.set_defaults(func=_bench)
 
-    p = sub.add_parser("dictate", help="dictate in the terminal (microphone or --input FILE)")
-    try:
-        from .live import command as live_command
+    p = sub.add_parser("dictate", parents=[verbosity], help="dictate in the terminal (microphone or --input FILE)")
+    from .live import command as live_command
 
-        live_command.add_arguments(p)
-    except ImportError:
-        pass
+    live_command.add_arguments(p)
     p.set_defaults(func=_dictate)
     return parser
 
@@ -183,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args.verbose)
     try:
         if args.command is None:
             from .ui.app import main as app_main
@@ -202,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one sentence, details on request
         if os.environ.get("AMANUENSIS_DEBUG"):
             raise
+        logger.debug("unexpected error", exc_info=True)
         return _fail(f"unexpected error: {one_sentence(exc).rstrip('.')} (set AMANUENSIS_DEBUG=1 for details).")
 
 

@@ -1,5 +1,9 @@
 """User-facing errors: one clear sentence, never a traceback."""
 
+from __future__ import annotations
+
+import re
+
 
 class UserError(Exception):
     """An error the user can act on. ``str(err)`` is one sentence shown as-is."""
@@ -20,8 +24,6 @@ class BackendError(UserError):
 def one_sentence(exc: BaseException, context: str | None = None) -> str:
     """A user-facing sentence for any exception: a UserError as it is; anything else as its first line,
     without errno prefixes, capped in length, with an optional ``context`` ("Cannot open the microphone")."""
-    import re
-
     if isinstance(exc, UserError):
         text = str(exc)
     else:

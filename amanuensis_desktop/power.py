@@ -9,19 +9,22 @@ Sources, in order of preference:
 * nothing: ``watts`` is ``None`` and ``reason`` says why (no battery, battery charging, RAPL root-only...).
 
 AC or battery comes from ``/sys/class/power_supply/*/online`` (Mains/USB) and the battery ``status``. The NPU
-power mode comes from ``amanuensis_desktop.backends.npu.detect.npu_power_mode()`` when that module exists.
+power mode comes from ``amanuensis_desktop.backends.npu.detect.npu_power_mode()`` (xrt-smi), when installed.
 
 No Qt here. ``root`` lets tests point the reader at a recorded sysfs tree.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 __all__ = ["PowerReading", "PowerMeter", "read_power"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,14 +57,16 @@ class PowerReading:
         if self.watts is None:
             lines = [f"Power: n/a — {self.reason}"]
         else:
-            what = {"battery": "system draw from the battery",
-                    "rapl psys": "platform power from RAPL (psys)",
-                    "rapl package": "CPU package power from RAPL (not the whole system)"}.get(self.source,
-                                                                                             self.source)
+            what = {
+                "battery": "system draw from the battery",
+                "rapl psys": "platform power from RAPL (psys)",
+                "rapl package": "CPU package power from RAPL (not the whole system)",
+            }.get(self.source, self.source)
             lines = [f"Power: {self.watts:.2f} W — {what}"]
         lines.append(f"Supply: {self.supply_text}")
-        lines.append(f"NPU power mode: {self.npu_mode}" if self.npu_mode else
-                     "NPU power mode: n/a (xrt-smi not found or no NPU)")
+        lines.append(
+            f"NPU power mode: {self.npu_mode}" if self.npu_mode else "NPU power mode: n/a (xrt-smi not found or no NPU)"
+        )
         return "\n".join(lines)
 
 
@@ -83,21 +88,26 @@ def _read_int(path: Path) -> int | None:
 
 
 def _default_npu_mode() -> str | None:
-    try:
-        from .backends.npu.detect import npu_power_mode
-    except Exception:  # the module is optional (another part of the project); absent = no NPU tool
-        return None
+    from .backends.npu.detect import npu_power_mode
+
     try:
         return npu_power_mode()
-    except Exception:
+    except Exception:  # xrt-smi output we cannot parse: the status bar shows n/a rather than failing
+        logger.debug("reading the NPU power mode failed", exc_info=True)
         return None
 
 
 class PowerMeter:
     """Reads the power figures under ``root``; keeps the previous RAPL reading to turn energy into a rate."""
 
-    def __init__(self, root: str | Path = "/", *, clock: Callable[[], float] = time.monotonic,
-                 npu_mode: Callable[[], str | None] | None = _default_npu_mode, npu_interval: float = 30.0):
+    def __init__(
+        self,
+        root: str | Path = "/",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        npu_mode: Callable[[], str | None] | None = _default_npu_mode,
+        npu_interval: float = 30.0,
+    ):
         self.root = Path(root)
         self.clock = clock
         self.npu_mode = npu_mode
@@ -123,14 +133,15 @@ class PowerMeter:
 
     def _battery(self, supplies: list[Path]) -> tuple[float | None, bool | None, str]:
         """(discharge watts, on_battery, reason) over all batteries."""
-        batteries = [p for p in supplies if (_read(p / "type") or "").lower() == "battery"
-                     and _read(p / "scope") != "Device"]  # skip mice/keyboards with batteries
+        batteries = [
+            p for p in supplies if (_read(p / "type") or "").lower() == "battery" and _read(p / "scope") != "Device"
+        ]  # skip mice/keyboards with batteries
         if not batteries:
             return None, None, "no battery"
         total, any_discharging, readable = 0.0, False, False
         statuses = []
         for bat in batteries:
-            status = (_read(bat / "status") or "Unknown")
+            status = _read(bat / "status") or "Unknown"
             statuses.append(status.lower())
             watts = None
             power_now = _read_int(bat / "power_now")

@@ -61,9 +61,11 @@ def coerce(key: str, value: object) -> object:
             return value.strip().lower() in ("1", "true", "yes", "on")
         return bool(value)
     if isinstance(default, int):
+        if not isinstance(value, (str, int, float)):
+            return default
         try:
             return int(value)
-        except (TypeError, ValueError):
+        except ValueError:
             return default
     return str(value)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the shared recordings (skipped with a reason when ../shared is absent), the engine."""
+"""Shared fixtures: the shared recordings (``shared_audio``: the one way tests find ../shared/audio, skipped with a
+reason when absent), their manifest, the CPU engine and its transcripts, the virtual microphone."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the pytest-qt ini optio
 
 from amanuensis_desktop.bench.corpus import shared_audio_dir
 
-SHARED_AUDIO = shared_audio_dir()  # ../shared/audio beside the checkout, or $AMANUENSIS_SHARED_AUDIO
+from .virtual_mic import virtual_mic as virtual_mic  # the fixture (a private PulseAudio microphone), re-exported
 
 
 @pytest.fixture(scope="session")
 def shared_audio() -> Path:
-    if not (SHARED_AUDIO / "MANIFEST.tsv").is_file():
-        pytest.skip(f"shared recordings not found at {SHARED_AUDIO} (the ../shared folder beside the checkout)")
-    return SHARED_AUDIO
+    """../shared/audio beside the checkout, or $AMANUENSIS_SHARED_AUDIO."""
+    folder = shared_audio_dir()
+    if not (folder / "MANIFEST.tsv").is_file():
+        pytest.skip(f"shared recordings not found at {folder} (the ../shared folder beside the checkout)")
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +29,6 @@ def manifest(shared_audio) -> list[tuple[str, str]]:
     from amanuensis_desktop.bench.corpus import manifest as read_manifest
 
     return read_manifest(shared_audio)
-
-
-def load_clip(shared_audio: Path, name: str):
-    """Load 'file' or 'file#channel' from the shared folder as 16 kHz mono float32."""
-    from amanuensis_desktop.bench.corpus import load_clip as _load
-
-    return _load(name, shared_audio)
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +44,3 @@ def cpu_transcripts(cpu_engine, manifest, shared_audio) -> dict[str, str]:
     from amanuensis_desktop.bench.corpus import load_clip as _load
 
     return {name: cpu_engine.transcribe(_load(name, shared_audio)).text for name, _ in manifest}
-
-
-try:  # the virtual microphone (private PulseAudio), provided by tests/virtual_mic.py
-    from virtual_mic import virtual_mic  # noqa: F401
-except ImportError:
-    pass

@@ -1,5 +1,5 @@
 """Pytest fixture ``virtual_mic``: a real-time virtual microphone on a private PulseAudio daemon (see
-:mod:`amanuensis_desktop.live.virtualmic`). Skips with a reason when pulseaudio is not installed.
+:mod:`devtools.virtualmic`). Skips with a reason when pulseaudio is not installed.
 
 The fixture (session scope) yields a ``VirtualMic``:
 
@@ -19,7 +19,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def virtual_mic():
-    from amanuensis_desktop.live.virtualmic import VirtualMicError, session
+    from devtools.virtualmic import VirtualMicError, session
 
     with contextlib.ExitStack() as stack:
         try:

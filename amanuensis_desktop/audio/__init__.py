@@ -1,1 +1,2 @@
-"""Audio in: files (decoding to 16 kHz mono float32) and, for live dictation, the microphone."""
+"""Audio in: files decoded to 16 kHz mono float32 (files.py) and, for live dictation, the sources behind one
+protocol (sources.py: microphone, file in real time), input devices (devices.py) and resampling (convert.py)."""

@@ -77,9 +77,9 @@ def _read_av(path: Path, channel: int | None) -> tuple[np.ndarray, int]:
             for frame in container.decode(stream):
                 arr = frame.to_ndarray()
                 if arr.dtype.kind == "i":
-                    arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max + 1)
+                    arr = arr.astype(np.float32) / float(2 ** (8 * arr.dtype.itemsize - 1))  # iinfo.max + 1
                 elif arr.dtype.kind == "u":  # unsigned PCM (8-bit): centred on the middle of its range
-                    half = float(np.iinfo(arr.dtype).max + 1) / 2
+                    half = float(2 ** (8 * arr.dtype.itemsize - 1))  # (iinfo.max + 1) / 2
                     arr = (arr.astype(np.float32) - half) / half
                 arr = arr.astype(np.float32, copy=False)
                 if frame.format.is_planar:

@@ -2,7 +2,8 @@
 
 The shared clips (jfk, the four Sense and Sensibility clips, goforward, the lamp command) are joined with
 1.5 s pauses and played into the pipeline: through a private PulseAudio virtual microphone when pulseaudio
-is installed (the real capture path: PortAudio, native rate, soxr), else from a FileSource at real time.
+is installed and devtools/ is present, i.e. in a source checkout (the real capture path: PortAudio, native
+rate, soxr), else from a FileSource at real time.
 Then ~10 s of silence. Measured:
 
 * final latency: from the end of each utterance (its last sample louder than -40 dBFS) to its final text,
@@ -24,13 +25,21 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-SR = 16000
-CLIPS = ["jfk.wav", "sense_and_sensibility_01_austen_64kb-0870.wav", "sense_and_sensibility_01_austen_64kb-0880.wav",
-         "sense_and_sensibility_01_austen_64kb-0890.wav", "sense_and_sensibility_01_austen_64kb-0930.wav",
-         "goforward.wav", "turn_on_the_living_room_lamp.wav"]
+from ..whisper.audio import SAMPLE_RATE as SR
+
+CLIPS = [
+    "jfk.wav",
+    "sense_and_sensibility_01_austen_64kb-0870.wav",
+    "sense_and_sensibility_01_austen_64kb-0880.wav",
+    "sense_and_sensibility_01_austen_64kb-0890.wav",
+    "sense_and_sensibility_01_austen_64kb-0930.wav",
+    "goforward.wav",
+    "turn_on_the_living_room_lamp.wav",
+]
 PAUSE_S = 1.5
 LEAD_S = 1.0
 
@@ -54,7 +63,7 @@ def build_program(folder: Path | None = None):
         return np.zeros(0, np.float32), []
     program, spans = join_clips(names, pause_s=PAUSE_S, lead_s=LEAD_S, folder=folder)
     utterances = []
-    for name, (start, end, ref) in zip(names, spans):
+    for name, (start, end, ref) in zip(names, spans, strict=False):
         clip = program[int(round(start * SR)) : int(round(end * SR))]
         on, off = _speech_bounds(clip)
         utterances.append({"clip": name, "onset": start + on, "end": start + off, "reference": ref, "audio": clip})
@@ -79,6 +88,15 @@ class _Recorder:
             self.events.append((time.monotonic(), ev))
 
 
+def _virtualmic() -> Any:
+    """devtools.virtualmic (a development rig, not part of the installed package), or None when absent."""
+    try:
+        from devtools import virtualmic
+    except ImportError:
+        return None
+    return virtualmic
+
+
 def run(args) -> int:
     try:
         return _run(args)
@@ -99,9 +117,8 @@ def _run(args) -> int:
     from ..engine import Engine
     from ..errors import UserError
     from ..live import FileSource, LiveOptions, LivePipeline
-    from ..live.events import Backlog, BackendInfo, Error, Final, Partial
+    from ..live.events import BackendInfo, Backlog, Error, Final, Partial
     from ..whisper.wer import wer
-
     from .corpus import shared_audio_dir
 
     folder = shared_audio_dir()
@@ -114,9 +131,10 @@ def _run(args) -> int:
     if not utts:
         raise UserError(f"None of the benchmark clips is in {folder}.")
 
-    from ..live import virtualmic
-
-    use_mic = want == "mic" or (want == "auto" and virtualmic.available() is None)
+    virtualmic = _virtualmic() if want != "file" else None
+    if want == "mic" and virtualmic is None:
+        raise UserError("The virtual microphone needs the devtools package of a source checkout; run from there.")
+    use_mic = virtualmic is not None and (want == "mic" or (want == "auto" and virtualmic.available() is None))
     rec = _Recorder()
     proc = psutil.Process()
     with contextlib.ExitStack() as stack:
@@ -128,7 +146,7 @@ def _run(args) -> int:
         engine.transcribe(program[: 3 * SR])  # warm-up (first-inference costs are not live latency)
 
         # Everything is undone on the way out, also on errors: the daemon, its folder and the environment.
-        mic = stack.enter_context(virtualmic.session(prefix="amanuensis-bench-")) if use_mic else None
+        mic = stack.enter_context(virtualmic.session(prefix="amanuensis-bench-")) if virtualmic and use_mic else None
         if mic is not None:
             pipeline = LivePipeline(engine, LiveOptions(device=mic.device), rec)
             pipeline.start()
@@ -171,14 +189,22 @@ def _run(args) -> int:
     events = rec.events
     label = next((e.label for _, e in events if isinstance(e, BackendInfo)), label_fallback)
     finals = [(t, e) for t, e in events if isinstance(e, Final)]
-    texts = [(t, e) for t, e in events if isinstance(e, (Partial, Final)) and (e.text.strip() if isinstance(e, Final)
-                                                                                  else (e.stable + e.unstable).strip())]
+    texts = [
+        (t, e)
+        for t, e in events
+        if isinstance(e, (Partial, Final))
+        and (e.text.strip() if isinstance(e, Final) else (e.stable + e.unstable).strip())
+    ]
     end_lat, detect_lat, first_text, per_utt = [], [], [], []
     for u in utts:
         on_p, end_p = u["onset"] + offset, u["end"] + offset  # pipeline seconds
         mine = [(t, f) for t, f in finals if f.text.strip() and f.end > on_p - 0.2 and f.start < end_p + 0.2]
-        row = {"clip": u["clip"], "final_after_end_s": None, "first_text_after_onset_s": None,
-               "text": " ".join(f.text for _, f in mine)}
+        row = {
+            "clip": u["clip"],
+            "final_after_end_s": None,
+            "first_text_after_onset_s": None,
+            "text": " ".join(f.text for _, f in mine),
+        }
         if mine:
             t_last, f_last = max(mine, key=lambda tf: tf[1].end)
             row["final_after_end_s"] = round(t_last - (t_play + u["end"]), 3)
@@ -197,20 +223,30 @@ def _run(args) -> int:
     file_wer = wer(refs, " ".join(file_texts))
     cpu_core = (sum(cpu_times1[:2]) - sum(cpu_times0[:2])) / sil_wall * 100
     result = {
-        "backend": label, "source": source_label, "engine_load_s": round(load_s, 2),
-        "utterances": len(utts), "program_s": round(program.size / SR, 1),
+        "backend": label,
+        "source": source_label,
+        "engine_load_s": round(load_s, 2),
+        "utterances": len(utts),
+        "program_s": round(program.size / SR, 1),
         "final_after_end_of_utterance_s": {"p50": round(_pct(end_lat, 50), 3), "p95": round(_pct(end_lat, 95), 3)},
-        "final_after_end_detected_s": {"p50": round(_pct(detect_lat, 50), 3), "p95": round(_pct(detect_lat, 95), 3),
-                                       "n": len(detect_lat)},
-        "first_text_after_onset_s": {"p50": round(_pct(first_text, 50), 3), "p95": round(_pct(first_text, 95), 3),
-                                     "max": round(max(first_text), 3) if first_text else None},
+        "final_after_end_detected_s": {
+            "p50": round(_pct(detect_lat, 50), 3),
+            "p95": round(_pct(detect_lat, 95), 3),
+            "n": len(detect_lat),
+        },
+        "first_text_after_onset_s": {
+            "p50": round(_pct(first_text, 50), 3),
+            "p95": round(_pct(first_text, 95), 3),
+            "max": round(max(first_text), 3) if first_text else None,
+        },
         "backlog_max_s": round(max(backlog), 3) if backlog else 0.0,
         "cpu_silence_percent_of_one_core": round(cpu_silence, 2),
         "cpu_silence_from_cpu_times": round(cpu_core, 2),
         "silence_s": round(sil_wall, 1),
-        "wer_live": round(live_wer, 4), "wer_file": round(file_wer, 4),
+        "wer_live": round(live_wer, 4),
+        "wer_file": round(file_wer, 4),
         "pipeline": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in pipeline.stats.items()},
-        "hangover_s": pipeline.options.hangover_s,
+        "hangover_s": pipeline.options.vad.hangover_s,
         "errors": errors,
         "per_utterance": per_utt,
     }
@@ -223,20 +259,29 @@ def _run(args) -> int:
     return 0
 
 
-def _print_table(r: dict) -> None:
+def _ms(pair: dict[str, Any]) -> str:
+    """'p50 / p95 ms' of a latency summary in seconds."""
+    return f"{pair['p50'] * 1000:.0f} / {pair['p95'] * 1000:.0f} ms"
+
+
+def _print_table(r: dict[str, Any]) -> None:
     rows = [
         ("backend", r["backend"]),
         ("audio source", r["source"]),
-        ("final after end of utterance (p50 / p95)",
-         f"{r['final_after_end_of_utterance_s']['p50'] * 1000:.0f} / {r['final_after_end_of_utterance_s']['p95'] * 1000:.0f} ms"
-         f"  (includes the {r['hangover_s'] * 1000:.0f} ms hang-over)"),
-        ("final after end detected (p50 / p95)",
-         f"{r['final_after_end_detected_s']['p50'] * 1000:.0f} / {r['final_after_end_detected_s']['p95'] * 1000:.0f} ms"
-         f"  (n={r['final_after_end_detected_s']['n']})"),
-        ("first text after speech onset (p50 / p95)",
-         f"{r['first_text_after_onset_s']['p50'] * 1000:.0f} / {r['first_text_after_onset_s']['p95'] * 1000:.0f} ms"),
+        (
+            "final after end of utterance (p50 / p95)",
+            f"{_ms(r['final_after_end_of_utterance_s'])}  (includes the {r['hangover_s'] * 1000:.0f} ms hang-over)",
+        ),
+        (
+            "final after end detected (p50 / p95)",
+            f"{_ms(r['final_after_end_detected_s'])}  (n={r['final_after_end_detected_s']['n']})",
+        ),
+        ("first text after speech onset (p50 / p95)", _ms(r["first_text_after_onset_s"])),
         ("backlog max", f"{r['backlog_max_s']:.2f} s"),
-        ("CPU listening to silence", f"{r['cpu_silence_percent_of_one_core']:.1f} % of one core over {r['silence_s']} s"),
+        (
+            "CPU listening to silence",
+            f"{r['cpu_silence_percent_of_one_core']:.1f} % of one core over {r['silence_s']} s",
+        ),
         ("WER live / file", f"{r['wer_live'] * 100:.1f} % / {r['wer_file'] * 100:.1f} %"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -246,8 +291,10 @@ def _print_table(r: dict) -> None:
     for u in r["per_utterance"]:
         fe = u["final_after_end_s"]
         ft = u["first_text_after_onset_s"]
-        print(f"    {u['clip'][:44]:<44} final +{(fe or float('nan')) * 1000:5.0f} ms  first text "
-              f"+{(ft or float('nan')) * 1000:5.0f} ms")
+        print(
+            f"    {u['clip'][:44]:<44} final +{(fe or float('nan')) * 1000:5.0f} ms  first text "
+            f"+{(ft or float('nan')) * 1000:5.0f} ms"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,14 +37,17 @@ class LocalAgreement:
             return list(words[n:])
         m = min(self.anchor_words, n)
         anchor = conf[-m:]
-        best_j, best_score = None, 0
+        best_j: int | None = None
+        best_score = 0
         for j in range(1, len(words) + 1):  # j: index just past the confirmed words in ``words``
             score = 0
-            for a, b in zip(reversed(anchor), reversed(keys[max(0, j - m) : j])):
+            for a, b in zip(reversed(anchor), reversed(keys[max(0, j - m) : j]), strict=False):
                 if a != b:
                     break
                 score += 1
-            if score > best_score or (score == best_score and score and abs(j - n) < abs(best_j - n)):
+            if score > best_score or (
+                score == best_score and score and best_j is not None and abs(j - n) < abs(best_j - n)
+            ):
                 best_j, best_score = j, score
         if best_j is not None and best_score >= min(2, m):
             return list(words[best_j:])
@@ -58,7 +61,7 @@ class LocalAgreement:
         if self.previous is not None:
             prev_tail = self._tail(self.previous)
             agree = 0
-            for a, b in zip(prev_tail, tail):
+            for a, b in zip(prev_tail, tail, strict=False):
                 if _key(a) != _key(b):
                     break
                 agree += 1

@@ -24,10 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
     parser.add_argument("--backend", default="auto", help="auto (fastest available), openvino, npu or cpu")
     parser.add_argument("--model", default=None, help="model folder (default: the bundled/configured one)")
-    parser.add_argument("--vad-aggressiveness", type=int, choices=(0, 1, 2, 3), default=2,
-                        help="how strictly the voice detector rejects non-speech (0-3, default 2)")
-    parser.add_argument("--input", metavar="FILE",
-                        help="play FILE through the live pipeline in real time instead of the microphone")
+    parser.add_argument(
+        "--vad-aggressiveness",
+        type=int,
+        choices=(0, 1, 2, 3),
+        default=2,
+        help="how strictly the voice detector rejects non-speech (0-3, default 2)",
+    )
+    parser.add_argument(
+        "--input", metavar="FILE", help="play FILE through the live pipeline in real time instead of the microphone"
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="with --input: playback speed (default 1.0)")
     parser.add_argument("--no-partials", action="store_true", help="print final text only")
     parser.add_argument("--no-prompt", action="store_true", help="do not use the previous text as context")
@@ -66,8 +72,11 @@ class _Printer:
                         pass
                     if width > 10 and len(text) > width:
                         text = "…" + text[-(width - 1) :]
-                    line = f"\r{CLEAR}{ev.stable}{GREY}{ev.unstable}{RESET}" if len(text) == len(ev.text.strip()) \
+                    line = (
+                        f"\r{CLEAR}{ev.stable}{GREY}{ev.unstable}{RESET}"
+                        if len(text) == len(ev.text.strip())
                         else f"\r{CLEAR}{GREY}{text}{RESET}"
+                    )
                 else:
                     line = "\r" + text + " " * max(0, self.shown - len(text))
                 self.out.write(line)
@@ -99,7 +108,7 @@ class _Printer:
 
 
 def _list(out) -> int:
-    from ..audio.capture import list_input_devices
+    from ..audio.devices import list_input_devices
 
     devices = list_input_devices()
     if not devices:
@@ -130,18 +139,22 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
 def _run(args, out, err) -> int:
     if getattr(args, "list_devices", False):
         return _list(out)
+    from ..audio.sources import AudioSource, FileSource
     from .pipeline import LiveOptions, LivePipeline
-    from .sources import FileSource
+    from .vad import VadOptions
 
     speed = getattr(args, "speed", 1.0) or 1.0
     if speed <= 0:
         raise UserError("--speed must be a positive number.")
-    source = None
+    source: AudioSource | None = None
     if getattr(args, "input", None):
         source = FileSource(args.input, speed=speed)
-    opts = LiveOptions(device=getattr(args, "device", None), vad_aggressiveness=getattr(args, "vad_aggressiveness", 2),
-                       use_prompt=not getattr(args, "no_prompt", False),
-                       partials=not getattr(args, "no_partials", False))
+    opts = LiveOptions(
+        device=getattr(args, "device", None),
+        vad=VadOptions(aggressiveness=getattr(args, "vad_aggressiveness", 2)),
+        use_prompt=not getattr(args, "no_prompt", False),
+        partials=not getattr(args, "no_partials", False),
+    )
     backend, model = getattr(args, "backend", "auto") or "auto", getattr(args, "model", None)
 
     def load_engine():
@@ -153,7 +166,7 @@ def _run(args, out, err) -> int:
     # The source opens first (the engine loads on the worker thread): speech during start-up is kept.
     pipeline = LivePipeline(load_engine, opts, printer, source=source)
     pipeline.start()
-    if source is None:
+    if source is None and pipeline.source is not None:
         err.write(f"amanuensis: listening on '{pipeline.source.label}' — press Ctrl-C to stop.\n")
         err.flush()
     try:

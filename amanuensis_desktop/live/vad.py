@@ -1,39 +1,73 @@
-"""Speech segmentation with webrtcvad on 30 ms frames of 16 kHz audio.
+"""Speech segmentation with webrtcvad on 30 ms frames of 16 kHz audio (the rules: :class:`VadOptions`).
 
-A segment opens when ``onset_voiced`` of the last ``onset_window`` frames are voiced (150 ms of speech
-within 240 ms by default); it starts ``pre_roll_s`` before the first voiced frame of that window (never
-before the previous segment's end), so first words are not clipped. It closes when the last ``hangover_s``
-hold (almost) no voiced frame — at most one in ten, so a stray noise frame does not keep it open. While the
-segment holds less than ``short_speech_s`` of voiced speech the pause must last ``short_hangover_s``: a short
-opening phrase ("And so my fellow Americans,") then joins what follows instead of being decoded alone,
-where Whisper has too little context (measured: "And so am I fellow Americans"). Its audio
-ends ``tail_s`` after the last voiced frame. A segment reaching ``max_segment_s`` is split at its quietest
-30 ms frame (smoothed RMS over 90 ms, voiced frames penalised) in its second half; the rest continues as a
-new segment. A closed segment with less than ``min_speech_s`` of voiced frames is marked ``too_short``.
+A segment opens when ``onset_voiced`` of the last ``onset_window`` frames are voiced; it starts ``pre_roll_s``
+before the first voiced frame of that window (never before the previous segment's end), so first words are not
+clipped. It closes when the last ``hangover_s`` hold (almost) no voiced frame — at most one in ten, so a stray
+noise frame does not keep it open. While the segment holds less than ``short_speech_s`` of voiced speech the
+pause must last ``short_hangover_s``, so a short opening phrase joins what follows instead of being decoded
+alone with too little context (measurement: docs/decisions/live.md). Its audio ends ``tail_s`` after the last
+voiced frame. A segment reaching ``max_segment_s`` is split at its quietest 30 ms frame (smoothed RMS over
+90 ms, voiced frames penalised) in its second half; the rest continues as a new segment. A closed segment
+with less than ``min_speech_s`` of voiced frames is marked ``too_short``.
 
-Pure and synchronous: ``push(audio)`` / ``flush()`` return :class:`SegmentEvent` items, in order: ``open``
-(with the pre-roll and onset audio), ``audio`` (every later frame as it arrives), ``close`` (the segment ends
+Pure and synchronous: ``push(audio)`` / ``flush()`` return :class:`SegmentEvent` items, in order: ``OPEN``
+(with the pre-roll and onset audio), ``AUDIO`` (every later frame as it arrives), ``CLOSE`` (the segment ends
 at sample ``end``: a consumer drops the audio it holds past that point — the hang-over beyond ``tail_s``, or
-the part after a split point, which the next ``open`` carries again). Sample positions count from the first
-sample pushed. ``vad`` can be any object with ``is_speech(bytes, rate)`` (tests use
-fakes).
+the part after a split point, which the next ``OPEN`` carries again). Sample positions count from the first
+sample pushed. ``detector`` can be any object with ``is_speech(bytes, rate)`` (tests use fakes).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from ..whisper.audio import SAMPLE_RATE
+
 FRAME_MS = 30
 FRAME = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples
 
 
+class SpeechDetector(Protocol):
+    """webrtcvad.Vad's interface: is this 10/20/30 ms frame of 16-bit PCM speech?"""
+
+    def is_speech(self, buf: bytes, sample_rate: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    aggressiveness: int = 2  # webrtcvad 0 (least) .. 3 (most aggressive at rejecting non-speech)
+    pre_roll_s: float = 0.4  # audio kept before the detected onset
+    hangover_s: float = 0.5  # silence that ends a segment
+    short_speech_s: float = 3.0  # ... but while a segment holds less speech than this,
+    short_hangover_s: float = 1.2  # the silence must last this long (short phrases keep their context)
+    max_segment_s: float = 15.0  # longer speech is split at its quietest point
+    min_speech_s: float = 0.25  # a segment with less voiced speech is noise (too_short)
+    tail_s: float = 0.2  # silence kept after the last voiced frame
+    onset_voiced: int = 5  # a segment opens when this many of ...
+    onset_window: int = 8  # ... the last frames are voiced (150 ms of speech within 240 ms)
+
+
+class EventKind(StrEnum):
+    OPEN = "open"
+    AUDIO = "audio"
+    CLOSE = "close"
+
+
+class CloseReason(StrEnum):
+    NONE = ""  # not closed
+    SILENCE = "silence"  # the hang-over passed
+    SPLIT = "split"  # max_segment_s reached
+    FLUSH = "flush"  # end of input (stop, end of a file, lost device)
+
+
 @dataclass
 class SegmentEvent:
-    kind: str  # "open" | "audio" | "close"
+    kind: EventKind
     segment_id: int
     audio: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # appended samples
     start: int = 0  # open: first sample of the segment
@@ -41,7 +75,7 @@ class SegmentEvent:
     voiced: int = 0  # voiced samples in ``audio`` (open/audio) or in the whole segment (close)
     last_voiced: int = 0  # open/audio: end sample of the latest voiced frame so far
     too_short: bool = False  # close: less voiced speech than min_speech_s
-    reason: str = ""  # close: "silence" | "split" | "flush"
+    reason: CloseReason = CloseReason.NONE  # close: why
 
 
 @dataclass(eq=False)
@@ -53,40 +87,34 @@ class _Frame:
 
 
 class Segmenter:
-    def __init__(self, aggressiveness: int = 2, pre_roll_s: float = 0.4, hangover_s: float = 0.5,
-                 max_segment_s: float = 15.0, min_speech_s: float = 0.25, tail_s: float = 0.2,
-                 onset_voiced: int = 5, onset_window: int = 8, vad=None,
-                 short_speech_s: float = 3.0, short_hangover_s: float = 1.2):
-        if vad is None:
+    def __init__(self, options: VadOptions | None = None, detector: SpeechDetector | None = None) -> None:
+        o = options or VadOptions()
+        if detector is None:
             import webrtcvad
 
-            if not 0 <= int(aggressiveness) <= 3:
+            if not 0 <= int(o.aggressiveness) <= 3:
                 raise ValueError("VAD aggressiveness must be 0, 1, 2 or 3")
-            vad = webrtcvad.Vad(int(aggressiveness))
-        self.vad = vad
-        self.pre_roll = max(0, int(round(pre_roll_s * 1000 / FRAME_MS)))
-        self.hangover = max(1, int(round(hangover_s * 1000 / FRAME_MS)))
-        self.short_hangover = max(self.hangover, int(round(short_hangover_s * 1000 / FRAME_MS)))
-        self.short_voiced = int(round(short_speech_s * 1000 / FRAME_MS))
+            detector = webrtcvad.Vad(int(o.aggressiveness))
+        self.options = o
+        self.vad: SpeechDetector = detector
+        self.pre_roll = max(0, int(round(o.pre_roll_s * 1000 / FRAME_MS)))
+        self.hangover = max(1, int(round(o.hangover_s * 1000 / FRAME_MS)))
+        self.short_hangover = max(self.hangover, int(round(o.short_hangover_s * 1000 / FRAME_MS)))
+        self.short_voiced = int(round(o.short_speech_s * 1000 / FRAME_MS))
         self._seg_voiced = 0  # voiced frames in the open segment
-        self.max_frames = max(4, int(round(max_segment_s * 1000 / FRAME_MS)))
-        self.min_voiced = int(np.ceil(min_speech_s * 1000 / FRAME_MS - 1e-9))
-        self.tail = min(self.hangover, max(0, int(round(tail_s * 1000 / FRAME_MS))))
-        self.onset_voiced = onset_voiced
-        self.onset_window = max(onset_window, onset_voiced)
+        self.max_frames = max(4, int(round(o.max_segment_s * 1000 / FRAME_MS)))
+        self.min_voiced = int(np.ceil(o.min_speech_s * 1000 / FRAME_MS - 1e-9))
+        self.tail = min(self.hangover, max(0, int(round(o.tail_s * 1000 / FRAME_MS))))
+        self.onset_voiced = o.onset_voiced
+        self.onset_window = max(o.onset_window, o.onset_voiced)
         self._pending = np.zeros(0, np.float32)
         self._pos = 0  # sample position of the next frame
         self._history: deque[_Frame] = deque(maxlen=self.pre_roll + self.onset_window)
         self._seg: list[_Frame] | None = None  # frames of the open segment
         self._seg_id = -1
         self._last_end = 0  # end sample of the previous segment
-        self.frames_seen = 0
 
     # -- public -----------------------------------------------------------------------------------------
-    @property
-    def in_speech(self) -> bool:
-        return self._seg is not None
-
     def push(self, audio: np.ndarray) -> list[SegmentEvent]:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         buf = np.concatenate([self._pending, audio]) if self._pending.size else audio
@@ -101,7 +129,6 @@ class Segmenter:
                 voiced = bool(self.vad.is_speech(pcm[i].tobytes(), SAMPLE_RATE))
                 fr = _Frame(self._pos, frames[i].copy(), voiced, float(rms[i]))
                 self._pos += FRAME
-                self.frames_seen += 1
                 self._step(fr, events, grown)
             if grown:
                 events.append(self._audio_event(grown))
@@ -120,10 +147,11 @@ class Segmenter:
                 self._open(frames, events)
         if self._seg is not None:
             if rest.size:
-                events.append(SegmentEvent("audio", self._seg_id, audio=rest.copy(),
-                                           last_voiced=self._last_voiced_end()))
+                events.append(
+                    SegmentEvent(EventKind.AUDIO, self._seg_id, audio=rest.copy(), last_voiced=self._last_voiced_end())
+                )
             end = self._pos + rest.size
-            self._close(self._seg, end, "flush", events)
+            self._close(self._seg, end, CloseReason.FLUSH, events)
         self._pos += rest.size
         return events
 
@@ -163,9 +191,16 @@ class Segmenter:
         self._seg_voiced = sum(f.voiced for f in frames)
         self._history.clear()
         audio = np.concatenate([f.audio for f in frames]) if frames else np.zeros(0, np.float32)
-        events.append(SegmentEvent("open", self._seg_id, audio=audio, start=frames[0].pos if frames else self._pos,
-                                   voiced=FRAME * sum(f.voiced for f in frames),
-                                   last_voiced=self._last_voiced_end()))
+        events.append(
+            SegmentEvent(
+                EventKind.OPEN,
+                self._seg_id,
+                audio=audio,
+                start=frames[0].pos if frames else self._pos,
+                voiced=FRAME * sum(f.voiced for f in frames),
+                last_voiced=self._last_voiced_end(),
+            )
+        )
 
     def _last_voiced_end(self) -> int:
         for f in reversed(self._seg or []):
@@ -175,9 +210,14 @@ class Segmenter:
 
     def _audio_event(self, frames: list[_Frame]) -> SegmentEvent:
         if not frames:
-            return SegmentEvent("audio", self._seg_id, last_voiced=self._last_voiced_end())
-        return SegmentEvent("audio", self._seg_id, audio=np.concatenate([f.audio for f in frames]),
-                            voiced=FRAME * sum(f.voiced for f in frames), last_voiced=self._last_voiced_end())
+            return SegmentEvent(EventKind.AUDIO, self._seg_id, last_voiced=self._last_voiced_end())
+        return SegmentEvent(
+            EventKind.AUDIO,
+            self._seg_id,
+            audio=np.concatenate([f.audio for f in frames]),
+            voiced=FRAME * sum(f.voiced for f in frames),
+            last_voiced=self._last_voiced_end(),
+        )
 
     def _end_on_silence(self, events: list[SegmentEvent]) -> None:
         """The hang-over passed: the segment ends ``tail`` frames after its last voiced frame; the frames after
@@ -187,15 +227,23 @@ class Segmenter:
         last = max((i for i, f in enumerate(seg) if f.voiced), default=0)
         keep = min(len(seg), last + 1 + self.tail)
         kept, rest = seg[:keep], seg[keep:]
-        self._close(kept, kept[-1].pos + FRAME, "silence", events)
+        self._close(kept, kept[-1].pos + FRAME, CloseReason.SILENCE, events)
         for f in rest[-(self._history.maxlen or 1) :]:
             self._history.append(f)
 
-    def _close(self, frames: list[_Frame], end: int, reason: str, events: list[SegmentEvent]) -> None:
+    def _close(self, frames: list[_Frame], end: int, reason: CloseReason, events: list[SegmentEvent]) -> None:
         """Close the open segment at sample ``end``: consumers drop any reported audio past it."""
         voiced = sum(f.voiced for f in frames if f.pos < end)
-        events.append(SegmentEvent("close", self._seg_id, end=end, voiced=voiced * FRAME,
-                                   too_short=voiced < self.min_voiced, reason=reason))
+        events.append(
+            SegmentEvent(
+                EventKind.CLOSE,
+                self._seg_id,
+                end=end,
+                voiced=voiced * FRAME,
+                too_short=voiced < self.min_voiced,
+                reason=reason,
+            )
+        )
         self._last_end = end
         self._seg = None
 
@@ -210,5 +258,5 @@ class Segmenter:
         lo = max(1, len(seg) // 2)
         cut = min(len(seg) - 1, lo + int(np.argmin(score[lo:])))
         head, rest = seg[:cut], seg[cut:]
-        self._close(head, rest[0].pos, "split", events)
+        self._close(head, rest[0].pos, CloseReason.SPLIT, events)
         self._open(rest, events)

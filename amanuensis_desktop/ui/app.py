@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-import traceback
+from typing import Any
+
+from ..settings import BACKEND_CHOICES
+
+logger = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tray", action="store_true", help="start hidden, in the system tray")
     p.add_argument("--dictate", action="store_true", help="start dictating as soon as the model is loaded")
     # Not offered by `amanuensis` (cli.py): for the tests, which run `python -m amanuensis_desktop.ui.app`.
-    p.add_argument("--backend", choices=("auto", "cpu", "openvino", "npu"), help=argparse.SUPPRESS)
+    p.add_argument("--backend", choices=BACKEND_CHOICES, help=argparse.SUPPRESS)
     return p
 
 
@@ -47,32 +52,39 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
     except ImportError as exc:
-        print(f"amanuensis: the desktop window needs PySide6 ({exc}); run 'make run' to install it.",
-              file=sys.stderr)
+        print(f"amanuensis: the desktop window needs PySide6 ({exc}); run 'make run' to install it.", file=sys.stderr)
         return 1
 
-    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
-        print("amanuensis: no graphical display was found (neither DISPLAY nor WAYLAND_DISPLAY is set); "
-              "use 'amanuensis transcribe FILE' in a terminal.", file=sys.stderr)
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        print(
+            "amanuensis: no graphical display was found (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+            "use 'amanuensis transcribe FILE' in a terminal.",
+            file=sys.stderr,
+        )
         return 1
 
     from .icons import icon
     from .main_window import MainWindow
-    from .settings_store import SettingsStore
+    from .settings_store import Key, SettingsStore
     from .threads import sentence
     from .tray import Tray, tray_available
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "amanuensis"])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0] if sys.argv else "amanuensis"])
     app.setApplicationName("amanuensis")
     app.setOrganizationName("amanuensis")
     app.setApplicationDisplayName("Amanuensis")
     app.setDesktopFileName("amanuensis")
     app.setWindowIcon(icon("app"))
 
-    store = SettingsStore()
+    store: Any = SettingsStore()
     if args.backend is not None:
-        store = _RunOverrides(store, {"backend": args.backend})
+        store = _RunOverrides(store, {Key.BACKEND: args.backend})
 
     has_tray = tray_available()
     tray = Tray() if has_tray else None
@@ -81,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def excepthook(etype, value, tb):  # a bug in a slot must not kill dictation: say it in one sentence
         if os.environ.get("AMANUENSIS_DEBUG"):
-            traceback.print_exception(etype, value, tb, file=sys.stderr)
+            logger.error("unexpected error in the window", exc_info=(etype, value, tb))
         else:
             print(f"amanuensis: {sentence(value)} (AMANUENSIS_DEBUG=1 shows the traceback)", file=sys.stderr)
         try:
             window.show_error(sentence(value))
-        except Exception:
+        except Exception:  # the window itself is broken: the sentence above on stderr is all we can do
             pass
 
     sys.excepthook = excepthook
@@ -94,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     if tray is not None:
         app.setQuitOnLastWindowClosed(False)
         tray.toggle_dictation.connect(window.toggle_dictation)
-        tray.show_window.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+
+        def show_window() -> None:
+            window.showNormal()
+            window.raise_()
+            window.activateWindow()
+
+        tray.show_window.connect(show_window)
         tray.quit_requested.connect(window.quit_app)
         tray.show()
     if args.tray and tray is not None:
@@ -108,7 +126,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"amanuensis: {msg}", file=sys.stderr)
     if args.dictate:
         QTimer.singleShot(0, window.start_dictation)
-    app.aboutToQuit.connect(lambda: window._closed_for_real or window.autosave.close(window.segments))
+
+    def about_to_quit() -> None:  # quit by other means (e.g. the session ends): the transcript is kept
+        if not window.closed_for_real:
+            window.transcript.close()
+
+    app.aboutToQuit.connect(about_to_quit)
 
     import signal
 

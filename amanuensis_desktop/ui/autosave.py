@@ -32,7 +32,7 @@ def _process_started(pid: int) -> float | None:
         import psutil
 
         return psutil.Process(pid).create_time()
-    except Exception:
+    except Exception:  # psutil missing, or no such process / no access: treated as not running
         return None
 
 
@@ -126,8 +126,11 @@ def find_orphans(folder: str | os.PathLike) -> list[Orphan]:
         pid = int(data.get("pid") or 0)
         if pid and _alive(pid, data.get("pid_started")):
             continue  # another instance is running and owns it
-        segs = [Seg(float(s.get("start", 0)), float(s.get("end", 0)), str(s.get("text", "")))
-                for s in data.get("segments", []) if isinstance(s, dict)]
+        segs = [
+            Seg(float(s.get("start", 0)), float(s.get("end", 0)), str(s.get("text", "")))
+            for s in data.get("segments", [])
+            if isinstance(s, dict)
+        ]
         orphan = Orphan(path, segs, str(data.get("partial", "")), str(data.get("started", "")))
         if orphan.text:
             out.append(orphan)
@@ -146,3 +149,73 @@ def settle(orphan: Orphan, how: str) -> None:
         os.replace(tmp, orphan.path)
     except (OSError, ValueError):
         pass
+
+
+def merge_restored(orphans: list[Orphan], current: list[Seg]) -> tuple[list[Seg], int]:
+    """The orphans' text (each one's unfinished partial as a last segment), one after another with 1 s
+    between them, followed by ``current`` shifted to come after it. Returns (segments, restored words)."""
+    restored: list[Seg] = []
+    base = 0.0
+    for o in orphans:
+        segs = list(o.segments)
+        if o.partial.strip():
+            last_end = segs[-1].end if segs else 0.0
+            segs.append(Seg(last_end, last_end + 1.0, o.partial.strip()))
+        if segs:
+            shift = base - segs[0].start if restored else 0.0
+            restored += [Seg(s.start + shift, s.end + shift, s.text) for s in segs]
+            base = restored[-1].end + 1.0
+    shift = (restored[-1].end + 1.0) if restored else 0.0
+    merged = restored + [Seg(s.start + shift, s.end + shift, s.text) for s in current]
+    return merged, sum(len(s.text.split()) for s in restored)
+
+
+class Transcript:
+    """The dictated transcript: its final segments, the partial being spoken, and the autosave session that
+    keeps both on disk."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.segments: list[Seg] = []
+        self.partial = ""
+        self.autosave = AutosaveSession(folder)
+
+    def save(self) -> str | None:
+        """Write the autosave file now; the error sentence if that failed."""
+        if self.autosave.write(self.segments, self.partial):
+            return None
+        return self.autosave.error or "Autosave failed."
+
+    def add(self, text: str, start: float, end: float) -> Seg | None:
+        """A final sentence replaces the partial; None when it is empty (nothing was said)."""
+        self.partial = ""
+        text = text.strip()
+        if not text:
+            return None
+        seg = Seg(start, end, text)
+        self.segments.append(seg)
+        return seg
+
+    def next_start(self) -> float:
+        """Where a new dictation starts on the transcript's time line (1 s after the last sentence)."""
+        return (self.segments[-1].end + 1.0) if self.segments else 0.0
+
+    def restart(self, folder: str | os.PathLike) -> None:
+        """Close this session's file (its text stays there) and continue in a new session in ``folder``."""
+        self.autosave.close(self.segments)
+        self.autosave = AutosaveSession(folder)
+
+    def clear(self, folder: str | os.PathLike) -> bool:
+        """Empty the transcript; its text stays in the closed session file. False if there was no text."""
+        had_text = bool(self.segments)
+        if had_text:
+            self.restart(folder)
+        self.segments, self.partial = [], ""
+        return had_text
+
+    def restore(self, orphans: list[Orphan]) -> int:
+        """Put the orphans' text before this transcript; returns the number of words restored."""
+        self.segments, words = merge_restored(orphans, self.segments)
+        return words
+
+    def close(self) -> None:
+        self.autosave.close(self.segments)

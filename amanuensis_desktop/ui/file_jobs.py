@@ -6,20 +6,46 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .threads import sentence
 
-QUEUED, LOADING, TRANSCRIBING, DONE, FAILED, CANCELLED = (
-    "queued", "loading", "transcribing", "done", "failed", "cancelled")
-ACTIVE = (QUEUED, LOADING, TRANSCRIBING)
+
+class JobState(Enum):
+    QUEUED = "queued"
+    LOADING = "loading"  # reading the file (and waiting for the engine)
+    TRANSCRIBING = "transcribing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Not finished yet (queued, loading or transcribing)."""
+        return self in (JobState.QUEUED, JobState.LOADING, JobState.TRANSCRIBING)
+
 
 _ids = itertools.count(1)
 
@@ -28,10 +54,10 @@ _ids = itertools.count(1)
 class FileJob:
     path: Path
     id: int = field(default_factory=lambda: next(_ids))
-    state: str = QUEUED
+    state: JobState = JobState.QUEUED
     done_s: float = 0.0
     total_s: float = 0.0
-    transcript: object = None  # amanuensis_desktop.whisper.transcribe.Transcript
+    transcript: Any = None  # amanuensis_desktop.whisper.transcribe.Transcript
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -56,32 +82,33 @@ class _Worker(QThread):
     """Transcribes one job. Signals carry the job id; the GUI thread owns the FileJob objects' display."""
 
     progress = Signal(int, float, float)
-    state = Signal(int, str)
+    state = Signal(int, object)  # JobState
     finished_ok = Signal(int, object, float)
     failed = Signal(int, str)
     cancelled = Signal(int)
 
-    def __init__(self, job: FileJob, get_engine: Callable[["FileJob"], object], parent=None):
+    def __init__(self, job: FileJob, get_engine: Callable[[FileJob], Any], parent=None):
         super().__init__(parent)
         self.job = job
         self.get_engine = get_engine
 
     def run(self) -> None:
         from ..audio.files import load_audio
+        from ..whisper.audio import SAMPLE_RATE
         from ..whisper.transcribe import Cancelled
 
         job = self.job
         t0 = time.monotonic()
         _lower_priority()
         try:
-            self.state.emit(job.id, LOADING)
+            self.state.emit(job.id, JobState.LOADING)
             audio = load_audio(job.path)
             if job.cancel.is_set():
                 raise Cancelled()
             engine = self.get_engine(job)  # may wait for the engine to load; raises Cancelled on cancel
-            total = audio.size / 16000.0
+            total = audio.size / SAMPLE_RATE
             self.progress.emit(job.id, 0.0, total)
-            self.state.emit(job.id, TRANSCRIBING)
+            self.state.emit(job.id, JobState.TRANSCRIBING)
             last = [0.0]
 
             def progress(done_s, total_s):
@@ -93,7 +120,7 @@ class _Worker(QThread):
             transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
         except Cancelled:
             self.cancelled.emit(job.id)
-        except BaseException as exc:  # noqa: BLE001 - a bad file must not stop the queue
+        except BaseException as exc:  # a bad file must not stop the queue
             if job.cancel.is_set():
                 self.cancelled.emit(job.id)
             else:
@@ -109,7 +136,7 @@ class FileJobQueue(QObject):
     job_done = Signal(int)  # finished (done, failed or cancelled)
     busy_changed = Signal(bool)
 
-    def __init__(self, get_engine: Callable[[FileJob], object], parent=None):
+    def __init__(self, get_engine: Callable[[FileJob], Any], parent=None):
         super().__init__(parent)
         self.get_engine = get_engine  # get_engine(job) on the worker thread; may block while the engine loads
         self.jobs: dict[int, FileJob] = {}
@@ -128,17 +155,17 @@ class FileJobQueue(QObject):
 
     def cancel(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
-        if job is None or job.state not in ACTIVE:
+        if job is None or not job.state.active:
             return
         job.cancel.set()
-        if job.state == QUEUED:
-            job.state = CANCELLED
+        if job.state == JobState.QUEUED:
+            job.state = JobState.CANCELLED
             self.changed.emit(job_id)
             self.job_done.emit(job_id)
 
     def remove(self, job_id: int) -> None:
         job = self.jobs.get(job_id)
-        if job is not None and job.state not in ACTIVE:
+        if job is not None and not job.state.active:
             del self.jobs[job_id]
             self.changed.emit(job_id)
 
@@ -153,7 +180,7 @@ class FileJobQueue(QObject):
     def _next(self) -> None:
         if self._worker is not None:
             return
-        job = next((j for j in self.jobs.values() if j.state == QUEUED), None)
+        job = next((j for j in self.jobs.values() if j.state == JobState.QUEUED), None)
         if job is None:
             self.busy_changed.emit(False)
             return
@@ -165,7 +192,7 @@ class FileJobQueue(QObject):
         worker.cancelled.connect(self._on_cancelled)
         worker.finished.connect(self._on_worker_finished)
         self._worker = worker
-        job.state = LOADING
+        job.state = JobState.LOADING
         self.changed.emit(job.id)
         self.busy_changed.emit(True)
         worker.start()
@@ -182,13 +209,13 @@ class FileJobQueue(QObject):
             job.done_s, job.total_s = done_s, total_s
             self.changed.emit(job_id)
 
-    def _on_state(self, job_id: int, state: str) -> None:
+    def _on_state(self, job_id: int, state: JobState) -> None:
         job = self.jobs.get(job_id)
-        if job is not None and job.state in ACTIVE:
+        if job is not None and job.state.active:
             job.state = state
             self.changed.emit(job_id)
 
-    def _finish(self, job_id: int, state: str, **values) -> None:
+    def _finish(self, job_id: int, state: JobState, **values) -> None:
         job = self.jobs.get(job_id)
         if job is None:
             return
@@ -199,14 +226,20 @@ class FileJobQueue(QObject):
         self.job_done.emit(job_id)
 
     def _on_done(self, job_id: int, transcript, elapsed: float) -> None:
-        self._finish(job_id, DONE, transcript=transcript, elapsed=elapsed, done_s=transcript.duration,
-                     total_s=transcript.duration)
+        self._finish(
+            job_id,
+            JobState.DONE,
+            transcript=transcript,
+            elapsed=elapsed,
+            done_s=transcript.duration,
+            total_s=transcript.duration,
+        )
 
     def _on_failed(self, job_id: int, message: str) -> None:
-        self._finish(job_id, FAILED, error=message)
+        self._finish(job_id, JobState.FAILED, error=message)
 
     def _on_cancelled(self, job_id: int) -> None:
-        self._finish(job_id, CANCELLED)
+        self._finish(job_id, JobState.CANCELLED)
 
 
 def short_error(job: FileJob) -> str:
@@ -221,7 +254,7 @@ class JobRow(QFrame):
         super().__init__(parent)
         self.job_id = job.id
         self.setObjectName(f"job-{job.id}")
-        self.setFrameShape(QFrame.StyledPanel)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 4, 6, 4)
         text = QVBoxLayout()
@@ -233,7 +266,7 @@ class JobRow(QFrame):
         self.name.setFont(f)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         text.addWidget(self.name)
         text.addWidget(self.status)
         lay.addLayout(text, 1)
@@ -260,38 +293,40 @@ class JobRow(QFrame):
         self.update_from(job)
 
     def update_from(self, job: FileJob) -> None:
-        active = job.state in ACTIVE
+        active = job.state.active
         self.cancel_btn.setVisible(active)
-        self.open_btn.setVisible(job.state == DONE)
-        self.export_btn.setVisible(job.state == DONE)
+        self.open_btn.setVisible(job.state == JobState.DONE)
+        self.export_btn.setVisible(job.state == JobState.DONE)
         self.remove_btn.setVisible(not active)
-        self.bar.setVisible(job.state in (LOADING, TRANSCRIBING, DONE))
+        self.bar.setVisible(job.state in (JobState.LOADING, JobState.TRANSCRIBING, JobState.DONE))
         frac = job.done_s / job.total_s if job.total_s > 0 else 0.0
         self.bar.setValue(int(round(1000 * min(1.0, frac))))
-        if job.state == QUEUED:
+        if job.state == JobState.QUEUED:
             status, color = "Waiting…", "#666666"
-        elif job.state == LOADING:
+        elif job.state == JobState.LOADING:
             status, color = "Reading the file…", "#666666"
             self.bar.setRange(0, 0)  # busy indicator
-        elif job.state == TRANSCRIBING:
+        elif job.state == JobState.TRANSCRIBING:
             self.bar.setRange(0, 1000)
             self.bar.setFormat(f"{job.done_s:.0f} / {job.total_s:.0f} s")
             status, color = "Transcribing…", "#2f5d9e"
-        elif job.state == DONE:
+        elif job.state == JobState.DONE:
             self.bar.setRange(0, 1000)
             self.bar.setValue(1000)
             self.bar.setFormat("%p%")
             text = job.transcript.text if job.transcript is not None else ""
             preview = (text[:140] + "…") if len(text) > 140 else text
-            status = f"Done in {job.elapsed:.1f} s: {preview}" if text else f"Done in {job.elapsed:.1f} s (no speech found)."
+            status = (
+                f"Done in {job.elapsed:.1f} s: {preview}" if text else f"Done in {job.elapsed:.1f} s (no speech found)."
+            )
             color = "#2d7d46"
-        elif job.state == FAILED:
+        elif job.state == JobState.FAILED:
             status, color = short_error(job), "#c0392b"
         else:
             status, color = "Cancelled.", "#666666"
         self.status.setText(status)
         self.status.setStyleSheet(f"color: {color};")
-        self.setProperty("state", job.state)
+        self.setProperty("state", job.state.value)
 
 
 class FileJobsPanel(QWidget):
@@ -299,10 +334,10 @@ class FileJobsPanel(QWidget):
 
     add_requested = Signal()
 
-    def __init__(self, queue: FileJobQueue, open_result, export_result, parent=None):
+    def __init__(self, queue: FileJobQueue, export_result: Callable[[int], None], parent=None):
         super().__init__(parent)
         self.queue = queue
-        self.open_result, self.export_result = open_result, export_result
+        self.export_result = export_result
         self.rows: dict[int, JobRow] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -323,19 +358,36 @@ class FileJobsPanel(QWidget):
         head.addWidget(self.add_btn)
         head.addWidget(self.clear_btn)
         outer.addLayout(head)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         inner = QWidget()
         self.rows_layout = QVBoxLayout(inner)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(4)
         self.rows_layout.addStretch(1)
-        self.scroll.setWidget(inner)
-        self.scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
-        outer.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(inner)
+        self.scroll_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        outer.addWidget(self.scroll_area, 1)
         queue.changed.connect(self._on_changed)
         self._refresh_header()
+
+    def open_result(self, job_id: int) -> None:
+        """Show a finished job's transcript in a dialog of its own."""
+        job = self.queue.jobs.get(job_id)
+        if job is not None and job.state is JobState.DONE:
+            dlg = ResultDialog(job, self.window())
+            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dlg.show()
+
+    def fit(self, splitter: QSplitter) -> None:
+        """In ``splitter``: a header line until there are jobs, then tall enough for about three rows."""
+        sizes = splitter.sizes()
+        total = sum(sizes)
+        jobs = self.queue.jobs
+        want = min(240, 44 + 66 * len(jobs)) if jobs else self.minimumSizeHint().height()
+        if len(sizes) == 2 and total > 0 and (sizes[1] < want or not jobs):
+            splitter.setSizes([total - want, want])
 
     def _on_changed(self, job_id: int) -> None:
         job = self.queue.jobs.get(job_id)
@@ -355,12 +407,12 @@ class FileJobsPanel(QWidget):
 
     def _refresh_header(self) -> None:
         self.hint.setVisible(not self.rows)
-        self.scroll.setVisible(bool(self.rows))
-        self.clear_btn.setVisible(any(j.state not in ACTIVE for j in self.queue.jobs.values()))
+        self.scroll_area.setVisible(bool(self.rows))
+        self.clear_btn.setVisible(any(not j.state.active for j in self.queue.jobs.values()))
 
     def clear_finished(self) -> None:
         for job_id, job in list(self.queue.jobs.items()):
-            if job.state not in ACTIVE:
+            if not job.state.active:
                 self.queue.remove(job_id)
 
 
@@ -372,15 +424,17 @@ class ResultDialog(QDialog):
         self.setWindowTitle(f"{job.name} — transcript")
         self.resize(620, 420)
         lay = QVBoxLayout(self)
-        info = QLabel(f"{job.path}\n{job.transcript.duration:.1f} s of audio, transcribed by "
-                      f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s.")
+        info = QLabel(
+            f"{job.path}\n{job.transcript.duration:.1f} s of audio, transcribed by "
+            f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s."
+        )
         info.setStyleSheet("color: #555555;")
         lay.addWidget(info)
         self.text = QPlainTextEdit(job.transcript.text)
         self.text.setReadOnly(True)
         lay.addWidget(self.text, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        copy = buttons.addButton("Copy", QDialogButtonBox.ActionRole)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(self._copy)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import settings as S
+from .settings_store import Key
 
 _BACKEND_TEXT = {
     "auto": "Automatic (fastest that passes its self-check)",
@@ -35,17 +49,23 @@ def _folder_row(edit: QLineEdit, title: str, parent: QWidget) -> QWidget:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, values: dict, devices: list[dict] | None = None, statuses: list | None = None,
-                 default_autosave: str = "", parent: QWidget | None = None):
+    def __init__(
+        self,
+        values: dict,
+        devices: list[dict] | None = None,
+        statuses: list | None = None,
+        default_autosave: str = "",
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Amanuensis settings")
         self.setObjectName("settings-dialog")
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
 
-        self.model = QLineEdit(values["model"])
+        self.model = QLineEdit(values[Key.MODEL])
         self.model.setPlaceholderText("embedded tiny.en")
         self.model.setToolTip("A Whisper model folder (CTranslate2 or safetensors); empty uses the embedded tiny.en.")
         form.addRow("Model folder:", _folder_row(self.model, "Choose a model folder", self))
@@ -58,8 +78,8 @@ class SettingsDialog(QDialog):
             if st is not None:
                 idx = self.backend.count() - 1
                 state = "available" if st.available else "unavailable"
-                self.backend.setItemData(idx, f"{state} — {st.reason}", Qt.ToolTipRole)
-        self.backend.setCurrentIndex(max(0, self.backend.findData(values["backend"])))
+                self.backend.setItemData(idx, f"{state} — {st.reason}", Qt.ItemDataRole.ToolTipRole)
+        self.backend.setCurrentIndex(max(0, self.backend.findData(values[Key.BACKEND])))
         form.addRow("Backend:", self.backend)
 
         self.device = QComboBox()
@@ -67,7 +87,7 @@ class SettingsDialog(QDialog):
         for dev in devices or []:
             label = dev["name"] + (" (default)" if dev.get("is_default") else "")
             self.device.addItem(label, dev["name"])
-        current = values["input_device"]
+        current = values[Key.INPUT_DEVICE]
         idx = self.device.findData(current)
         if idx < 0 and current:
             self.device.addItem(f"{current} (not connected)", current)
@@ -78,11 +98,11 @@ class SettingsDialog(QDialog):
         vad_box = QWidget()
         vl = QHBoxLayout(vad_box)
         vl.setContentsMargins(0, 0, 0, 0)
-        self.vad = QSlider(Qt.Horizontal)
+        self.vad = QSlider(Qt.Orientation.Horizontal)
         self.vad.setRange(0, 3)
         self.vad.setPageStep(1)
-        self.vad.setTickPosition(QSlider.TicksBelow)
-        self.vad.setValue(int(values["vad_aggressiveness"]))
+        self.vad.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.vad.setValue(int(values[Key.VAD_AGGRESSIVENESS]))
         self.vad_label = QLabel()
         self.vad_label.setMinimumWidth(170)
         self.vad.valueChanged.connect(lambda v: self.vad_label.setText(_VAD_TEXT[v]))
@@ -92,13 +112,13 @@ class SettingsDialog(QDialog):
         form.addRow("Voice detection:", vad_box)
 
         self.clipboard = QCheckBox("Copy each final sentence to the clipboard")
-        self.clipboard.setChecked(bool(values["copy_finals_to_clipboard"]))
+        self.clipboard.setChecked(bool(values[Key.COPY_FINALS_TO_CLIPBOARD]))
         form.addRow("", self.clipboard)
         self.close_to_tray = QCheckBox("Closing the window keeps Amanuensis in the system tray")
-        self.close_to_tray.setChecked(bool(values["close_to_tray"]))
+        self.close_to_tray.setChecked(bool(values[Key.CLOSE_TO_TRAY]))
         form.addRow("", self.close_to_tray)
 
-        self.autosave = QLineEdit(values["autosave_dir"])
+        self.autosave = QLineEdit(values[Key.AUTOSAVE_DIR])
         self.autosave.setPlaceholderText(default_autosave)
         self.autosave.setToolTip("The session transcript is saved here continuously; empty uses the data folder.")
         form.addRow("Autosave folder:", _folder_row(self.autosave, "Choose the autosave folder", self))
@@ -107,18 +127,20 @@ class SettingsDialog(QDialog):
         note = QLabel("A new model or backend is loaded in the background when you press OK.")
         note.setStyleSheet("color: #666666;")
         lay.addWidget(note)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
     def values(self) -> dict:
-        return S.validate({
-            "model": self.model.text().strip(),
-            "backend": self.backend.currentData(),
-            "input_device": self.device.currentData() or "",
-            "vad_aggressiveness": self.vad.value(),
-            "copy_finals_to_clipboard": self.clipboard.isChecked(),
-            "close_to_tray": self.close_to_tray.isChecked(),
-            "autosave_dir": self.autosave.text().strip(),
-        })
+        return S.validate(
+            {
+                Key.MODEL: self.model.text().strip(),
+                Key.BACKEND: self.backend.currentData(),
+                Key.INPUT_DEVICE: self.device.currentData() or "",
+                Key.VAD_AGGRESSIVENESS: self.vad.value(),
+                Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
+                Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
+                Key.AUTOSAVE_DIR: self.autosave.text().strip(),
+            }
+        )

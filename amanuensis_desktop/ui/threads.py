@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
@@ -22,7 +23,7 @@ class Task(QThread):
     done = Signal(object)
     failed = Signal(str)
 
-    _running: set["Task"] = set()
+    _running: set[Task] = set()
 
     def __init__(self, fn: Callable[[], object], parent: QObject | None = None):
         super().__init__(parent)
@@ -32,23 +33,23 @@ class Task(QThread):
     def run(self) -> None:
         try:
             result = self.fn()
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a sentence
+        except BaseException as exc:  # every failure becomes a sentence for the user
             self.failed.emit(sentence(exc))
         else:
             self.done.emit(result)
 
-    def start(self, *args) -> "Task":  # keep a reference until finished
+    def start(self, *args) -> None:  # keep a reference until finished
         Task._running.add(self)
         super().start(*args)
-        return self
 
     def _cleanup(self) -> None:
         Task._running.discard(self)
         self.deleteLater()
 
     @classmethod
-    def when_all_finished(cls, callback: Callable[[], None], timeout_ms: int = 10000,
-                          parent: QObject | None = None) -> None:
+    def when_all_finished(
+        cls, callback: Callable[[], None], timeout_ms: int = 10000, parent: QObject | None = None
+    ) -> None:
         """Call ``callback()`` on the GUI thread once no Task is running (at once if none is), or after
         ``timeout_ms`` at the latest. Never blocks the GUI thread."""
         deadline = time.monotonic() + timeout_ms / 1000
@@ -76,11 +77,16 @@ class Task(QThread):
     _waiters: set = set()
 
 
-def run_task(fn: Callable[[], object], on_done: Callable[[object], None] | None = None,
-             on_failed: Callable[[str], None] | None = None, parent: QObject | None = None) -> Task:
+def run_task(
+    fn: Callable[[], object],
+    on_done: Callable[[Any], None] | None = None,
+    on_failed: Callable[[str], None] | None = None,
+    parent: QObject | None = None,
+) -> Task:
     task = Task(fn, parent)
     if on_done is not None:
         task.done.connect(on_done)
     if on_failed is not None:
         task.failed.connect(on_failed)
-    return task.start()
+    task.start()
+    return task

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from .icons import icon
 
-IDLE, LISTENING, TRANSCRIBING = "idle", "listening", "transcribing"
-_TIPS = {IDLE: "Amanuensis — idle", LISTENING: "Amanuensis — listening", TRANSCRIBING: "Amanuensis — transcribing"}
+
+class TrayState(str, Enum):
+    """The app's look in the tray (and the window's ``state_changed``); names the icon ``tray-<state>``."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    IDLE = "idle"
+    LISTENING = "listening"  # dictation starting or listening
+    TRANSCRIBING = "transcribing"  # dictation finishing, or file jobs running
+
+    @staticmethod
+    def of(listening: bool, transcribing: bool) -> TrayState:
+        """Listening wins over transcribing (the microphone is on)."""
+        if listening:
+            return TrayState.LISTENING
+        return TrayState.TRANSCRIBING if transcribing else TrayState.IDLE
+
+
+_TIPS = {state: f"Amanuensis — {state.value}" for state in TrayState}
 
 
 def tray_available() -> bool:
@@ -23,7 +43,7 @@ class Tray(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.state = IDLE
+        self.state = TrayState.IDLE
         self.menu = QMenu()
         self.menu.setObjectName("tray-menu")
         self.dictation_action = QAction("Start dictation", self.menu)
@@ -41,7 +61,7 @@ class Tray(QObject):
         self.quit_action.triggered.connect(self.quit_requested)
         self.icon = QSystemTrayIcon(icon("tray-idle"), self)
         self.icon.setContextMenu(self.menu)
-        self.icon.setToolTip(_TIPS[IDLE])
+        self.icon.setToolTip(_TIPS[TrayState.IDLE])
         self.icon.activated.connect(self._activated)
 
     def show(self) -> None:
@@ -53,9 +73,9 @@ class Tray(QObject):
     def is_visible(self) -> bool:
         return self.icon.isVisible()
 
-    def set_state(self, state: str, listening: bool) -> None:
+    def set_state(self, state: TrayState, listening: bool) -> None:
         self.state = state
-        self.icon.setIcon(icon(f"tray-{state}"))
+        self.icon.setIcon(icon(f"tray-{state.value}"))
         self.icon.setToolTip(_TIPS[state])
         self.dictation_action.setText("Stop dictation" if listening else "Start dictation")
 
@@ -64,5 +84,5 @@ class Tray(QObject):
             self.icon.showMessage(title, message, icon("app"), 6000)
 
     def _activated(self, reason) -> None:
-        if reason in (QSystemTrayIcon.Trigger, QSystemTrayIcon.DoubleClick):
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
             self.show_window.emit()

@@ -1,13 +1,15 @@
-"""Small widgets: the transcript view (final text + an in-place partial) and the level meter."""
+"""Small widgets: the transcript view (final text + an in-place partial), the level meter, the info bar."""
 
 from __future__ import annotations
 
+import html
 import math
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QSizePolicy, QTextEdit, QWidget
+from PySide6.QtGui import QColor, QPainter, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextEdit, QWidget
 
 
 class TranscriptView(QTextEdit):
@@ -21,6 +23,8 @@ class TranscriptView(QTextEdit):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Transcript")
         self.setReadOnly(True)
         self.setAcceptRichText(False)
         self.setUndoRedoEnabled(False)
@@ -31,7 +35,7 @@ class TranscriptView(QTextEdit):
         self.setFont(font)
         self.document().setDocumentMargin(12)
         self._final_fmt = QTextCharFormat()
-        self._final_fmt.setForeground(self.palette().color(QPalette.Text))
+        self._final_fmt.setForeground(self.palette().color(QPalette.ColorRole.Text))
         self._final_fmt.setFontItalic(False)
         self._partial_fmt = QTextCharFormat()
         self._partial_fmt.setForeground(QColor("#7a7a7a"))
@@ -59,7 +63,7 @@ class TranscriptView(QTextEdit):
     def _cursor_at_partial(self) -> QTextCursor:
         cur = QTextCursor(self.document())
         cur.setPosition(self._partial_start)
-        cur.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        cur.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         return cur
 
     def _edit(self, fn) -> None:
@@ -81,7 +85,7 @@ class TranscriptView(QTextEdit):
             cur.insertText(sep + stable, self._partial_fmt)
             if unstable:
                 cur.insertText((" " if stable else "") + unstable, self._unstable_fmt)
-            self._partial = (stable + (" " if stable and unstable else "") + unstable)
+            self._partial = stable + (" " if stable and unstable else "") + unstable
 
         self._edit(do)
 
@@ -114,6 +118,7 @@ class TranscriptView(QTextEdit):
     def add_paragraph_break(self) -> None:
         """Start the next final on a new paragraph (e.g. between restored and new text)."""
         if self._has_final and not self._ends_paragraph():
+
             def do():
                 cur = self._cursor_at_partial()
                 cur.removeSelectedText()
@@ -124,7 +129,11 @@ class TranscriptView(QTextEdit):
             self._edit(do)
 
     def clear_partial(self) -> None:
-        self._edit(lambda: (self._cursor_at_partial().removeSelectedText(), setattr(self, "_partial", "")))
+        def do() -> None:
+            self._cursor_at_partial().removeSelectedText()
+            self._partial = ""
+
+        self._edit(do)
 
     def clear_all(self) -> None:
         self.clear()
@@ -138,11 +147,13 @@ class LevelMeter(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Transcript")
         self._db = self.FLOOR
         self._peak = self.FLOOR
         self._peak_time = 0.0
         self.setMinimumSize(120, 14)
-        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setToolTip("Input level")
         self._decay = QTimer(self)
         self._decay.setInterval(50)
@@ -178,29 +189,82 @@ class LevelMeter(QWidget):
             self._decay.stop()
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        p.setPen(self.palette().color(QPalette.Mid))
-        p.setBrush(self.palette().color(QPalette.Base))
+        p.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        p.setBrush(self.palette().color(QPalette.ColorRole.Base))
         p.drawRoundedRect(r, 3, 3)
         frac = (self._db - self.FLOOR) / -self.FLOOR
         if frac > 0:
             color = QColor("#3aa655") if self._db < -12 else QColor("#e0a526") if self._db < -3 else QColor("#d0312d")
             bar = QRectF(r.left() + 1.5, r.top() + 1.5, (r.width() - 3) * frac, r.height() - 3)
-            p.setPen(Qt.NoPen)
+            p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(bar, 2, 2)
         pf = (self._peak - self.FLOOR) / -self.FLOOR
         if pf > 0:
             x = r.left() + 1.5 + (r.width() - 3) * pf
-            p.setPen(self.palette().color(QPalette.Text))
+            p.setPen(self.palette().color(QPalette.ColorRole.Text))
             p.drawLine(int(x), int(r.top() + 2), int(x), int(r.bottom() - 2))
         p.end()
 
 
-def monospace_font() -> QFont:
-    f = QFont("DejaVu Sans Mono")
-    f.setStyleHint(QFont.Monospace)
-    return f
+class InfoBar(QFrame):
+    """An inline message with optional buttons (no modal dialog ever blocks dictation)."""
+
+    def __init__(self, kind: str = "info", parent: QWidget | None = None):
+        super().__init__(parent)
+        colors = {"info": ("#fff6d5", "#c9a227"), "error": ("#fde4e1", "#c0392b")}[kind]
+        self.setObjectName(f"infobar-{kind}")
+        self.setStyleSheet(
+            f"QFrame#infobar-{kind} {{ background: {colors[0]}; border: 1px solid {colors[1]};"
+            " border-radius: 4px; } QLabel { color: #222222; }"
+        )
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        lay.addWidget(self.label, 1)
+        self.buttons_layout = QHBoxLayout()
+        lay.addLayout(self.buttons_layout)
+        self.close_btn = QPushButton("Dismiss")
+        self.close_btn.clicked.connect(self.hide)
+        lay.addWidget(self.close_btn)
+        self._buttons: list[QPushButton] = []
+        self.hide()
+
+    def show_message(
+        self, text: str, buttons: list[tuple[str, Callable[[], None]]] | None = None, closable: bool = True
+    ) -> None:
+        self.label.setText(text)
+        for b in self._buttons:
+            b.setParent(None)
+            b.deleteLater()
+        self._buttons = []
+        for title, fn in buttons or []:
+            b = QPushButton(title)
+            b.clicked.connect(fn)
+            self.buttons_layout.addWidget(b)
+            self._buttons.append(b)
+        self.close_btn.setVisible(closable)
+        self.show()
+
+    def button(self, title: str) -> QPushButton | None:
+        return next((b for b in self._buttons if b.text() == title), None)
+
+
+def backend_tooltip(label: str, computed: bool, statuses: list) -> str:
+    """The backend indicator's tooltip: what computed (or is loaded), and every backend with its status."""
+    rows = []
+    for st in statuses:
+        state = "in use" if st.reason.startswith("in use") else ("available" if st.available else "not used")
+        rows.append(f"<tr><td><b>{html.escape(st.name)}</b></td><td>{state}</td><td>{html.escape(st.reason)}</td></tr>")
+    head = (
+        f"<p>The last text was computed by <b>{html.escape(label)}</b>.</p>"
+        if computed
+        else f"<p>Loaded: <b>{html.escape(label)}</b> (no text computed yet).</p>"
+    )
+    table = f"<table cellspacing='4'>{''.join(rows)}</table>" if rows else "<p>(backend list pending)</p>"
+    return head + "<p>Backends on this machine:</p>" + table

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -16,7 +16,7 @@ def icon_path(name: str) -> Path:
     return Path(str(ref))
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str):
     from PySide6.QtGui import QIcon
 

@@ -9,12 +9,14 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QTextCursor  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from amanuensis_desktop.live.events import Backlog, BackendInfo, Final, Level, Partial  # noqa: E402
-from test_ui_support import make_store, make_window, parse_srt  # noqa: E402
+from amanuensis_desktop.live.events import BackendInfo, Backlog, Final, Level, Partial  # noqa: E402
+from amanuensis_desktop.ui.dictation import DictationState  # noqa: E402
+from tests.ui.support import make_store, make_window, parse_srt  # noqa: E402
 
 
 def _format_at(view, pos):
@@ -25,26 +27,26 @@ def _format_at(view, pos):
 
 def test_partial_is_grey_italic_and_replaced_in_place(qtbot, tmp_path, cpu_engine):
     w = make_window(qtbot, tmp_path, cpu_engine)
-    w._on_live_event(BackendInfo("CPU · numpy"))
-    w._on_live_event(Partial(0, "And so my", " fellow", 0.0))
+    w.dictation.route(BackendInfo("CPU · numpy"))
+    w.dictation.route(Partial(0, "And so my", " fellow", 0.0))
     assert w.view.toPlainText() == "And so my fellow"
     fmt = _format_at(w.view, 0)
     assert fmt.fontItalic() and fmt.foreground().color().name() == "#7a7a7a"
-    w._on_live_event(Partial(0, "And so my fellow", " Americans ask", 0.0))
+    w.dictation.route(Partial(0, "And so my fellow", " Americans ask", 0.0))
     assert w.view.toPlainText() == "And so my fellow Americans ask"  # replaced, not appended
-    w._on_live_event(Final(0, "And so my fellow Americans,", 0.0, 2.0, 0.31))
+    w.dictation.route(Final(0, "And so my fellow Americans,", 0.0, 2.0, 0.31))
     assert w.view.toPlainText() == "And so my fellow Americans,"
     assert not _format_at(w.view, 0).fontItalic()
-    w._on_live_event(Partial(1, "ask not", "", 2.5))
+    w.dictation.route(Partial(1, "ask not", "", 2.5))
     assert w.view.toPlainText() == "And so my fellow Americans, ask not"
     assert w.view.final_text() == "And so my fellow Americans,"
     assert _format_at(w.view, len("And so my fellow Americans, ")).fontItalic()
-    w._on_live_event(Final(1, "", 2.5, 3.0, 0.1))  # noise: the partial goes, nothing is added
+    w.dictation.route(Final(1, "", 2.5, 3.0, 0.1))  # noise: the partial goes, nothing is added
     assert w.view.toPlainText() == "And so my fellow Americans,"
-    w._on_live_event(Final(2, "Ask not.", 9.0, 10.0, 0.2))  # a long pause starts a paragraph
+    w.dictation.route(Final(2, "Ask not.", 9.0, 10.0, 0.2))  # a long pause starts a paragraph
     assert w.view.toPlainText() == "And so my fellow Americans,\n\nAsk not."
-    w._on_live_event(Backlog(1.25))
-    w._on_live_event(Level(0.1, -20.0))
+    w.dictation.route(Backlog(1.25))
+    w.dictation.route(Level(0.1, -20.0))
     assert w.latency_label.text() == "Latency 0.20 s · backlog 1.2 s"
     assert w.level.db == -20.0
     assert w.backend_label.text() == "CPU · numpy"
@@ -63,7 +65,7 @@ def test_autoscroll_stops_when_the_user_scrolls_up(qtbot, tmp_path, cpu_engine):
     assert bar.maximum() > 0 and bar.value() == bar.maximum()
     bar.setValue(bar.maximum() // 3)  # the user reads something above
     kept = bar.value()
-    w._on_live_event(Partial(99, "more words", " coming", 400.0))
+    w.dictation.route(Partial(99, "more words", " coming", 400.0))
     w.add_final("Yet another sentence.", 400.0, 401.0)
     assert bar.value() == kept
     bar.setValue(bar.maximum())  # back at the end: following resumes
@@ -97,8 +99,9 @@ def test_save_as_writes_valid_srt_and_every_format(qtbot, tmp_path, cpu_engine, 
     target.parent.mkdir()
     from PySide6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target), "SubRip subtitles (*.srt)")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "SubRip subtitles (*.srt)"))
+    )
     w.save_transcript_as()
     srt = (target.parent / "dictation.srt").read_text()
     cues = parse_srt(srt)
@@ -119,9 +122,10 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     w = make_window(qtbot, tmp_path, cpu_engine)
     from amanuensis_desktop.ui.settings_dialog import SettingsDialog
 
-    w._devices = [{"index": 3, "name": "USB Mic", "channels": 1, "default_samplerate": 48000.0,
-                   "is_default": False}]
-    dlg = SettingsDialog(w.store.all(), w._devices, w._statuses, "/default/autosave", w)
+    w.device_combo.set_devices(
+        [{"index": 3, "name": "USB Mic", "channels": 1, "default_samplerate": 48000.0, "is_default": False}]
+    )
+    dlg = SettingsDialog(w.store.all(), w.device_combo.devices, w.statuses, "/default/autosave", w)
     qtbot.addWidget(dlg)
     assert dlg.model.placeholderText() == "embedded tiny.en"
     assert [dlg.backend.itemData(i) for i in range(dlg.backend.count())] == ["auto", "cpu", "openvino", "npu"]
@@ -138,9 +142,15 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     w.add_final("Saved in the new folder.", 0, 1)
     assert list((tmp_path / "elsewhere").glob("session-*.json"))
     again = make_store(tmp_path)  # a fresh QSettings on the same file
-    assert again.all() == {"model": "", "backend": "auto", "input_device": "USB Mic", "vad_aggressiveness": 3,
-                           "copy_finals_to_clipboard": True, "close_to_tray": False,
-                           "autosave_dir": str(tmp_path / "elsewhere")}
+    assert again.all() == {
+        "model": "",
+        "backend": "auto",
+        "input_device": "USB Mic",
+        "vad_aggressiveness": 3,
+        "copy_finals_to_clipboard": True,
+        "close_to_tray": False,
+        "autosave_dir": str(tmp_path / "elsewhere"),
+    }
     assert w.device_combo.currentData() == "USB Mic"
     values["backend"] = "cpu"
     w.apply_settings(values)
@@ -173,7 +183,7 @@ def test_engine_failure_is_one_sentence(qtbot, tmp_path):
     msg = w.error_bar.label.text()
     assert msg and "Traceback" not in msg and "\n" not in msg
     w.start_dictation()
-    assert w.dictation_state == "idle"
+    assert w.dictation_state is DictationState.IDLE
 
 
 def test_power_indicator_reads_recorded_sysfs(qtbot, tmp_path, cpu_engine):
@@ -181,7 +191,7 @@ def test_power_indicator_reads_recorded_sysfs(qtbot, tmp_path, cpu_engine):
 
     from amanuensis_desktop.ui.main_window import MainWindow
 
-    root = Path(__file__).parent / "data" / "power" / "battery_power_now"
+    root = Path(__file__).parents[1] / "data" / "power" / "battery_power_now"
     w = MainWindow(make_store(tmp_path), engine=cpu_engine, power_root=str(root))
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.power_label.text().startswith("Power: 7.4 W · battery"), timeout=5000)
@@ -234,80 +244,17 @@ def test_qt_binding_keeps_none_and_true_alive(qtbot):
     assert sys.getrefcount(True) >= true_before - 50
 
 
-class _FakeBackend:
-    def __init__(self, name):
-        self.name, self.label = name, f"Fake {name}"
-
-
-class _FakeEngine:
-    def __init__(self, name="npu"):
-        self.backend = _FakeBackend(name)
-        self.model_folder = "model-folder"
-        self.closed = 0
-
-    def close(self):
-        self.closed += 1
-
-
-def test_a_superseded_engine_load_is_dropped_and_replaced_engines_are_closed(qtbot, tmp_path, cpu_engine):
-    w = make_window(qtbot, tmp_path, cpu_engine, show=False)
-    old, new = _FakeEngine(), _FakeEngine()
-    w._load_gen = 2  # two loads under way; the first one finishes last
-    w._engine_loaded(2, new)
-    w._engine_loaded(1, old)
-    assert w.engine is new
-    qtbot.waitUntil(lambda: old.closed == 1, timeout=5000)  # superseded: dropped and closed
-    assert new.closed == 0
-    w._load_gen = 3
-    newer = _FakeEngine()
-    w._live_pipelines.append(type("P", (), {"_engine": new})())  # a pipeline still uses ``new``
-    w._engine_loaded(3, newer)
-    assert w.engine is newer
-    qtbot.wait(200)
-    assert new.closed == 0  # in use: kept
-    w._forget_pipeline(w._live_pipelines[0])
-    qtbot.waitUntil(lambda: new.closed == 1, timeout=5000)  # closed once the pipeline is gone
-
-
-def test_file_jobs_never_load_a_second_npu_engine(qtbot, tmp_path, cpu_engine, monkeypatch):
-    from amanuensis_desktop.engine import Engine
-    from amanuensis_desktop.ui.file_jobs import FileJob
-
-    loads = []
-    monkeypatch.setattr(Engine, "load", classmethod(lambda cls, *a, **k: loads.append((a, k)) or _FakeEngine("openvino")))
-    w = make_window(qtbot, tmp_path, cpu_engine, show=False)
-    assert w._engine_for_files(FileJob(tmp_path / "a.wav")) is cpu_engine  # numpy: shared
-    npu = _FakeEngine("npu")
-    w._set_engine(npu)
-    files = w._engine_for_files(FileJob(tmp_path / "b.wav"))
-    assert files is not npu and loads == [(("auto", "model-folder"), {"order": ("openvino", "cpu")})]
-    assert w._engine_for_files(FileJob(tmp_path / "c.wav")) is files and len(loads) == 1  # loaded once
-
-
-def test_a_file_job_waiting_for_the_engine_can_be_cancelled(qtbot, tmp_path):
-    import threading
-
-    from amanuensis_desktop.ui.file_jobs import FileJob
-    from amanuensis_desktop.whisper.transcribe import Cancelled
-
-    w = make_window(qtbot, tmp_path, None, show=False, backend="cpu")
-    w._engine_event.clear()  # as if the engine were still loading
-    job = FileJob(tmp_path / "a.wav")
-    got = []
-
-    def run():
-        try:
-            w._engine_for_files(job)
-        except Cancelled:
-            got.append("cancelled")
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    job.cancel.set()
-    t.join(2)
-    assert got == ["cancelled"]
-    with qtbot.waitSignal(w.engine_ready, timeout=30000):
+def test_the_window_routes_engine_loads_through_its_keeper(qtbot, tmp_path, cpu_engine):
+    """The keeper's own rules are tested in test_engines.py; here: the window shows what the keeper holds."""
+    w = make_window(qtbot, tmp_path, cpu_engine, show=False, backend="cpu")
+    assert w.engine is cpu_engine and w.keeper.engine is cpu_engine
+    assert w.backend_label.text() == f"{cpu_engine.backend.label} (ready)"
+    w.load_engine()  # a new engine replaces the caller's (which the window never closes)
+    assert w.engine is None and w.keeper.loading and w.backend_label.text() == "Backend: loading…"
+    with qtbot.waitSignal(w.engine_ready, timeout=60000) as ready:
         pass
+    assert w.engine is ready.args[0] and w.engine is not cpu_engine
+    assert w.keeper.open_engines() == [w.engine]  # the caller's engine is not the window's to close
 
 
 def test_quit_while_dictation_is_starting_stops_it_before_quitting(qtbot, tmp_path, cpu_engine, monkeypatch):
@@ -319,7 +266,7 @@ def test_quit_while_dictation_is_starting_stops_it_before_quitting(qtbot, tmp_pa
 
     class SlowPipeline:
         def __init__(self, engine, options, on_event=None):
-            self._engine, self.on_event = engine, on_event
+            self.on_event = on_event
 
         def start(self):
             time.sleep(0.5)  # the microphone opens slowly
@@ -332,9 +279,17 @@ def test_quit_while_dictation_is_starting_stops_it_before_quitting(qtbot, tmp_pa
     monkeypatch.setattr(live, "LivePipeline", SlowPipeline)
     w = make_window(qtbot, tmp_path, cpu_engine, show=False)
     w.start_dictation()
-    assert w.dictation_state == "starting"
+    assert w.dictation_state is DictationState.STARTING
     w.quit_app()
-    assert not w._closed_for_real  # waits for the start to finish instead of quitting at once
-    qtbot.waitUntil(lambda: w._closed_for_real, timeout=10000)
-    assert calls == ["start", "stop"] and w.dictation_state == "idle"
+    assert not w.closed_for_real  # waits for the start to finish instead of quitting at once
+    qtbot.waitUntil(lambda: w.closed_for_real, timeout=10000)
+    assert calls == ["start", "stop"] and w.dictation_state is DictationState.IDLE
     assert [s.text for s in w.segments] == ["Last words."]
+
+
+def test_setting_keys_are_the_settings_defaults():
+    from amanuensis_desktop import settings as S
+    from amanuensis_desktop.ui.settings_store import Key
+
+    assert [k.value for k in Key] == list(S.DEFAULTS)
+    assert f"{Key.BACKEND}" == str(Key.BACKEND) == "backend"  # usable wherever the name is a str

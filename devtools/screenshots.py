@@ -1,8 +1,9 @@
-"""Screenshots of the main states: ``python -m amanuensis_desktop.ui.screenshots OUTDIR``.
+"""Screenshots of the main states: ``python -m devtools.screenshots OUTDIR`` (from the repository root).
 
 Runs on the offscreen platform unless a display is set (QT_QPA_PLATFORM wins), with a temporary data folder
 and settings file (the user's are untouched). The engine is real (CPU backend) and the file jobs really run;
-the dictation screenshot feeds the window the live pipeline's own event types (deterministic text).
+the dictation screenshot runs the window's real dictation controller over a scripted pipeline that sends the
+live pipeline's own event types (deterministic text, no microphone needed).
 Writes idle.png, dictating.png, files.png, settings.png, tray-menu.png, recovery.png, and, when Xvfb and
 trayer are installed, tray.png: the real tray icon (listening) with its menu open, grabbed from a private X
 server.
@@ -16,6 +17,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pythonpath() -> str:
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
 def _wait(app, seconds: float, until=None) -> None:
@@ -47,11 +54,11 @@ def _tray_shot_child(path: Path) -> int:
     if not QSystemTrayIcon.isSystemTrayAvailable():
         print("no system tray appeared under Xvfb + trayer", file=sys.stderr)
         return 1
-    from .tray import LISTENING, Tray
+    from amanuensis_desktop.ui.tray import Tray, TrayState
 
     tray = Tray()
     tray.show()
-    tray.set_state(LISTENING, listening=True)
+    tray.set_state(TrayState.LISTENING, listening=True)
     _wait(app, 1.5, until=lambda: tray.icon.geometry().width() > 0)
     _wait(app, 0.5)
     geo = tray.icon.geometry()
@@ -68,13 +75,22 @@ def _tray_shot_child(path: Path) -> int:
 def _tray_shot(path: Path) -> None:
     import subprocess
 
-    from .xvfb import XvfbUnavailable, private_tray
+    from devtools.xvfb import XvfbUnavailable, private_tray
 
     try:
-        with private_tray("1024x600x24", tray_height=28, settle_s=0.0,
-                          trayer_args=("--tint", "0x3c3f41", "--transparent", "true", "--alpha", "0")) as env:
-            subprocess.run([sys.executable, "-m", "amanuensis_desktop.ui.screenshots", "--tray-shot", str(path)],
-                           env=dict(env, QT_QPA_PLATFORM="xcb"), timeout=60, check=False)
+        with private_tray(
+            "1024x600x24",
+            tray_height=28,
+            settle_s=0.0,
+            trayer_args=("--tint", "0x3c3f41", "--transparent", "true", "--alpha", "0"),
+        ) as env:
+            subprocess.run(
+                [sys.executable, "-m", "devtools.screenshots", "--tray-shot", str(path)],
+                env=dict(env, QT_QPA_PLATFORM="xcb", PYTHONPATH=_pythonpath()),
+                cwd=ROOT,
+                timeout=60,
+                check=False,
+            )
     except XvfbUnavailable as exc:
         print(f"tray.png skipped: {exc}", file=sys.stderr)
 
@@ -84,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) == 2 and argv[0] == "--tray-shot":
         return _tray_shot_child(Path(argv[1]))
     if len(argv) != 1:
-        print("usage: python -m amanuensis_desktop.ui.screenshots OUTDIR", file=sys.stderr)
+        print("usage: python -m devtools.screenshots OUTDIR", file=sys.stderr)
         return 2
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
@@ -98,18 +114,22 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QPoint, QSettings
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(["amanuensis"])
-    from ..bench.corpus import join_clips, shared_audio_dir
-    from ..engine import Engine
-    from ..live.events import Backlog, BackendInfo, Final, Level, Partial
-    from .icons import icon
-    from .main_window import LISTENING, MainWindow
-    from .settings_dialog import SettingsDialog
-    from .settings_store import SettingsStore
-    from .tray import LISTENING as TRAY_LISTENING, Tray
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["amanuensis"])
+    import amanuensis_desktop.live as live
+    from amanuensis_desktop.bench.corpus import join_clips, shared_audio_dir
+    from amanuensis_desktop.engine import Engine
+    from amanuensis_desktop.live.events import BackendInfo, Backlog, Final, Level, Partial
+    from amanuensis_desktop.ui.dictation import DictationState
+    from amanuensis_desktop.ui.file_jobs import JobState
+    from amanuensis_desktop.ui.icons import icon
+    from amanuensis_desktop.ui.main_window import MainWindow
+    from amanuensis_desktop.ui.settings_dialog import SettingsDialog
+    from amanuensis_desktop.ui.settings_store import SettingsStore
+    from amanuensis_desktop.ui.tray import Tray, TrayState
 
     app.setWindowIcon(icon("app"))
-    store = SettingsStore(QSettings(str(tmp / "settings.ini"), QSettings.IniFormat))
+    store = SettingsStore(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     store.update({"backend": "cpu"})
     engine = Engine.load("cpu")
     shared = shared_audio_dir()
@@ -122,17 +142,36 @@ def main(argv: list[str] | None = None) -> int:
     _grab(app, w, out / "idle.png")
 
     # 2. dictating: finals, a partial in grey italics, the level meter, latency/backlog
-    w._set_dictation_state(LISTENING)
-    w._emit_state()
-    ev = w._on_live_event
-    ev(BackendInfo(engine.backend.label))
-    ev(Final(0, "And so my fellow Americans,", 0.3, 2.6, 0.42))
-    ev(Final(1, "ask not what your country can do for you,", 3.4, 6.1, 0.38))
-    ev(Backlog(0.6))
-    ev(Partial(2, "ask what you can do", " for your", 7.0))
-    ev(Level(0.12, -18.0))
-    _grab(app, w, out / "dictating.png")
-    w._pipeline_stopped()
+    script = [
+        BackendInfo(engine.backend.label),
+        Final(0, "And so my fellow Americans,", 0.3, 2.6, 0.42),
+        Final(1, "ask not what your country can do for you,", 3.4, 6.1, 0.38),
+        Backlog(0.6),
+        Partial(2, "ask what you can do", " for your", 7.0),
+        Level(0.12, -18.0),
+    ]
+
+    class ScriptedPipeline:  # stands in for live.LivePipeline: sends the script instead of listening
+        def __init__(self, engine, options, on_event):
+            self.on_event = on_event
+
+        def start(self) -> None:
+            for event in script:
+                self.on_event(event)
+
+        def stop(self) -> None:
+            pass
+
+    real_pipeline = live.LivePipeline
+    setattr(live, "LivePipeline", ScriptedPipeline)  # noqa: B010 - a monkeypatch mypy would refuse as an assignment
+    try:
+        w.start_dictation()
+        _wait(app, 10, until=lambda: w.dictation_state is DictationState.LISTENING and w.view.partial_text)
+        _grab(app, w, out / "dictating.png")
+        w.stop_dictation()
+        _wait(app, 10, until=lambda: w.dictation_state is DictationState.IDLE)
+    finally:
+        setattr(live, "LivePipeline", real_pipeline)  # noqa: B010 - as above
 
     # 3. file jobs: one done, one failed, one transcribing
     long_wav = tmp / "lecture.wav"
@@ -148,23 +187,27 @@ def main(argv: list[str] | None = None) -> int:
     broken = tmp / "voice-memo.m4a"
     broken.write_bytes(b"\x00\x00\x00\x18ftypM4A " + os.urandom(4000))
     jobs = w.add_files([good, broken, long_wav])
-    _wait(app, 120, until=lambda: jobs[2].state == "transcribing" and jobs[2].done_s > 0)
+    _wait(app, 120, until=lambda: jobs[2].state is JobState.TRANSCRIBING and jobs[2].done_s > 0)
     _grab(app, w, out / "files.png")
     w.jobs.cancel_all()
     w.jobs.wait()
     _wait(app, 0.3)
 
     # 4. settings
-    dlg = SettingsDialog(store.all(), [{"index": 1, "name": "USB microphone", "channels": 1,
-                                        "default_samplerate": 48000.0, "is_default": True}],
-                         w._statuses, str(tmp / "data" / "autosave"), w)
+    dlg = SettingsDialog(
+        store.all(),
+        [{"index": 1, "name": "USB microphone", "channels": 1, "default_samplerate": 48000.0, "is_default": True}],
+        w.statuses,
+        str(tmp / "data" / "autosave"),
+        w,
+    )
     dlg.show()
     _grab(app, dlg, out / "settings.png")
     dlg.close()
 
     # 5. the tray menu (its look in the listening state)
     tray = Tray()
-    tray.set_state(TRAY_LISTENING, listening=True)
+    tray.set_state(TrayState.LISTENING, listening=True)
     tray.menu.popup(QPoint(40, 40))
     _grab(app, tray.menu, out / "tray-menu.png")
     tray.menu.close()
@@ -172,10 +215,18 @@ def main(argv: list[str] | None = None) -> int:
     # 6. the recovery offer after a crash
     folder = store.autosave_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "session-20260101-093000-999999999.json").write_text(json.dumps({
-        "version": 1, "pid": 999999999, "closed": False, "started": "2026-01-01T09:30:00",
-        "segments": [{"start": 0.0, "end": 2.5, "text": "Minutes of the Tuesday meeting."}],
-        "partial": "The budget was approved"}))
+    (folder / "session-20260101-093000-999999999.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "pid": 999999999,
+                "closed": False,
+                "started": "2026-01-01T09:30:00",
+                "segments": [{"start": 0.0, "end": 2.5, "text": "Minutes of the Tuesday meeting."}],
+                "partial": "The budget was approved",
+            }
+        )
+    )
     w2 = MainWindow(store, engine=engine)
     w2.resize(900, 620)
     w2.show()

@@ -9,10 +9,13 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from PySide6.QtCore import Qt  # noqa: E402
 
+from amanuensis_desktop.live.events import Level, Partial  # noqa: E402
+from amanuensis_desktop.ui.dictation import DictationState  # noqa: E402
 from amanuensis_desktop.whisper.wer import wer  # noqa: E402
-from test_ui_support import JFK_REF, make_window  # noqa: E402
+from tests.ui.support import JFK_REF, make_window  # noqa: E402
 
 
 def test_dictate_jfk_into_the_window(qtbot, tmp_path, cpu_engine, shared_audio, virtual_mic):
@@ -20,16 +23,15 @@ def test_dictate_jfk_into_the_window(qtbot, tmp_path, cpu_engine, shared_audio, 
     partials, levels, states = [], [], []
 
     def watch(ev):
-        kind = type(ev).__name__
-        if kind == "Partial":
+        if isinstance(ev, Partial):
             partials.append((w.view.partial_text, w.view.final_text()))
-        elif kind == "Level":
+        elif isinstance(ev, Level):
             levels.append(ev.db)
 
-    w._bridge.event.connect(watch)
+    w.dictation.live_event.connect(watch)
     w.state_changed.connect(states.append)
     qtbot.mouseClick(w.start_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: w.dictation_state == "listening", timeout=15000)
+    qtbot.waitUntil(lambda: w.dictation_state is DictationState.LISTENING, timeout=15000)
     assert w.start_button.text() == "Stop"
     player = virtual_mic.play(shared_audio / "jfk.wav", blocking=False)
     qtbot.waitUntil(lambda: player.poll() is not None, timeout=40000)
@@ -38,7 +40,7 @@ def test_dictate_jfk_into_the_window(qtbot, tmp_path, cpu_engine, shared_audio, 
     w.activateWindow()
     qtbot.waitActive(w)
     qtbot.keyClick(w.windowHandle(), Qt.Key_F9)
-    qtbot.waitUntil(lambda: w.dictation_state == "idle", timeout=40000)
+    qtbot.waitUntil(lambda: w.dictation_state is DictationState.IDLE, timeout=40000)
 
     text = w.transcript_text()
     assert wer(JFK_REF, text) <= 0.10, text

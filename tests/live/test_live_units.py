@@ -8,6 +8,7 @@ import argparse
 import io
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,8 +16,8 @@ import pytest
 from amanuensis_desktop.errors import UserError
 from amanuensis_desktop.live import FileSource, LiveOptions, LivePipeline
 from amanuensis_desktop.live.agreement import LocalAgreement
-from amanuensis_desktop.live.events import Backlog, BackendInfo, Error, Final, Level, Partial, Stopped
-from amanuensis_desktop.live.vad import FRAME, Segmenter
+from amanuensis_desktop.live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
+from amanuensis_desktop.live.vad import FRAME, Segmenter, VadOptions
 
 SR = 16000
 
@@ -44,7 +45,8 @@ def silence(seconds: float) -> np.ndarray:
 def run_segmenter(audio: np.ndarray, chunk: int = 700, **kw):
     """Push ``audio`` in chunks; return (events, sample position at which each event was produced)."""
     kw.setdefault("short_speech_s", 0.0)  # synthetic pauses test the plain hang-over; the adaptive one has its own test
-    seg = Segmenter(vad=kw.pop("vad", EnergyVad()), **kw)
+    detector = kw.pop("vad", EnergyVad())
+    seg = Segmenter(VadOptions(**kw), detector)
     out = []
     for i in range(0, audio.size, chunk):
         for e in seg.push(audio[i : i + chunk]):
@@ -146,9 +148,9 @@ def test_flush_keeps_every_sample_of_the_open_segment():
 
 
 def test_webrtcvad_on_real_speech_keeps_the_first_word(shared_audio):
-    from conftest import load_clip
+    from amanuensis_desktop.bench.corpus import load_clip
 
-    clip = load_clip(shared_audio, "jfk.wav")
+    clip = load_clip("jfk.wav", shared_audio)
     audio = np.concatenate([silence(1.0), clip, silence(1.0)])
     segs = segments_of(run_segmenter(audio, vad=None, aggressiveness=2, pre_roll_s=0.3))
     assert segs
@@ -164,7 +166,7 @@ def test_webrtcvad_on_real_speech_keeps_the_first_word(shared_audio):
 
 def test_segmenter_rejects_bad_aggressiveness():
     with pytest.raises(ValueError):
-        Segmenter(aggressiveness=7)
+        Segmenter(VadOptions(aggressiveness=7))
 
 
 # -- local agreement -----------------------------------------------------------------------------------------
@@ -235,14 +237,18 @@ class FakeEngine:
 def collect(pipeline_kwargs=None, audio=None, speed=20.0, engine=None, source=None):
     """A pipeline over ``audio`` with the fake engine and the energy VAD (webrtcvad adapts to steady tones)."""
     events = []
-    if pipeline_kwargs is not None and pipeline_kwargs.vad is None:
-        pipeline_kwargs.vad = EnergyVad()
-    if pipeline_kwargs is not None:
-        pipeline_kwargs.short_speech_s = 0.0  # synthetic ~1 s pauses: the plain hang-over (see the JFK test)
+    if pipeline_kwargs is not None and pipeline_kwargs.detector is None:
+        pipeline_kwargs = replace(pipeline_kwargs, detector=EnergyVad())
+    if pipeline_kwargs is not None:  # synthetic ~1 s pauses: the plain hang-over (see the JFK test)
+        pipeline_kwargs = replace(pipeline_kwargs, vad=replace(pipeline_kwargs.vad, short_speech_s=0.0))
     engine = engine or FakeEngine()
     src = source or FileSource(audio, speed=speed)
-    p = LivePipeline(engine, pipeline_kwargs or LiveOptions(vad=EnergyVad(), short_speech_s=0.0), events.append,
-                     source=src)
+    p = LivePipeline(
+        engine,
+        pipeline_kwargs or LiveOptions(detector=EnergyVad(), vad=VadOptions(short_speech_s=0.0)),
+        events.append,
+        source=src,
+    )
     return p, events, engine
 
 
@@ -272,12 +278,13 @@ def test_pipeline_event_order_and_everything_transcribed():
 
 def test_partials_grow_and_never_follow_their_final():
     audio = np.concatenate([silence(0.5), tone(3.0), silence(1.0)])
-    p, events, engine = _run_fake(audio, speed=2.0,
-                                  options=LiveOptions(partial_interval_s=0.1, first_partial_speech_s=0.2))
+    p, events, engine = _run_fake(
+        audio, speed=2.0, options=LiveOptions(partial_interval_s=0.1, first_partial_speech_s=0.2)
+    )
     partials = [e for e in events if isinstance(e, Partial)]
     assert len(partials) >= 3
     stables = [e.stable for e in partials]
-    assert all(b.startswith(a) for a, b in zip(stables, stables[1:]))  # stable only grows
+    assert all(b.startswith(a) for a, b in zip(stables, stables[1:], strict=False))  # stable only grows
     final_at = next(i for i, e in enumerate(events) if isinstance(e, Final))
     assert not any(isinstance(e, Partial) for e in events[final_at:])
     # partials are greedy (temperature 0) and finals use the fallback temperatures
@@ -309,21 +316,22 @@ def test_silence_gives_no_segment_and_no_model_call():
 
 def test_prompt_is_the_previous_unfinished_final_but_not_over_near_silence():
     quiet_speech = tone(1.0, amp=0.008)
-    audio = np.concatenate([silence(0.5), tone(1.5), silence(1.0), tone(1.5), silence(1.0), quiet_speech,
-                            silence(1.0)])
+    audio = np.concatenate([silence(0.5), tone(1.5), silence(1.0), tone(1.5), silence(1.0), quiet_speech, silence(1.0)])
     # the energy VAD hears the quiet tone (RMS 0.0057 > 0.005); its peak RMS is under the prompt's 0.01
-    p, events, engine = _run_fake(audio, options=LiveOptions(partials=False, vad=EnergyVad(0.005)))
+    p, events, engine = _run_fake(audio, options=LiveOptions(partials=False, detector=EnergyVad(0.005)))
     finals = [e for e in events if isinstance(e, Final)]
     prompts = [c["initial_prompt"] for c in engine.calls if "temperature" not in c]
     assert prompts[0] is None and prompts[1] == finals[0].text
     assert all(pr is None for pr in prompts[2:])  # the quiet one gets no prompt
     assert len(prompts) == 3
-    _, events2, engine2 = _run_fake(audio, options=LiveOptions(partials=False, use_prompt=False,
-                                                               vad=EnergyVad(0.005)))
+    _, events2, engine2 = _run_fake(
+        audio, options=LiveOptions(partials=False, use_prompt=False, detector=EnergyVad(0.005))
+    )
     assert all(c["initial_prompt"] is None for c in engine2.calls)
     # after a finished sentence there is no prompt (it would mostly repeat mistakes)
-    p3, events3, engine3 = collect(LiveOptions(partials=False, vad=EnergyVad(0.005)), audio, speed=20.0,
-                                   engine=FakeEngine(suffix="."))
+    p3, events3, engine3 = collect(
+        LiveOptions(partials=False, detector=EnergyVad(0.005)), audio, speed=20.0, engine=FakeEngine(suffix=".")
+    )
     p3.start()
     assert p3.wait(30)
     assert [e.text for e in events3 if isinstance(e, Final)][0] == "w0 w1 w2 w3 w4 w5."
@@ -444,16 +452,26 @@ def test_engine_failure_is_a_non_fatal_error():
 
 # -- devices and the command line ------------------------------------------------------------------------------
 DEVICES = [
-    {"index": 0, "name": "HDA Intel PCH: ALC257 Analog (hw:0,0)", "channels": 2, "default_samplerate": 48000.0,
-     "is_default": False},
-    {"index": 3, "name": "USB Headset: Audio (hw:1,0)", "channels": 1, "default_samplerate": 44100.0,
-     "is_default": False},
+    {
+        "index": 0,
+        "name": "HDA Intel PCH: ALC257 Analog (hw:0,0)",
+        "channels": 2,
+        "default_samplerate": 48000.0,
+        "is_default": False,
+    },
+    {
+        "index": 3,
+        "name": "USB Headset: Audio (hw:1,0)",
+        "channels": 1,
+        "default_samplerate": 44100.0,
+        "is_default": False,
+    },
     {"index": 5, "name": "pulse", "channels": 32, "default_samplerate": 44100.0, "is_default": True},
 ]
 
 
 def test_resolve_input_device_by_name_index_and_default():
-    from amanuensis_desktop.audio.capture import resolve_input_device
+    from amanuensis_desktop.audio.devices import resolve_input_device
 
     assert resolve_input_device(None, DEVICES)["index"] == 5
     assert resolve_input_device(3, DEVICES)["name"].startswith("USB")
@@ -469,7 +487,7 @@ def test_resolve_input_device_by_name_index_and_default():
 
 
 def test_converter_streams_48k_stereo_to_16k_mono():
-    from amanuensis_desktop.audio.capture import Converter
+    from amanuensis_desktop.audio.convert import Converter
 
     t = np.arange(48000 * 2) / 48000
     x = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
@@ -511,14 +529,15 @@ def test_command_prints_finals_on_their_own_lines(monkeypatch, tmp_path):
     from amanuensis_desktop.live import command
 
     wav = tmp_path / "tone.wav"
-    sf.write(wav, np.concatenate([silence(0.5), tone(1.0), silence(1.5), tone(0.5), silence(1.5)]), SR)  # pauses past the 1.2 s short-phrase hang-over
+    sf.write(
+        wav, np.concatenate([silence(0.5), tone(1.0), silence(1.5), tone(0.5), silence(1.5)]), SR
+    )  # pauses past the 1.2 s short-phrase hang-over
     import amanuensis_desktop.engine as engine_mod
-
     import amanuensis_desktop.live.pipeline as pipeline_mod
 
     monkeypatch.setattr(engine_mod.Engine, "load", classmethod(lambda cls, *a, **k: FakeEngine(0.0)))
     real = pipeline_mod.Segmenter
-    monkeypatch.setattr(pipeline_mod, "Segmenter", lambda *a, **k: real(*a, **{**k, "vad": EnergyVad()}))
+    monkeypatch.setattr(pipeline_mod, "Segmenter", lambda options, detector=None: real(options, EnergyVad()))
     out, err = io.StringIO(), io.StringIO()
     assert command.run(_args(input=wav, speed=20), out, err) == 0
     lines = [ln.split("\r")[-1].strip() for ln in out.getvalue().split("\n") if ln.split("\r")[-1].strip()]
@@ -535,10 +554,13 @@ def test_short_opening_phrase_waits_for_a_longer_pause(shared_audio):
     from amanuensis_desktop.live.vad import Segmenter
 
     for offset in (0, 80, 160, 240, 320, 400):  # live capture lands on any 30 ms frame alignment
-        audio = np.concatenate([np.zeros(8000 + offset, np.float32), load_clip("jfk.wav", shared_audio),
-                                np.zeros(24000, np.float32)])
-        adaptive = Segmenter(2)
+        audio = np.concatenate(
+            [np.zeros(8000 + offset, np.float32), load_clip("jfk.wav", shared_audio), np.zeros(24000, np.float32)]
+        )
+        adaptive = Segmenter(VadOptions(aggressiveness=2))
         closes = [e for e in adaptive.push(audio) + adaptive.flush() if e.kind == "close"]
         assert len(closes) == 2 and closes[0].voiced / 16000 > 3.0, offset
-    fixed = Segmenter(2, short_speech_s=0.0)  # the plain 0.5 s hang-over splits at every phrase
+    fixed = Segmenter(
+        VadOptions(aggressiveness=2, short_speech_s=0.0)
+    )  # the plain 0.5 s hang-over splits at every phrase
     assert len([e for e in fixed.push(audio) + fixed.flush() if e.kind == "close"]) == 4

@@ -11,11 +11,11 @@ import sys
 
 import pytest
 
-from test_ui_support import ROOT
+from tests.ui.support import ROOT
 
 # The driver runs the real entry point (main(["--tray", ...])) and drives the tray menu from inside the app:
 # it triggers the menu's own QActions, as a click on them does, and prints what it sees as JSON lines.
-DRIVER = r'''
+DRIVER = r"""
 import json, sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -64,7 +64,7 @@ def first():
 @step
 def listening():
     win, menu, acts = parts()
-    if win.dictation_state != "listening":
+    if win.dictation_state.value != "listening":
         return False
     geo = win.tray.icon.geometry()
     log(step="listening", tooltip=win.tray.icon.toolTip(), action=acts["tray-dictation"].text(),
@@ -81,7 +81,7 @@ def wait_a_bit():
 @step
 def stopped():
     win, menu, acts = parts()
-    if win.dictation_state != "idle":
+    if win.dictation_state.value != "idle":
         return False
     log(step="stopped", tooltip=win.tray.icon.toolTip(), action=acts["tray-dictation"].text())
     acts["tray-show"].trigger()
@@ -102,22 +102,23 @@ QTimer.singleShot(500, run_steps)
 rc = main(sys.argv[1:])
 log(step="exit", rc=rc)
 sys.exit(rc)
-'''
+"""
 
 
 def _lines(out: str) -> list[dict]:
-    return [json.loads(line[len("DRIVER "):]) for line in out.splitlines() if line.startswith("DRIVER ")]
+    return [json.loads(line[len("DRIVER ") :]) for line in out.splitlines() if line.startswith("DRIVER ")]
 
 
 @pytest.fixture
 def xvfb_tray(tmp_path):
     """A private X server (a free display chosen by Xvfb itself) with trayer providing a system tray."""
-    from amanuensis_desktop.ui.xvfb import XvfbUnavailable, private_tray
+    from devtools.xvfb import XvfbUnavailable, private_tray
 
     with contextlib.ExitStack() as stack:
         try:
-            env = stack.enter_context(private_tray("1280x800x24", tray_height=24,
-                                                   trayer_args=("--SetDockType", "true")))
+            env = stack.enter_context(
+                private_tray("1280x800x24", tray_height=24, trayer_args=("--SetDockType", "true"))
+            )
         except XvfbUnavailable as exc:
             pytest.skip(str(exc))
         yield env
@@ -126,16 +127,22 @@ def xvfb_tray(tmp_path):
 def _run_driver(tmp_path, env, args, timeout=90):
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
-    env = dict(env, AMANUENSIS_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(script), *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    env = dict(
+        env, AMANUENSIS_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"), PYTHONPATH=str(ROOT)
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     return proc, _lines(proc.stdout)
 
 
 def test_tray_start_stop_and_quit_under_xvfb(tmp_path, xvfb_tray, virtual_mic):
-    env = dict(xvfb_tray, QT_QPA_PLATFORM="xcb", PULSE_SERVER=virtual_mic.env["PULSE_SERVER"],
-               XDG_RUNTIME_DIR=virtual_mic.env["XDG_RUNTIME_DIR"])
+    env = dict(
+        xvfb_tray,
+        QT_QPA_PLATFORM="xcb",
+        PULSE_SERVER=virtual_mic.env["PULSE_SERVER"],
+        XDG_RUNTIME_DIR=virtual_mic.env["XDG_RUNTIME_DIR"],
+    )
     proc, lines = _run_driver(tmp_path, env, ["--tray", "--backend", "cpu"])
     steps = {line["step"]: line for line in lines}
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -154,7 +161,7 @@ def test_tray_start_stop_and_quit_under_xvfb(tmp_path, xvfb_tray, virtual_mic):
     assert steps["exit"]["rc"] == 0
 
 
-NO_TRAY_DRIVER = r'''
+NO_TRAY_DRIVER = r"""
 import json, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -171,16 +178,27 @@ def check():
 
 QTimer.singleShot(800, check)
 sys.exit(main(sys.argv[1:]))
-'''
+"""
 
 
 def test_no_tray_says_so_once_and_keeps_the_window(tmp_path):
     script = tmp_path / "driver.py"
     script.write_text(NO_TRAY_DRIVER)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AMANUENSIS_DATA_DIR=str(tmp_path / "data"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(script), "--tray", "--backend", "cpu"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        AMANUENSIS_DATA_DIR=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=str(ROOT),
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script), "--tray", "--backend", "cpu"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (check,) = _lines(proc.stdout)
     assert check["window_visible"] and not check["tray"]

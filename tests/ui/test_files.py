@@ -9,12 +9,14 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from PySide6.QtCore import QMimeData, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from amanuensis_desktop.ui.file_jobs import JobState  # noqa: E402
 from amanuensis_desktop.whisper.wer import wer  # noqa: E402
-from test_ui_support import JFK_REF, make_window, parse_srt  # noqa: E402
+from tests.ui.support import JFK_REF, make_window, parse_srt  # noqa: E402
 
 
 def drop(window, paths):
@@ -24,14 +26,14 @@ def drop(window, paths):
     enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    ev = QDropEvent(pos.toPointF() if hasattr(pos, "toPointF") else pos, Qt.CopyAction, mime, Qt.LeftButton,
-                    Qt.NoModifier)
+    ev = QDropEvent(
+        pos.toPointF() if hasattr(pos, "toPointF") else pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier
+    )
     QApplication.sendEvent(window, ev)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cpu_engine, shared_audio,
-                                                             monkeypatch):
+def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cpu_engine, shared_audio, monkeypatch):
     w = make_window(qtbot, tmp_path, cpu_engine)
     qtbot.wait(500)  # let the first paint and start-up tasks settle before measuring
     corrupt = tmp_path / "broken.mp3"
@@ -52,10 +54,10 @@ def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cp
     drop(w, [corrupt, shared_audio / "jfk.mp3"])
     jobs = list(w.jobs.jobs.values())
     assert [j.name for j in jobs] == ["broken.mp3", "jfk.mp3"]
-    qtbot.waitUntil(lambda: all(j.state in ("done", "failed") for j in jobs), timeout=60000)
+    qtbot.waitUntil(lambda: all(j.state in (JobState.DONE, JobState.FAILED) for j in jobs), timeout=60000)
     timer.stop()
     bad, good = jobs
-    assert bad.state == "failed" and good.state == "done"
+    assert bad.state is JobState.FAILED and good.state is JobState.DONE
     # the bad file's row says why in one sentence; the good one went on
     row = w.files_panel.rows[bad.id]
     from amanuensis_desktop.ui.file_jobs import short_error
@@ -78,8 +80,9 @@ def test_drop_good_and_corrupt_files_window_stays_responsive(qtbot, tmp_path, cp
     target = tmp_path / "jfk-export"
     from PySide6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target) + ".srt", "SubRip subtitles (*.srt)")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target) + ".srt", "SubRip subtitles (*.srt)"))
+    )
     qtbot.mouseClick(good_row.export_btn, Qt.LeftButton)
     cues = parse_srt((tmp_path / "jfk-export.srt").read_text())
     assert wer(JFK_REF, " ".join(c[2] for c in cues)) <= 0.10
@@ -101,10 +104,10 @@ def test_cancel_queued_and_running_jobs(qtbot, tmp_path, cpu_engine, shared_audi
     long = shared_audio / "sense_and_sensibility_01_austen_64kb-0870.wav"
     first, second, missing = w.add_files([long, shared_audio / "jfk.wav", tmp_path / "nope.wav"])
     w.jobs.cancel(second.id)  # still queued
-    assert second.state == "cancelled"
-    qtbot.waitUntil(lambda: first.state == "transcribing", timeout=20000)
+    assert second.state is JobState.CANCELLED
+    qtbot.waitUntil(lambda: first.state is JobState.TRANSCRIBING, timeout=20000)
     qtbot.mouseClick(w.files_panel.rows[first.id].cancel_btn, Qt.LeftButton)
-    qtbot.waitUntil(lambda: first.state == "cancelled" and missing.state == "failed", timeout=60000)
+    qtbot.waitUntil(lambda: first.state is JobState.CANCELLED and missing.state is JobState.FAILED, timeout=60000)
     assert w.files_panel.rows[first.id].status.text() == "Cancelled."
     assert missing.error.endswith("no such file.")
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=5000)
@@ -128,15 +131,14 @@ class StubTray:
 
 
 def test_finished_job_notifies_through_the_tray(qtbot, tmp_path, cpu_engine, shared_audio):
-    from test_ui_support import make_store
-
     from amanuensis_desktop.ui.main_window import MainWindow
+    from tests.ui.support import make_store
 
     tray = StubTray()
     w = MainWindow(make_store(tmp_path), engine=cpu_engine, tray=tray)
     qtbot.addWidget(w)
     (job,) = w.add_files([shared_audio / "goforward.wav"])
-    qtbot.waitUntil(lambda: job.state == "done", timeout=30000)
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=30000)
     qtbot.waitUntil(lambda: tray.states and tray.states[-1] == "idle", timeout=5000)
     assert "transcribing" in tray.states
     assert tray.notes and tray.notes[-1].startswith("goforward.wav is transcribed")

@@ -14,9 +14,10 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 
+# E402 below: these imports must follow the importorskip guards (they need PySide6 and pytest-qt).
 from PySide6.QtCore import Qt  # noqa: E402
 
-from test_ui_support import ROOT, make_window  # noqa: E402
+from tests.ui.support import ROOT, make_window  # noqa: E402
 
 
 def _session_files(folder):
@@ -43,12 +44,22 @@ def _saved_words(folder) -> tuple[int, str]:
 def test_killed_mid_dictation_offers_the_text_back(qtbot, tmp_path, shared_audio, virtual_mic, cpu_engine):
     data = tmp_path / "data"
     autosave = data / "autosave"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", AMANUENSIS_DATA_DIR=str(data),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), PULSE_SERVER=virtual_mic.env["PULSE_SERVER"],
-               XDG_RUNTIME_DIR=virtual_mic.env["XDG_RUNTIME_DIR"])
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        AMANUENSIS_DATA_DIR=str(data),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PULSE_SERVER=virtual_mic.env["PULSE_SERVER"],
+        XDG_RUNTIME_DIR=virtual_mic.env["XDG_RUNTIME_DIR"],
+    )
     log = open(tmp_path / "app.log", "wb")
-    app = subprocess.Popen([sys.executable, "-m", "amanuensis_desktop.ui.app", "--dictate", "--backend", "cpu"],
-                           cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "amanuensis_desktop.ui.app", "--dictate", "--backend", "cpu"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     player = None
     try:
         deadline = time.monotonic() + 30
@@ -105,9 +116,17 @@ def test_clean_quit_and_discard(qtbot, tmp_path, cpu_engine):
     assert not w2.recovery_bar.isVisibleTo(w2)
     # an unclosed file from a process that is gone is offered; Discard keeps the file but stops offering it
     orphan = tmp_path / "data" / "autosave" / "session-20200101-000000-1.json"
-    orphan.write_text(json.dumps({"pid": 999999999, "closed": False, "started": "2020-01-01T00:00:00",
-                                  "segments": [{"start": 0, "end": 1, "text": "Lost words."}],
-                                  "partial": "and more"}))
+    orphan.write_text(
+        json.dumps(
+            {
+                "pid": 999999999,
+                "closed": False,
+                "started": "2020-01-01T00:00:00",
+                "segments": [{"start": 0, "end": 1, "text": "Lost words."}],
+                "partial": "and more",
+            }
+        )
+    )
     w3 = make_window(qtbot, tmp_path, cpu_engine, show=False)
     assert w3.recovery_bar.isVisibleTo(w3) and "4 unsaved words" in w3.recovery_bar.label.text()
     w3.discard_orphans()

@@ -14,6 +14,7 @@ re-initialises sounddevice after setting it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import signal
@@ -21,12 +22,13 @@ import subprocess
 import tempfile
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import UserError, one_sentence
+from amanuensis_desktop.errors import UserError, one_sentence
 
 SINK_ARGS = "sink_name=mic_sink rate=16000 channels=1"
 SOURCE_ARGS = "master=mic_sink.monitor source_name=virtmic"
@@ -46,7 +48,7 @@ class VirtualMicError(UserError):
 
 
 @contextlib.contextmanager
-def session(prefix: str = "amanuensis-virtmic-") -> Iterator["VirtualMic"]:
+def session(prefix: str = "amanuensis-virtmic-") -> Iterator[VirtualMic]:
     """A started :class:`VirtualMic` with this process's PortAudio pointed at it and ``device`` chosen.
 
     On exit, and on any failure while setting up, everything is undone: players and the daemon stopped, the
@@ -58,10 +60,11 @@ def session(prefix: str = "amanuensis-virtmic-") -> Iterator["VirtualMic"]:
     if reason:
         raise VirtualMicError(f"No virtual microphone: {reason}.")
     try:
-        import sounddevice  # noqa: F401
+        importlib.import_module("sounddevice")
     except OSError as exc:  # the PortAudio library is missing
-        raise VirtualMicError(f"sounddevice cannot load PortAudio ({one_sentence(exc).rstrip('.')}); "
-                              "apt install libportaudio2.") from exc
+        raise VirtualMicError(
+            f"sounddevice cannot load PortAudio ({one_sentence(exc).rstrip('.')}); apt install libportaudio2."
+        ) from exc
     root = Path(tempfile.mkdtemp(prefix=prefix))
     mic = saved = None
     try:
@@ -91,25 +94,42 @@ class VirtualMic:
         self.runtime.mkdir(mode=0o700, parents=True)
         self.home.mkdir(parents=True)
         self.socket = self.runtime / "pulse" / "native"
-        self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), HOME=str(self.home),
-                        PULSE_SERVER=f"unix:{self.socket}")
+        self.env = dict(
+            os.environ, XDG_RUNTIME_DIR=str(self.runtime), HOME=str(self.home), PULSE_SERVER=f"unix:{self.socket}"
+        )
         self.env.pop("PULSE_RUNTIME_PATH", None)
         self.proc: subprocess.Popen | None = None
-        self.log = None
+        self.log: BinaryIO | None = None
         self.device = "pulse"
         self._players: list[subprocess.Popen] = []
         self._tmp_wavs: list[str] = []
 
     # -- daemon ---------------------------------------------------------------------------------------
     def start(self) -> None:
-        cmd = ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disable-shm=yes",
-               "-L", "module-native-protocol-unix",
-               "-L", f"module-null-sink {SINK_ARGS}",
-               "-L", f"module-remap-source {SOURCE_ARGS}",
-               "-L", "module-always-sink"]
+        cmd = [
+            "pulseaudio",
+            "-n",
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "--disable-shm=yes",
+            "-L",
+            "module-native-protocol-unix",
+            "-L",
+            f"module-null-sink {SINK_ARGS}",
+            "-L",
+            f"module-remap-source {SOURCE_ARGS}",
+            "-L",
+            "module-always-sink",
+        ]
         self.log = open(self.root / "pulseaudio.log", "wb")
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(
+            cmd,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -128,8 +148,7 @@ class VirtualMic:
             return "(no log)"
 
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=check,
-                              timeout=10)
+        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=check, timeout=10)
 
     def stop(self) -> None:
         for p in self._players:
@@ -143,7 +162,7 @@ class VirtualMic:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if getattr(self, "log", None) is not None:
+        if self.log is not None:
             self.log.close()
         for f in self._tmp_wavs:
             try:
@@ -177,8 +196,12 @@ class VirtualMic:
 
     def play(self, audio, blocking: bool = True):
         """Play a file (any format paplay reads) or a 16 kHz mono float32 array into the microphone."""
-        proc = subprocess.Popen(["paplay", "-d", "mic_sink", self._wav(audio)], env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            ["paplay", "-d", "mic_sink", self._wav(audio)],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self._players.append(proc)
         if blocking:
             _, err = proc.communicate(timeout=600)
@@ -261,8 +284,9 @@ def reinit_portaudio() -> None:
 
     streams = open_streams()
     if streams:
-        raise RuntimeError(f"cannot re-initialise PortAudio: {len(streams)} audio stream(s) still open; "
-                           "stop dictation first")
+        raise RuntimeError(
+            f"cannot re-initialise PortAudio: {len(streams)} audio stream(s) still open; stop dictation first"
+        )
     sd._terminate()
     sd._initialize()
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests/test_ui_*.py modules (no tests here)."""
+"""Helpers shared by the tests/ui/ test modules (no tests here)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JFK_REF = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from amanuensis_desktop.live import FileSource, LiveOptions, LivePipeline
-from amanuensis_desktop.live.events import Backlog, BackendInfo, Error, Final, Level, Partial, Stopped
+from amanuensis_desktop.live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
 from amanuensis_desktop.whisper.wer import normalize, wer
 
 SR = 16000
@@ -54,8 +54,10 @@ FILE_SHIFTS = (0, 80, 160, 240, 320)
 @pytest.fixture(scope="module")
 def file_texts(engine, program):
     """The engine's own file transcription of each clip (the reference quality), for each leading offset."""
-    return {shift: [engine.transcribe(np.concatenate([np.zeros(shift, np.float32), c])).text for c in program["clips"]]
-            for shift in FILE_SHIFTS}
+    return {
+        shift: [engine.transcribe(np.concatenate([np.zeros(shift, np.float32), c])).text for c in program["clips"]]
+        for shift in FILE_SHIFTS
+    }
 
 
 class Recorder:
@@ -107,7 +109,7 @@ def test_live_events_are_complete_and_ordered(live_run):
     finals = rec.of(Final)
     assert len(finals) >= 5
     assert [f.segment_id for f in finals] == sorted({f.segment_id for f in finals})
-    for a, b in zip(finals, finals[1:]):
+    for a, b in zip(finals, finals[1:], strict=False):
         assert a.start < a.end <= b.start + 1e-6
     assert all(0 <= f.latency < 10 for f in finals)
     # ~20 levels per second of listening
@@ -132,7 +134,7 @@ def test_partials_come_early_and_their_stable_part_only_grows(live_run):
     kept = confirmed = 0
     for sid, seq in by_seg.items():
         stables = [p.stable for p in seq]
-        assert all(b.startswith(a) for a, b in zip(stables, stables[1:])), stables
+        assert all(b.startswith(a) for a, b in zip(stables, stables[1:], strict=False)), stables
         stable_words = normalize(stables[-1]).split()
         final_words = normalize(finals[sid].text).split()
         confirmed += len(stable_words)
@@ -171,8 +173,12 @@ def test_silence_and_room_noise_give_no_text(virtual_mic, engine):
     virtual_mic.play(np.concatenate([np.zeros(4 * SR, np.float32), room_noise(4.0, seed=1)]))
     p.stop()
     file_rec = Recorder()
-    fp = LivePipeline(engine, LiveOptions(), file_rec,
-                      source=FileSource(np.concatenate([np.zeros(60 * SR, np.float32), room_noise(60.0)]), speed=10))
+    fp = LivePipeline(
+        engine,
+        LiveOptions(),
+        file_rec,
+        source=FileSource(np.concatenate([np.zeros(60 * SR, np.float32), room_noise(60.0)]), speed=10),
+    )
     fp.start()
     assert fp.wait(60)
     for r in (rec, file_rec):
@@ -181,13 +187,13 @@ def test_silence_and_room_noise_give_no_text(virtual_mic, engine):
         assert isinstance(r.events[-1][1], Stopped)
 
 
-def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engine):
+def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engine, jfk):
     rec = Recorder()
     p = LivePipeline(engine, LiveOptions(device=virtual_mic.device), rec)
     p.start()
     try:
         assert p.wait_ready(5)
-        player = virtual_mic.play(_jfk(), blocking=False)
+        player = virtual_mic.play(jfk, blocking=False)
         time.sleep(6.0)  # "And so my fellow Americans, ask not what your ..." has been said
         virtual_mic.kill_source()
         assert p.wait(20), "the pipeline did not notice the lost microphone"
@@ -204,21 +210,20 @@ def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engin
     assert isinstance(rec.events[-1][1], Stopped)
 
 
-def _jfk():
-    from conftest import SHARED_AUDIO
-
-    path = SHARED_AUDIO / "jfk.wav"
+@pytest.fixture
+def jfk(shared_audio):
+    path = shared_audio / "jfk.wav"
     if not path.is_file():
         pytest.skip(f"{path} not found")
     return path
 
 
-def test_stop_during_speech_still_gives_the_last_words(virtual_mic, engine):
+def test_stop_during_speech_still_gives_the_last_words(virtual_mic, engine, jfk):
     rec = Recorder()
     p = LivePipeline(engine, LiveOptions(device=virtual_mic.device), rec)
     p.start()
     assert p.wait_ready(5)
-    player = virtual_mic.play(_jfk(), blocking=False)
+    player = virtual_mic.play(jfk, blocking=False)
     try:
         time.sleep(9.8)  # in the middle of "ask what you can do for your country"
         p.stop()
@@ -245,7 +250,7 @@ def test_list_input_devices_sees_the_virtual_microphone(virtual_mic):
     assert sum(x["is_default"] for x in devices) <= 1
 
 
-def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctrl_c(virtual_mic):
+def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctrl_c(virtual_mic, jfk):
     """The terminal command opens the microphone before loading the model: speech that starts right away is
     transcribed; Ctrl-C flushes the words heard so far and exits 0 without a traceback."""
     import os
@@ -257,8 +262,13 @@ def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctr
     root = Path(__file__).resolve().parents[1]
 
     env = dict(os.environ, **{k: virtual_mic.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")})
-    proc = subprocess.Popen([sys.executable, "-m", "amanuensis_desktop.live.command", "--device", virtual_mic.device],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amanuensis_desktop.live.command", "--device", virtual_mic.device],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     player = None
     try:
         sel = selectors.DefaultSelector()
@@ -270,7 +280,7 @@ def test_dictate_command_keeps_words_said_while_the_model_loads_and_stops_on_ctr
                 head += os.read(proc.stderr.fileno(), 4096)
         assert b"listening" in head, head
         time.sleep(0.3)  # PortAudio's first blocks
-        player = virtual_mic.play(_jfk(), blocking=False)  # while the model is (probably) still loading
+        player = virtual_mic.play(jfk, blocking=False)  # while the model is (probably) still loading
         time.sleep(7.5)  # "... ask not what your country can do for you"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

@@ -14,7 +14,7 @@ import select
 import shutil
 import subprocess
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class XvfbUnavailable(RuntimeError):
@@ -48,8 +48,9 @@ def _stop(proc: subprocess.Popen | None) -> None:
 
 
 @contextlib.contextmanager
-def private_tray(screen: str = "1280x800x24", tray_height: int = 24, trayer_args: tuple[str, ...] = (),
-                 settle_s: float = 0.5) -> Iterator[dict]:
+def private_tray(
+    screen: str = "1280x800x24", tray_height: int = 24, trayer_args: tuple[str, ...] = (), settle_s: float = 0.5
+) -> Iterator[dict]:
     """Start Xvfb and trayer (top right); yield the environment for clients (DISPLAY set, WAYLAND_DISPLAY
     removed). Raises :class:`XvfbUnavailable` when it cannot."""
     for tool in ("Xvfb", "trayer"):
@@ -57,8 +58,12 @@ def private_tray(screen: str = "1280x800x24", tray_height: int = 24, trayer_args
             raise XvfbUnavailable(f"{tool} is not installed (apt install xvfb trayer)")
     read_fd, write_fd = os.pipe()
     try:
-        xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
-                                pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+            pass_fds=(write_fd,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     finally:
         os.close(write_fd)
     trayer = None
@@ -71,9 +76,23 @@ def private_tray(screen: str = "1280x800x24", tray_height: int = 24, trayer_args
             raise XvfbUnavailable("Xvfb did not start")
         env = dict(os.environ, DISPLAY=f":{display}")
         env.pop("WAYLAND_DISPLAY", None)
-        trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                                   "--height", str(tray_height), *trayer_args], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        trayer = subprocess.Popen(
+            [
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                str(tray_height),
+                *trayer_args,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(settle_s)
         yield env
     finally:

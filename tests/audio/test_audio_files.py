@@ -43,7 +43,9 @@ def _encode_av(path, sr, container_fmt, codec, video=False):
                 out.mux(packet)
 
 
-@pytest.mark.parametrize("sr,channels,fmt", [(16000, 1, "WAV"), (44100, 2, "WAV"), (48000, 2, "FLAC"), (22050, 1, "OGG")])
+@pytest.mark.parametrize(
+    "sr,channels,fmt", [(16000, 1, "WAV"), (44100, 2, "WAV"), (48000, 2, "FLAC"), (22050, 1, "OGG")]
+)
 def test_soundfile_formats(tmp_path, sr, channels, fmt):
     path = tmp_path / f"tone.{fmt.lower()}"
     sf.write(path, _tone(sr, 1.0, channels), sr, format=fmt)
@@ -53,7 +55,10 @@ def test_soundfile_formats(tmp_path, sr, channels, fmt):
     assert 0.4 < np.abs(audio[1000:-1000]).max() < 0.6
 
 
-@pytest.mark.parametrize("name,fmt,codec,video", [("a.m4a", "mp4", "aac", False), ("v.mp4", "mp4", "aac", True), ("v.mkv", "matroska", "aac", True)])
+@pytest.mark.parametrize(
+    "name,fmt,codec,video",
+    [("a.m4a", "mp4", "aac", False), ("v.mp4", "mp4", "aac", True), ("v.mkv", "matroska", "aac", True)],
+)
 def test_pyav_formats(tmp_path, name, fmt, codec, video):
     path = tmp_path / name
     try:

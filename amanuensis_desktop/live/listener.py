@@ -1,0 +1,115 @@
+"""The listener thread: source blocks → 16 kHz mono → level and backlog events → VAD segments on the board.
+
+The source's own thread (PortAudio callback or the file player) only puts blocks into a queue; the listener
+converts them (soxr, streaming), publishes the level (~20/s) and the backlog (2/s), runs the segmenter (30 ms
+frames; no model runs on silence) and applies its events to the :class:`~.segments.SegmentBoard`. At the end
+of input (stop, end of a file, lost device) it flushes the resampler and the segmenter, so the open segment
+closes with every captured sample.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..audio.convert import Converter
+from ..audio.sources import AudioSource, SourceMessage, SourceQueue
+from ..whisper.audio import SAMPLE_RATE
+from .events import Error, Level
+from .segments import SegmentBoard
+from .vad import Segmenter
+
+SR = SAMPLE_RATE
+LEVELS_PER_S = 20
+OVERFLOW_MESSAGE = "The audio system dropped some input (the computer was too busy); a few words may be missing."
+
+
+class Listener:
+    """Runs on its own thread (:meth:`run`); ``emit`` sends events, ``publish_backlog`` the backlog (2/s),
+    ``device_lost(sentence)`` reports a lost source (it closes the source, which ends the queue)."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        q: SourceQueue,
+        segmenter: Segmenter,
+        board: SegmentBoard,
+        emit: Callable[[Any], None],
+        publish_backlog: Callable[[], None],
+        device_lost: Callable[[str], None],
+    ) -> None:
+        self.source, self.q, self.segmenter, self.board = source, q, segmenter, board
+        self.emit, self.publish_backlog, self.device_lost = emit, publish_backlog, device_lost
+        self.converter = Converter(source.sample_rate, source.channels)
+        self.ready = threading.Event()  # the first audio block has arrived
+        self.captured = 0  # 16 kHz samples seen
+        self.block_s = 0.01  # duration of the latest source block
+
+    def run(self) -> None:
+        level_block = SR // LEVELS_PER_S
+        level_buf: list[np.ndarray] = []
+        level_n = 0
+        next_backlog = next_check = time.monotonic()
+        overflow_told = False
+        while True:
+            try:
+                kind, data = self.q.get(timeout=0.05)
+            except queue.Empty:
+                kind, data = None, None
+            if kind == SourceMessage.AUDIO:
+                self.ready.set()
+                self.block_s = data.shape[0] / max(1.0, self.source.sample_rate)
+                x = self.converter.push(data)
+                if x.size:
+                    level_buf.append(x)
+                    level_n += x.size
+                    while level_n >= level_block:
+                        buf = np.concatenate(level_buf)
+                        blk, rest = buf[:level_block], buf[level_block:]
+                        rms = float(np.sqrt(np.mean(blk.astype(np.float64) ** 2)))
+                        self.emit(Level(rms, 20.0 * math.log10(max(rms, 1e-5))))
+                        level_buf, level_n = ([rest] if rest.size else []), rest.size
+                    self._feed(x)
+            elif kind == SourceMessage.END:
+                break
+            elif kind == SourceMessage.ERROR:
+                self.device_lost(str(data))
+                break
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + 0.1
+                if getattr(self.source, "overflows", 0) and not overflow_told:
+                    overflow_told = True
+                    self.emit(Error(OVERFLOW_MESSAGE, False))
+                problem = self.source.check()
+                if problem:
+                    self.device_lost(problem)
+                    break
+            if now >= next_backlog:
+                next_backlog = now + 0.5
+                self.publish_backlog()
+        self._flush()
+
+    def _flush(self) -> None:
+        """What PortAudio, soxr and the segmenter still hold becomes part of the last segment."""
+        while True:
+            try:
+                kind, data = self.q.get_nowait()
+            except queue.Empty:
+                break
+            if kind == SourceMessage.AUDIO:
+                self._feed(self.converter.push(data))
+        self._feed(self.converter.flush())
+        self.board.apply(self.segmenter.flush())
+        self.board.end_input()
+
+    def _feed(self, x: np.ndarray) -> None:
+        if x.size:
+            self.captured += x.size
+            self.board.apply(self.segmenter.push(x))

@@ -16,6 +16,7 @@ well under 0.5; speech scores ~1.0, also under loud café noise.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 from pathlib import Path
@@ -37,6 +38,8 @@ SEQUENCE_BLOCK = 2048  # chunks per call of the sequence model (~65 s of audio; 
 COMPILE_CONFIG = {"INFERENCE_NUM_THREADS": 1, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32",
                   "ENABLE_CPU_PINNING": False}
 
+DEFAULT_THRESHOLD = 0.5  # speech probability from which a chunk counts as speech
+
 _lock = threading.Lock()
 _compiled: dict[Path, Any] = {}
 
@@ -55,6 +58,17 @@ def _compiled_model(path: Path) -> Any:
             _compiled[path] = model
             logger.debug("compiled %s", path.name)
         return model
+
+
+def threshold_argument(text: str) -> float:
+    """argparse ``type`` for ``--vad-threshold``: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speech probability between 0 and 1 (e.g. 0.5)")
+    return value
 
 
 class SpeechGate:

@@ -113,8 +113,9 @@ def _run(args) -> int:
     engine = Engine.load(getattr(args, "backend", None) or "auto", getattr(args, "model", None))
     live = bool(getattr(args, "live", False))
     from ..live import LiveOptions
+    from ..live.confirm import GateOptions
 
-    has_gate = "speech_gate" in getattr(LiveOptions, "__dataclass_fields__", {})
+    has_gate = "gate" in getattr(LiveOptions, "__dataclass_fields__", {})
     noise, clean, noisy = clips(folder)
     result: dict = {"backend": engine.backend.label, "noise": {}, "wer": {}}
     for name in noise:
@@ -122,10 +123,10 @@ def _run(args) -> int:
         row = {"file_words": _words(engine.transcribe(audio).text),
                "file_words_gated": _words(transcribe_speech(engine, audio).text)}
         if live:
-            text, _ = live_text(engine, audio, **({"speech_gate": False} if has_gate else {}))
+            text, _ = live_text(engine, audio, **({"gate": GateOptions(enabled=False)} if has_gate else {}))
             row["live_words"] = _words(text)
             if has_gate:
-                text, stats = live_text(engine, audio, speech_gate=True)
+                text, stats = live_text(engine, audio, gate=GateOptions())
                 row["live_words_gated"] = _words(text)
                 row["live_stats_gated"] = {k: v for k, v in stats.items() if "gate" in k or k == "finals"}
         result["noise"][name] = row

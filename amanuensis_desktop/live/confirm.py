@@ -15,14 +15,30 @@ audio is scored: silence costs nothing. Cost: ~0.45 ms per 32 ms of segment audi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..audio.speech_gate import CHUNK_S, SpeechGate
+from ..audio.speech_gate import CHUNK_S, DEFAULT_THRESHOLD, SpeechGate
+from .vad import CloseReason, EventKind, SegmentEvent
 
-DEFAULT_THRESHOLD = 0.5
+# 0.2 s: of the shared noise clips only the jazz guitar ever scores over 0.5, for 0.096 s (a cough, a vocal
+# sound, reaches 1.6 s and is left to Whisper's stricter no-speech rule behind the gate); every clean speech
+# segment reaches 0.2 s within 0.1 s past its open (pre-roll + onset) but one (0.32-0.49 s: a softer onset),
+# always before or at most 0.09 s after its first partial would be due (0.4 s of webrtcvad-voiced audio).
 DEFAULT_CONFIRM_S = 0.2
+KEEP_VERDICTS = 16  # verdicts of the latest segments kept (the worker asks about the oldest unfinished one)
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """The live speech gate: ``enabled`` (else every webrtcvad segment is decoded, as before), the detector's
+    probability ``threshold`` and the segment audio above it that confirms a segment (``confirm_s``)."""
+
+    enabled: bool = True
+    threshold: float = DEFAULT_THRESHOLD
+    confirm_s: float = DEFAULT_CONFIRM_S
 
 
 @dataclass
@@ -44,42 +60,47 @@ class SpeechConfirmation:
             raise ValueError("the speech threshold must be between 0 and 1")
         self.threshold = float(threshold)
         self.confirm_s = float(confirm_s)
-        self.gate = gate or SpeechGate()
+        self.gate = gate  # built by prepare() (compiling takes ~0.4 s: on the listener thread, not in start())
         self.verdicts: dict[int, Verdict] = {}
         self._current: Verdict | None = None
         self._split = False  # the last close was a split: the next open continues the same speech
+
+    def prepare(self) -> SpeechGate:
+        """Load and compile the detector now (else on the first event)."""
+        if self.gate is None:
+            self.gate = SpeechGate()
+        return self.gate
 
     def confirmed(self, segment_id: int) -> bool:
         v = self.verdicts.get(segment_id)
         return bool(v and v.confirmed)
 
-    def feed(self, events) -> list[int]:
+    def feed(self, events: Iterable[SegmentEvent]) -> list[int]:
         """Score the audio of ``events`` (SegmentEvent items); returns the ids confirmed by them."""
         newly: list[int] = []
+        gate = self.prepare()
         for e in events:
-            if e.kind == "open":
+            if e.kind == EventKind.OPEN:
                 inherited = self._split and self._current is not None and self._current.confirmed
                 if not self._split:
-                    self.gate.reset()
+                    gate.reset()
                 self._current = Verdict(e.segment_id, confirmed=inherited, confirmed_after_s=0.0 if inherited
                                         else None)
                 self.verdicts[e.segment_id] = self._current
+                while len(self.verdicts) > KEEP_VERDICTS:
+                    del self.verdicts[next(iter(self.verdicts))]
                 self._score(e.audio, newly)
-            elif e.kind == "audio" and self._current is not None and self._current.segment_id == e.segment_id:
+            elif e.kind == EventKind.AUDIO and self._current is not None and self._current.segment_id == e.segment_id:
                 self._score(e.audio, newly)
-            elif e.kind == "close":
-                self._split = e.reason == "split"
+            elif e.kind == EventKind.CLOSE:
+                self._split = e.reason == CloseReason.SPLIT
         return newly
-
-    def forget(self, segment_id: int) -> None:
-        """Drop a finished segment's verdict (the pipeline calls it after the segment's final)."""
-        self.verdicts.pop(segment_id, None)
 
     def _score(self, audio: np.ndarray, newly: list[int]) -> None:
         v = self._current
         if v is None or audio.size == 0:
             return
-        probs = self.gate.push(audio)
+        probs = self.prepare().push(audio)
         if probs.size == 0:
             return
         scored, speech = v.scored_s, v.speech_s

@@ -7,11 +7,22 @@ import time
 import numpy as np
 import pytest
 
-from amanuensis_desktop.audio.speech_gate import (CHUNK, DATA_DIR, SEQUENCE_MODEL, STREAM_MODEL, SpeechGate,
-                                                  speech_probabilities)
-from amanuensis_desktop.audio.speech_regions import (RegionOptions, TimeMap, clip, regions_from_probabilities,
-                                                     speech_regions)
-from conftest import load_clip
+from amanuensis_desktop.audio.speech_gate import (
+    CHUNK,
+    DATA_DIR,
+    SEQUENCE_MODEL,
+    STREAM_MODEL,
+    SpeechGate,
+    speech_probabilities,
+)
+from amanuensis_desktop.audio.speech_regions import (
+    RegionOptions,
+    TimeMap,
+    clip,
+    regions_from_probabilities,
+    speech_regions,
+)
+from amanuensis_desktop.bench.corpus import load_clip
 
 SR = 16000
 
@@ -24,7 +35,7 @@ def test_vendored_model_and_licence_are_packaged():
 
 @pytest.fixture(scope="module")
 def jfk(shared_audio):
-    return load_clip(shared_audio, "jfk.wav")
+    return load_clip("jfk.wav", shared_audio)
 
 
 def test_streaming_matches_batched_in_any_block_size(jfk):
@@ -100,7 +111,7 @@ def test_time_map_puts_clipped_times_back_on_the_file():
 
 
 def test_speech_after_noise_is_found_where_it_is(shared_audio, jfk):
-    noise = load_clip(shared_audio, "noise/noise_running_tap.wav")
+    noise = load_clip("noise/noise_running_tap.wav", shared_audio)
     audio = np.concatenate([np.resize(noise, 20 * SR), jfk])
     regions = speech_regions(audio)
     assert regions, "no speech found"

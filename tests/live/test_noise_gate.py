@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from amanuensis_desktop.bench.corpus import load_clip
 from amanuensis_desktop.bench.noise import clips, live_text
 from amanuensis_desktop.live.confirm import SpeechConfirmation
 from amanuensis_desktop.live.vad import Segmenter
 from amanuensis_desktop.whisper.wer import normalize, wer
-from conftest import load_clip
 
 SR = 16000
 MIC_CLIPS = ("noise/noise_cough.wav", "noise/noise_snoring.wav", "noise/noise_music_string_orchestra.wav")
@@ -41,7 +41,7 @@ def _segments(audio: np.ndarray, **kw):
 
 
 def test_speech_is_confirmed_within_its_onset(shared_audio):
-    jfk = load_clip(shared_audio, "jfk.wav")
+    jfk = load_clip("jfk.wav", shared_audio)
     confirm = SpeechConfirmation()
     events = _segments(jfk)
     newly = confirm.feed(events)
@@ -54,7 +54,7 @@ def test_speech_is_confirmed_within_its_onset(shared_audio):
 
 
 def test_a_split_segment_inherits_the_confirmation(shared_audio):
-    jfk = load_clip(shared_audio, "jfk.wav")
+    jfk = load_clip("jfk.wav", shared_audio)
     events = _segments(jfk, max_segment_s=2.0)
     assert any(e.kind == "close" and e.reason == "split" for e in events)
     confirm = SpeechConfirmation()
@@ -71,7 +71,7 @@ def test_noise_segments_are_never_confirmed(corpus, shared_audio):
         if name == "noise/noise_cough.wav":  # a vocal sound the detector scores up to 0.96: Whisper's gate decides
             continue
         confirm = SpeechConfirmation()
-        confirm.feed(_segments(load_clip(shared_audio, name)))
+        confirm.feed(_segments(load_clip(name, shared_audio)))
         hits = [v for v in confirm.verdicts.values() if v.confirmed]
         if hits:
             confirmed[name] = hits
@@ -82,7 +82,7 @@ def test_no_words_from_any_noise_clip_through_the_live_pipeline(engine, corpus, 
     noise, _, _ = corpus
     heard, dropped = {}, 0
     for name in noise:
-        text, stats = live_text(engine, load_clip(shared_audio, name))
+        text, stats = live_text(engine, load_clip(name, shared_audio))
         dropped += stats.get("gate_dropped", 0)
         if normalize(text):
             heard[name] = text
@@ -96,7 +96,7 @@ def test_speech_still_comes_through_the_gate(engine, corpus, shared_audio, manif
     names = ["jfk.wav", "goforward.wav", *[n for n, _ in noisy][::2]]  # three of the six noisy clips
     hyps, stats_all = [], []
     for name in names:
-        text, stats = live_text(engine, load_clip(shared_audio, name))
+        text, stats = live_text(engine, load_clip(name, shared_audio))
         assert normalize(text), f"{name}: nothing came through"
         hyps.append(text)
         stats_all.append(stats)
@@ -116,7 +116,7 @@ def test_no_words_from_noise_through_the_virtual_microphone(virtual_mic, engine,
     try:
         assert pipeline.wait_ready(6), "the virtual microphone delivered no audio"
         gap = np.zeros(SR, np.float32)
-        program = np.concatenate([x for name in MIC_CLIPS for x in (load_clip(shared_audio, name), gap)])
+        program = np.concatenate([x for name in MIC_CLIPS for x in (load_clip(name, shared_audio), gap)])
         virtual_mic.play(program)
     finally:
         pipeline.stop()

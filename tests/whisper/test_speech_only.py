@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from amanuensis_desktop.bench.corpus import load_clip
 from amanuensis_desktop.bench.noise import clips, noise_then_speech
 from amanuensis_desktop.whisper.speech_only import transcribe_speech
 from amanuensis_desktop.whisper.wer import normalize, wer
-from conftest import load_clip
 
 SR = 16000
 
@@ -35,7 +35,7 @@ def test_no_words_from_any_noise_clip(engine, corpus, shared_audio):
     noise, _, _ = corpus
     heard = {}
     for name in noise:
-        result = transcribe_speech(engine, load_clip(shared_audio, name))
+        result = transcribe_speech(engine, load_clip(name, shared_audio))
         if normalize(result.text):
             heard[name] = result.text
     assert not heard, heard
@@ -47,7 +47,7 @@ def test_speech_clips_keep_their_wer(engine, corpus, shared_audio):
     for rows, label in ((clean, "clean"), (noisy, "noisy")):
         refs, plain, gated = [], [], []
         for name, ref in rows:
-            audio = load_clip(shared_audio, name)
+            audio = load_clip(name, shared_audio)
             refs.append(ref)
             plain.append(engine.transcribe(audio).text)
             gated.append(transcribe_speech(engine, audio).text)
@@ -69,8 +69,8 @@ def test_speech_after_twenty_seconds_of_noise_keeps_its_time(engine, shared_audi
 def test_silence_and_music_intros_are_skipped(engine, shared_audio):
     nothing = transcribe_speech(engine, np.zeros(30 * SR, np.float32))
     assert nothing.segments == [] and nothing.duration == 30.0 and "windows" not in nothing.timings
-    piano = load_clip(shared_audio, "noise/noise_music_piano.wav")
-    audio = np.concatenate([np.resize(piano, 60 * SR), load_clip(shared_audio, "jfk.wav")])
+    piano = load_clip("noise/noise_music_piano.wav", shared_audio)
+    audio = np.concatenate([np.resize(piano, 60 * SR), load_clip("jfk.wav", shared_audio)])
     progress: list[float] = []
     result = transcribe_speech(engine, audio, progress=lambda done, total: progress.append(done))
     assert result.timings["windows"] == 1  # one 30 s window for jfk; a minute of piano never reached Whisper

@@ -174,7 +174,7 @@ def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float
     the neural detector from its open: seconds above ``threshold`` in all, and how much audio past the ``open``
     event's (pre-roll + onset) had to arrive before ``mark`` seconds were above it (None: never)."""
     from ..audio.speech_gate import CHUNK_S, SpeechGate
-    from ..live.vad import Segmenter
+    from ..live.vad import EventKind, Segmenter
 
     pad = np.zeros(SR, np.float32)
     seg = Segmenter()
@@ -184,19 +184,19 @@ def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float
     rows: list[dict] = []
     cur: dict | None = None
     for e in events:
-        if e.kind == "open":
+        if e.kind == EventKind.OPEN:
             gate.reset()
             cur = {"id": e.segment_id, "open_s": e.audio.size / SR, "probs": [gate.push(e.audio)],
                    "n": e.audio.size, "voiced": e.voiced, "partial_at_s": None}
             rows.append(cur)
-        elif e.kind == "audio" and cur is not None:
+        elif e.kind == EventKind.AUDIO and cur is not None:
             cur["probs"].append(gate.push(e.audio))
             cur["n"] += e.audio.size
             cur["voiced"] += e.voiced
         if cur is not None and cur["partial_at_s"] is None and cur["voiced"] >= 0.4 * SR:
             # the live worker's first partial needs 0.4 s of webrtcvad-voiced audio
             cur["partial_at_s"] = round(max(0.0, cur["n"] / SR - cur["open_s"]), 3)
-        elif e.kind == "close" and cur is not None:
+        elif e.kind == EventKind.CLOSE and cur is not None:
             cur["voiced_s"] = e.voiced / SR
             cur["too_short"] = e.too_short
             cur["length_s"] = (e.end - e.start) / SR if e.start else None

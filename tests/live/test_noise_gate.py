@@ -10,7 +10,7 @@ import pytest
 from amanuensis_desktop.bench.corpus import load_clip
 from amanuensis_desktop.bench.noise import clips, live_text
 from amanuensis_desktop.live.confirm import SpeechConfirmation
-from amanuensis_desktop.live.vad import Segmenter
+from amanuensis_desktop.live.vad import CloseReason, EventKind, Segmenter, VadOptions
 from amanuensis_desktop.whisper.wer import normalize, wer
 
 SR = 16000
@@ -35,7 +35,7 @@ def corpus(shared_audio):
 
 
 def _segments(audio: np.ndarray, **kw):
-    seg = Segmenter(**kw)
+    seg = Segmenter(VadOptions(**kw))
     pad = np.zeros(SR, np.float32)
     return seg.push(np.concatenate([pad, audio, pad])) + seg.flush()
 
@@ -45,21 +45,21 @@ def test_speech_is_confirmed_within_its_onset(shared_audio):
     confirm = SpeechConfirmation()
     events = _segments(jfk)
     newly = confirm.feed(events)
-    opened = [e.segment_id for e in events if e.kind == "open"]
+    opened = [e.segment_id for e in events if e.kind == EventKind.OPEN]
     assert newly == opened and all(confirm.confirmed(i) for i in opened)
     for i in opened:  # confirmed on the pre-roll + onset audio plus at most ~0.15 s more
         v = confirm.verdicts[i]
-        open_s = next(e.audio.size for e in events if e.kind == "open" and e.segment_id == i) / SR
+        open_s = next(e.audio.size for e in events if e.kind == EventKind.OPEN and e.segment_id == i) / SR
         assert v.confirmed_after_s is not None and v.confirmed_after_s <= open_s + 0.15, (v, open_s)
 
 
 def test_a_split_segment_inherits_the_confirmation(shared_audio):
     jfk = load_clip("jfk.wav", shared_audio)
     events = _segments(jfk, max_segment_s=2.0)
-    assert any(e.kind == "close" and e.reason == "split" for e in events)
+    assert any(e.reason == CloseReason.SPLIT for e in events)
     confirm = SpeechConfirmation()
     confirm.feed(events)
-    assert all(confirm.confirmed(e.segment_id) for e in events if e.kind == "open")
+    assert all(confirm.confirmed(e.segment_id) for e in events if e.kind == EventKind.OPEN)
     with pytest.raises(ValueError):
         SpeechConfirmation(threshold=0.0)
 

@@ -31,8 +31,9 @@ class RegionOptions:
     merge_gap_s: float = 0.5
 
 
-def regions_from_probabilities(probs: np.ndarray, n_samples: int, options: RegionOptions | None = None
-                               ) -> list[tuple[int, int]]:
+def regions_from_probabilities(
+    probs: np.ndarray, n_samples: int, options: RegionOptions | None = None
+) -> list[tuple[int, int]]:
     """Speech regions as ``(start, end)`` sample positions, from one probability per 512-sample chunk."""
     o = options or RegionOptions()
     if not 0.0 < o.threshold < 1.0:
@@ -74,8 +75,14 @@ def regions_from_probabilities(probs: np.ndarray, n_samples: int, options: Regio
     return regions
 
 
-def speech_regions(audio: np.ndarray, threshold: float = 0.5, min_speech_s: float = 0.25, min_silence_s: float = 1.0,
-                   pad_s: float = 0.4, merge_gap_s: float = 0.5) -> list[tuple[int, int]]:
+def speech_regions(
+    audio: np.ndarray,
+    threshold: float = 0.5,
+    min_speech_s: float = 0.25,
+    min_silence_s: float = 1.0,
+    pad_s: float = 0.4,
+    merge_gap_s: float = 0.5,
+) -> list[tuple[int, int]]:
     """Speech regions of ``audio`` (16 kHz mono float32) as ``(start, end)`` sample positions, padded and merged
     (see the module docstring). An empty list: nothing in the audio is speech."""
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)

@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +42,9 @@ def clips(folder: Path) -> tuple[list[str], list[tuple[str, str]], list[tuple[st
     return noise, clean, noisy
 
 
-def noise_then_speech(folder: Path, noise: str = "noise/noise_running_tap.wav", lead_s: float = NOISE_LEAD_S
-                      ) -> np.ndarray:
+def noise_then_speech(
+    folder: Path, noise: str = "noise/noise_running_tap.wav", lead_s: float = NOISE_LEAD_S
+) -> np.ndarray:
     """``lead_s`` of a noise clip (looped) followed by jfk.wav."""
     from .corpus import load_clip
 
@@ -55,8 +57,8 @@ def gate_cost(audio: np.ndarray) -> dict[str, float]:
     from ..audio.speech_gate import SpeechGate, speech_probabilities
 
     gate = SpeechGate()
-    gate.push(audio[: SR])  # warm
-    speech_probabilities(audio[: SR])
+    gate.push(audio[:SR])  # warm
+    speech_probabilities(audio[:SR])
     seconds = audio.size / SR
     t0 = time.perf_counter()
     for i in range(0, audio.size, 320):  # the listener's 20 ms blocks
@@ -65,8 +67,11 @@ def gate_cost(audio: np.ndarray) -> dict[str, float]:
     t0 = time.perf_counter()
     speech_probabilities(audio)
     batch = time.perf_counter() - t0
-    return {"stream_ms_per_s": round(stream * 1000 / seconds, 2), "batch_ms_per_s": round(batch * 1000 / seconds, 2),
-            "audio_s": round(seconds, 1)}
+    return {
+        "stream_ms_per_s": round(stream * 1000 / seconds, 2),
+        "batch_ms_per_s": round(batch * 1000 / seconds, 2),
+        "audio_s": round(seconds, 1),
+    }
 
 
 def live_text(engine, audio: np.ndarray, **options) -> tuple[str, dict]:
@@ -112,23 +117,22 @@ def _run(args) -> int:
         raise UserError(f"The shared recordings were not found at {folder}.")
     engine = Engine.load(getattr(args, "backend", None) or "auto", getattr(args, "model", None))
     live = bool(getattr(args, "live", False))
-    from ..live import LiveOptions
     from ..live.confirm import GateOptions
 
-    has_gate = "gate" in getattr(LiveOptions, "__dataclass_fields__", {})
     noise, clean, noisy = clips(folder)
     result: dict = {"backend": engine.backend.label, "noise": {}, "wer": {}}
     for name in noise:
         audio = load_clip(name, folder)
-        row = {"file_words": _words(engine.transcribe(audio).text),
-               "file_words_gated": _words(transcribe_speech(engine, audio).text)}
+        row: dict[str, Any] = {
+            "file_words": _words(engine.transcribe(audio).text),
+            "file_words_gated": _words(transcribe_speech(engine, audio).text),
+        }
         if live:
-            text, _ = live_text(engine, audio, **({"gate": GateOptions(enabled=False)} if has_gate else {}))
+            text, _ = live_text(engine, audio, gate=GateOptions(enabled=False))
             row["live_words"] = _words(text)
-            if has_gate:
-                text, stats = live_text(engine, audio, gate=GateOptions())
-                row["live_words_gated"] = _words(text)
-                row["live_stats_gated"] = {k: v for k, v in stats.items() if "gate" in k or k == "finals"}
+            text, stats = live_text(engine, audio, gate=GateOptions())
+            row["live_words_gated"] = _words(text)
+            row["live_stats_gated"] = {k: v for k, v in stats.items() if "gate" in k or k == "finals"}
         result["noise"][name] = row
         print(f"{name:<40} {row}", flush=True)
     for label, rows in (("clean", clean), ("noisy", noisy)):
@@ -138,15 +142,21 @@ def _run(args) -> int:
             refs.append(ref)
             plain.append(engine.transcribe(audio).text)
             gated.append(transcribe_speech(engine, audio).text)
-        result["wer"][label] = {"clips": len(rows), "plain": round(wer(" ".join(refs), " ".join(plain)), 4),
-                                "gated": round(wer(" ".join(refs), " ".join(gated)), 4)}
+        result["wer"][label] = {
+            "clips": len(rows),
+            "plain": round(wer(" ".join(refs), " ".join(plain)), 4),
+            "gated": round(wer(" ".join(refs), " ".join(gated)), 4),
+        }
         print(label, result["wer"][label], flush=True)
     lead = noise_then_speech(folder)
     for label, fn in (("plain", engine.transcribe), ("gated", lambda a: transcribe_speech(engine, a))):
         t0 = time.perf_counter()
         tr = fn(lead)
-        result[f"noise_then_jfk_{label}"] = {"text": tr.text, "first_start": tr.segments[0].start if tr.segments
-                                             else None, "seconds": round(time.perf_counter() - t0, 2)}
+        result[f"noise_then_jfk_{label}"] = {
+            "text": tr.text,
+            "first_start": tr.segments[0].start if tr.segments else None,
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
         print(label, result[f"noise_then_jfk_{label}"], flush=True)
     result["gate_cost"] = gate_cost(lead)
     print("gate cost", result["gate_cost"])
@@ -168,8 +178,9 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(run(parser.parse_args()))
 
 
-def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3)
-                   ) -> list[dict]:
+def segment_scores(
+    audio: np.ndarray, threshold: float = 0.5, marks: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3)
+) -> list[dict]:
     """webrtcvad's segments of ``audio`` (1 s of silence around it) as the live pipeline cuts them, each scored by
     the neural detector from its open: seconds above ``threshold`` in all, and how much audio past the ``open``
     event's (pre-roll + onset) had to arrive before ``mark`` seconds were above it (None: never)."""
@@ -186,8 +197,14 @@ def segment_scores(audio: np.ndarray, threshold: float = 0.5, marks: tuple[float
     for e in events:
         if e.kind == EventKind.OPEN:
             gate.reset()
-            cur = {"id": e.segment_id, "open_s": e.audio.size / SR, "probs": [gate.push(e.audio)],
-                   "n": e.audio.size, "voiced": e.voiced, "partial_at_s": None}
+            cur = {
+                "id": e.segment_id,
+                "open_s": e.audio.size / SR,
+                "probs": [gate.push(e.audio)],
+                "n": e.audio.size,
+                "voiced": e.voiced,
+                "partial_at_s": None,
+            }
             rows.append(cur)
         elif e.kind == EventKind.AUDIO and cur is not None:
             cur["probs"].append(gate.push(e.audio))

@@ -54,8 +54,9 @@ class Verdict:
 class SpeechConfirmation:
     """Feed it the segmenter's events (:meth:`feed`, in order); ask :meth:`confirmed` for a segment id."""
 
-    def __init__(self, threshold: float = DEFAULT_THRESHOLD, confirm_s: float = DEFAULT_CONFIRM_S,
-                 gate: SpeechGate | None = None):
+    def __init__(
+        self, threshold: float = DEFAULT_THRESHOLD, confirm_s: float = DEFAULT_CONFIRM_S, gate: SpeechGate | None = None
+    ):
         if not 0.0 < threshold < 1.0:
             raise ValueError("the speech threshold must be between 0 and 1")
         self.threshold = float(threshold)
@@ -84,8 +85,7 @@ class SpeechConfirmation:
                 inherited = self._split and self._current is not None and self._current.confirmed
                 if not self._split:
                     gate.reset()
-                self._current = Verdict(e.segment_id, confirmed=inherited, confirmed_after_s=0.0 if inherited
-                                        else None)
+                self._current = Verdict(e.segment_id, confirmed=inherited, confirmed_after_s=0.0 if inherited else None)
                 self.verdicts[e.segment_id] = self._current
                 while len(self.verdicts) > KEEP_VERDICTS:
                     del self.verdicts[next(iter(self.verdicts))]

@@ -30,11 +30,16 @@ def gated_options(opts: TranscribeOptions | None) -> TranscribeOptions:
     return replace(opts, no_speech_threshold=GATED_NO_SPEECH_THRESHOLD)
 
 
-def transcribe_speech(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
-                      regions: RegionOptions | None = None, *,
-                      progress: Callable[[float, float], None] | None = None,
-                      cancel: threading.Event | None = None,
-                      on_segment: Callable[[Segment], None] | None = None) -> Transcript:
+def transcribe_speech(
+    engine,
+    audio: np.ndarray,
+    opts: TranscribeOptions | None = None,
+    regions: RegionOptions | None = None,
+    *,
+    progress: Callable[[float, float], None] | None = None,
+    cancel: threading.Event | None = None,
+    on_segment: Callable[[Segment], None] | None = None,
+) -> Transcript:
     """Like :func:`~.transcribe.transcribe`, over the speech regions of ``audio`` only."""
     from ..audio.speech_gate import speech_probabilities
 
@@ -46,8 +51,12 @@ def transcribe_speech(engine, audio: np.ndarray, opts: TranscribeOptions | None 
     if not found:
         if progress:
             progress(duration, duration)
-        return Transcript(segments=[], duration=duration, backend=engine.backend.label,
-                          timings={"vad_s": vad_s, "speech_s": 0.0, "total_s": vad_s})
+        return Transcript(
+            segments=[],
+            duration=duration,
+            backend=engine.backend.label,
+            timings={"vad_s": vad_s, "speech_s": 0.0, "total_s": vad_s},
+        )
     tmap = TimeMap(found)
 
     def mapped(seg: Segment) -> Segment:
@@ -62,8 +71,14 @@ def transcribe_speech(engine, audio: np.ndarray, opts: TranscribeOptions | None 
         if progress:
             progress(min(duration, tmap.to_file(done, is_end=True)), duration)
 
-    result = transcribe(engine, clip(audio, found), gated_options(opts), progress=on_progress if progress else None, cancel=cancel,
-                        on_segment=on_clipped if on_segment else None)
+    result = transcribe(
+        engine,
+        clip(audio, found),
+        gated_options(opts),
+        progress=on_progress if progress else None,
+        cancel=cancel,
+        on_segment=on_clipped if on_segment else None,
+    )
     result.segments = [mapped(s) for s in result.segments]
     result.duration = duration
     if progress:

@@ -80,8 +80,10 @@ def test_regions_hysteresis_min_speech_padding_and_merge():
     assert regions_from_probabilities(probs, n, opts) == [(2 * CHUNK, 10 * CHUNK), (16 * CHUNK, 20 * CHUNK)]
     # the lone speech chunk at 28 is shorter than min_speech_s (0.1 s = 3.1 chunks): dropped
     padded = RegionOptions(threshold=0.5, min_speech_s=0.1, min_silence_s=0.16, pad_s=0.05, merge_gap_s=0.0)
-    assert regions_from_probabilities(probs, n, padded) == [(2 * CHUNK - 800, 10 * CHUNK + 800),
-                                                            (16 * CHUNK - 800, 20 * CHUNK + 800)]
+    assert regions_from_probabilities(probs, n, padded) == [
+        (2 * CHUNK - 800, 10 * CHUNK + 800),
+        (16 * CHUNK - 800, 20 * CHUNK + 800),
+    ]
     # regions closer than merge_gap_s after padding become one (the pause stays in the audio)
     merged = RegionOptions(threshold=0.5, min_speech_s=0.1, min_silence_s=0.16, pad_s=0.05, merge_gap_s=0.1)
     assert regions_from_probabilities(probs, n, merged) == [(2 * CHUNK - 800, 20 * CHUNK + 800)]

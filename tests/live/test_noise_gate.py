@@ -110,8 +110,9 @@ def test_no_words_from_noise_through_the_virtual_microphone(virtual_mic, engine,
     from amanuensis_desktop.live.events import Final
 
     finals: list[Final] = []
-    pipeline = LivePipeline(engine, LiveOptions(device=virtual_mic.device),
-                            lambda ev: finals.append(ev) if isinstance(ev, Final) else None)
+    pipeline = LivePipeline(
+        engine, LiveOptions(device=virtual_mic.device), lambda ev: finals.append(ev) if isinstance(ev, Final) else None
+    )
     pipeline.start()
     try:
         assert pipeline.wait_ready(6), "the virtual microphone delivered no audio"

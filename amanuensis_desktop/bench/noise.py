@@ -32,14 +32,9 @@ def _words(text: str) -> int:
 
 def clips(folder: Path) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """(non-speech clips, clean speech clips with references, noisy speech clips with references)."""
-    from .corpus import manifest
+    from .corpus import manifest, non_speech
 
-    rows = manifest(folder)
-    noise = sorted(p.name for p in (folder / "noise").glob("noise_*.wav"))
-    noise = [f"noise/{n}" for n in noise]
-    clean = [(n, r) for n, r in rows if not n.startswith("noise/")]
-    noisy = [(n, r) for n, r in rows if n.startswith("noise/noisy_")]
-    return noise, clean, noisy
+    return non_speech(folder), manifest(folder), manifest(folder, noisy=True)
 
 
 def noise_then_speech(

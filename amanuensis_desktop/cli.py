@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .backends.names import PRECISIONS
 from .errors import UserError, one_sentence
 from .formats import FORMATS
 
@@ -52,7 +53,7 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--precision",
         default=None,
-        choices=("int8", "f16", "f32"),
+        choices=PRECISIONS,
         help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)",
     )
     p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
@@ -241,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--no-peer", action="store_true", help="skip faster-whisper")
     p.add_argument("--device", default=None, help="OpenVINO device for the bench (default AUTO)")
-    p.add_argument("--precision", default=None, choices=("int8", "f16", "f32"), help="OpenVINO weights")
+    p.add_argument("--precision", default=None, choices=PRECISIONS, help="OpenVINO weights")
     p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
     p.set_defaults(func=_bench)
 

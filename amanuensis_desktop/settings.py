@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .backends.names import PREFERENCE, BackendName
+
 APP_NAME = "amanuensis"
 
-BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
+BACKEND_CHOICES: tuple[str, ...] = (BackendName.AUTO, *reversed(PREFERENCE))  # auto, then cpu → npu
 VAD_CHOICES = (0, 1, 2, 3)
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.

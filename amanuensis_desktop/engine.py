@@ -13,6 +13,7 @@ import numpy as np
 
 from .backends import Selection, select
 from .backends.names import BackendName
+from .models.store import resolve_model
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
 from .whisper.model import Weights, load_weights, resolve_model_path
@@ -57,7 +58,7 @@ class Engine:
     def load(
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
-        folder = resolve_model_path(model)
+        folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
         weights = load_weights(folder)
         selection = select(backend, weights, **backend_options)
         chosen = selection.backend

@@ -16,7 +16,7 @@ VAD_CHOICES = (0, 1, 2, 3)
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
 DEFAULTS: dict[str, object] = {
-    "model": "",  # a model folder; empty = the embedded tiny.en
+    "model": "",  # a catalog name, a downloaded OWNER/REPO or a model folder; empty = the embedded tiny.en
     "backend": "auto",  # auto / cpu / openvino / npu
     "input_device": "",  # an input device name; empty = the system default
     "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)

@@ -210,7 +210,7 @@ def _dictate_anywhere(args: argparse.Namespace) -> int:
         return _fail("--speed must be a positive number.", 2)
 
     def live_options() -> LiveOptions:
-        from .live.command import DEFAULT_THRESHOLD
+        from .audio.speech_gate import DEFAULT_THRESHOLD
         from .live.confirm import GateOptions
 
         return LiveOptions(

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .backends.names import PRECISIONS
@@ -63,11 +63,43 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help=MODEL_HELP)
 
 
+def _add_language_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--language", default="auto", help="spoken language: auto (detected per 30 s window) or a code (en, de, fr…)"
+    )
+    p.add_argument("--task", default="transcribe", choices=("transcribe", "translate"), help="translate: into English")
+
+
+def _add_gate_args(p: argparse.ArgumentParser) -> None:
+    from .audio.speech_gate import DEFAULT_THRESHOLD, threshold_argument
+
+    p.add_argument(
+        "--vad-threshold",
+        type=threshold_argument,
+        default=DEFAULT_THRESHOLD,
+        metavar="P",
+        help=f"speech probability (0-1) from which the neural speech gate hears speech (default {DEFAULT_THRESHOLD})",
+    )
+    p.add_argument(
+        "--no-vad", action="store_true", help="no neural speech gate: Whisper runs over the whole file, noise included"
+    )
+
+
 def _load_engine(args: argparse.Namespace) -> Engine:
     from .engine import Engine
 
     options = {k: getattr(args, k) for k in ("device", "precision") if getattr(args, k, None)}
-    return Engine.load(args.backend, args.model, **options)
+    return Engine.load(args.backend, args.model, notify=_say, **options)
+
+
+def _check_language(engine: Engine, args: argparse.Namespace) -> None:
+    """Refuse a language or task the model cannot do, once, before any file (raises a one-sentence ModelError)."""
+    from .whisper.language import check_request, model_can_translate
+
+    tok = engine.tokenizer
+    name = f"The model {args.model}" if args.model else "The embedded tiny.en model"
+    can_translate = model_can_translate(tok, engine.model_folder, engine.dims)
+    check_request(tok, args.language, args.task, can_translate=can_translate, model_name=name)
 
 
 def _transcribe(args: argparse.Namespace) -> int:
@@ -83,6 +115,7 @@ def _transcribe(args: argparse.Namespace) -> int:
 
     warm_up()  # the decoding fork server starts while the model loads
     engine = _load_engine(args)
+    _check_language(engine, args)
     _say(f"transcribing on {engine.backend.label}")
     failures = 0
     for name in args.files:
@@ -100,7 +133,7 @@ def _transcribe(args: argparse.Namespace) -> int:
 def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None) -> int:
     """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
     from .audio.isolated import decode_file
-    from .formats import format_transcript, write_transcript
+    from .formats import format_transcript, transcript_meta, write_transcript
     from .whisper.audio import SAMPLE_RATE
 
     decoded = decode_file(name)  # in a bounded child process: a hostile file costs only itself
@@ -117,25 +150,37 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
         def progress(done: float, _total: float, bar=bar) -> None:
             bar.update(round(done, 1) - bar.n)
 
+    from .whisper.transcribe import TranscribeOptions
+
+    options = TranscribeOptions(
+        beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
+        initial_prompt=args.initial_prompt,
+        condition_on_previous_text=not args.no_condition,
+        language=args.language,
+        task=args.task,
+    )
     try:
-        result = engine.transcribe(
-            audio,
-            beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
-            initial_prompt=args.initial_prompt,
-            condition_on_previous_text=not args.no_condition,
-            progress=progress,
-        )
+        if getattr(args, "no_vad", False):
+            result = engine.transcribe(audio, options, progress=progress)
+        else:  # Whisper only over the speech regions: silence, music and noise are skipped
+            from .audio.speech_regions import RegionOptions
+            from .whisper.speech_only import transcribe_speech
+
+            regions = RegionOptions(threshold=args.vad_threshold)
+            result = transcribe_speech(engine, audio, options, regions, progress=progress)
     finally:
         if bar is not None:
             bar.close()
+    if engine.tokenizer.multilingual and args.language == "auto" and result.language:
+        _say(f"{Path(name).name}: language {result.language} ({result.language_probability:.0%})")
     if out_dir is not None:
         path = out_dir / f"{Path(name).stem}.{args.format}"
-        write_transcript(result.segments, args.format, path)
+        write_transcript(result.segments, args.format, path, transcript_meta(result))
         _say(f"wrote {path}")
     elif args.format == "txt":
         print(result.text, flush=True)
     else:
-        sys.stdout.write(format_transcript(result.segments, args.format))
+        sys.stdout.write(format_transcript(result.segments, args.format, transcript_meta(result)))
         sys.stdout.flush()
     return 1 if warning else 0
 
@@ -157,6 +202,10 @@ def _backends(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if getattr(args, "noise", False):
+        from .bench import noise
+
+        return noise.run(args) or 0
     if args.live:
         from .bench import live
 
@@ -173,7 +222,57 @@ def _bench(args: argparse.Namespace) -> int:
 def _dictate(args: argparse.Namespace) -> int:
     from .live import command
 
+    if getattr(args, "output", "stdout") != "stdout":
+        return _dictate_anywhere(args)
     return command.run(args) or 0
+
+
+def _dictate_anywhere(args: argparse.Namespace) -> int:
+    """``dictate --output type|paste|clipboard``: finals into the focused app, until Ctrl-C."""
+    from .audio.sources import AudioSource, FileSource
+    from .live.pipeline import LiveOptions
+    from .live.vad import VadOptions
+    from .output.command import run_dictate_anywhere
+
+    if args.speed <= 0:
+        return _fail("--speed must be a positive number.", 2)
+
+    def live_options() -> LiveOptions:
+        from .audio.speech_gate import DEFAULT_THRESHOLD
+        from .live.confirm import GateOptions
+
+        return LiveOptions(
+            device=args.device,
+            vad=VadOptions(aggressiveness=args.vad_aggressiveness),
+            use_prompt=not args.no_prompt,
+            partials=False,  # only finals are typed
+            gate=GateOptions(
+                enabled=not getattr(args, "no_vad", False),
+                threshold=getattr(args, "vad_threshold", DEFAULT_THRESHOLD),
+            ),
+        )
+
+    def file_source() -> AudioSource:
+        return FileSource(args.input, speed=args.speed)
+
+    def load_engine() -> Any:
+        from .engine import Engine
+
+        return Engine.load(args.backend or "auto", args.model)
+
+    return run_dictate_anywhere(args, live_options, file_source if args.input else None, load_engine)
+
+
+def _type(args: argparse.Namespace) -> int:
+    from .output.command import run_type
+
+    return run_type(args)
+
+
+def _control(args: argparse.Namespace) -> int:
+    from .output.command import run_control
+
+    return run_control(args.command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam-size", type=int, default=None, help="beam search width (default: greedy)")
     p.add_argument("--initial-prompt", default=None, help="text that steers spelling and style")
     p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
+    _add_language_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_gate_args(p)
     p.set_defaults(func=_transcribe)
 
     p = sub.add_parser("backends", parents=[verbosity], help="list the backends, available or not, and why")
@@ -210,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
+    p.add_argument(
+        "--noise",
+        action="store_true",
+        help="words from noise, WER and cost with and without the speech gate (with --live: also live)",
+    )
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
     p.add_argument("--backends", nargs="*", default=None, help="backends to measure (default: all available)")
     p.add_argument("--backend", default="auto", help="backend for --live")
@@ -224,7 +330,26 @@ def build_parser() -> argparse.ArgumentParser:
     from .live import command as live_command
 
     live_command.add_arguments(p)
+    _add_language_args(p)
+    from .output.command import add_dictate_output_arguments, add_type_arguments
+
+    add_dictate_output_arguments(p)
     p.set_defaults(func=_dictate)
+
+    p = sub.add_parser(
+        "type", parents=[verbosity], help="type TEXT into the focused app through the dictation's route (a check)"
+    )
+    add_type_arguments(p)
+    p.set_defaults(func=_type)
+
+    for name, text in (
+        ("toggle", "start or stop dictation in the running instance"),
+        ("ptt-press", "push-to-talk pressed: start dictation in the running instance"),
+        ("ptt-release", "push-to-talk released: stop it"),
+        ("status", "print idle, listening or finishing"),
+    ):
+        p = sub.add_parser(name, parents=[verbosity], help=text)
+        p.set_defaults(func=_control)
 
     from .models import command as models_command
 

@@ -14,6 +14,7 @@ import numpy as np
 from .backends import Selection, select
 from .backends.names import BackendName
 from .models.store import resolve_model
+from .whisper import footprint
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
 from .whisper.model import Weights, load_weights, resolve_model_path
@@ -59,7 +60,10 @@ class Engine:
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
         folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
+        notify = backend_options.pop("notify", None)  # called with a sentence worth telling before a long load
+        footprint.tell(footprint.memory_note(folder, backend), notify)
         weights = load_weights(folder)
+        footprint.tell(footprint.first_load_note(folder, backend, weights), notify)
         selection = select(backend, weights, **backend_options)
         chosen = selection.backend
         if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one

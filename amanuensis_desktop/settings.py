@@ -13,6 +13,7 @@ APP_NAME = "amanuensis"
 
 BACKEND_CHOICES: tuple[str, ...] = (BackendName.AUTO, *reversed(PREFERENCE))  # auto, then cpu → npu
 VAD_CHOICES = (0, 1, 2, 3)
+TASK_CHOICES = ("transcribe", "translate")
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
 DEFAULTS: dict[str, object] = {
@@ -20,11 +21,23 @@ DEFAULTS: dict[str, object] = {
     "backend": "auto",  # auto / cpu / openvino / npu
     "input_device": "",  # an input device name; empty = the system default
     "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)
+    "speech_gate": True,  # the neural speech detector gates dictation and file transcription
+    "vad_threshold_percent": 50,  # its speech probability threshold, in percent (1-99)
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "clipboard_secret": False,  # mark copied text secret (x-kde-passwordManagerHint): no clipboard history
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
+    "language": "auto",  # the spoken language: auto (detected per 30 s window) or a code such as en, de
+    "task": "transcribe",  # or translate (into English)
+    "output_mode": "window",  # where finals go: window / type / paste / clipboard (output.sink.OutputMode)
+    "spoken_commands": True,  # "new line", "new paragraph", "scratch that"
+    "toggle_hotkey": "",  # global hotkey that starts/stops dictation, e.g. ctrl+alt+d; empty = none
+    "ptt_hotkey": "",  # global push-to-talk key, e.g. F9; empty = none
+    "listening_indicator": True,  # the small always-on-top indicator while dictating into other apps
+    "start_stop_sounds": False,  # a short tone when dictation starts and stops
 }
+
+OUTPUT_MODE_CHOICES = ("window", "type", "paste", "clipboard")
 
 
 def data_dir() -> Path:
@@ -55,6 +68,13 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP_NAME))
+
+
+def speech_threshold(values: dict[str, object]) -> float | None:
+    """The speech gate's threshold (0-1) from validated settings, or None when the gate is off."""
+    if not values["speech_gate"]:
+        return None
+    return int(str(values["vad_threshold_percent"])) / 100.0
 
 
 def autosave_dir(setting: str | os.PathLike | None = None) -> Path:
@@ -94,4 +114,11 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["backend"] = DEFAULTS["backend"]
     if out["vad_aggressiveness"] not in VAD_CHOICES:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
+    if out["task"] not in TASK_CHOICES:
+        out["task"] = DEFAULTS["task"]
+    out["language"] = str(out["language"]).strip().lower() or DEFAULTS["language"]
+    if not 1 <= int(str(out["vad_threshold_percent"])) <= 99:
+        out["vad_threshold_percent"] = DEFAULTS["vad_threshold_percent"]
+    if out["output_mode"] not in OUTPUT_MODE_CHOICES:
+        out["output_mode"] = DEFAULTS["output_mode"]
     return out

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..audio.speech_gate import DEFAULT_THRESHOLD
 from ..display import shown
 from .threads import sentence
 
@@ -62,6 +63,10 @@ class FileJob:
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    options: dict[str, Any] = field(default_factory=dict)  # transcription overrides (language, task)
+    vad_threshold: float | None = (
+        DEFAULT_THRESHOLD  # the neural speech gate's threshold; None: Whisper over the whole file
+    )
 
     @property
     def name(self) -> str:
@@ -121,7 +126,22 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
-            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+            if job.vad_threshold is None:
+                transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel, **job.options)
+            else:  # Whisper only over the speech regions (silence, music and noise skipped)
+                from ..audio.speech_regions import RegionOptions
+                from ..whisper.speech_only import transcribe_speech
+                from ..whisper.transcribe import TranscribeOptions
+
+                regions = RegionOptions(threshold=job.vad_threshold)
+                transcript = transcribe_speech(
+                    engine,
+                    audio,
+                    TranscribeOptions(**job.options),
+                    regions=regions,
+                    progress=progress,
+                    cancel=job.cancel,
+                )
         except Cancelled:
             self.cancelled.emit(job.id)
         except BaseException as exc:  # a bad file must not stop the queue
@@ -150,8 +170,10 @@ class FileJobQueue(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def add(self, path: str | Path) -> FileJob:
-        job = FileJob(Path(path))
+    def add(
+        self, path: str | Path, vad_threshold: float | None = DEFAULT_THRESHOLD, options: dict[str, Any] | None = None
+    ) -> FileJob:
+        job = FileJob(Path(path), vad_threshold=vad_threshold, options=dict(options or {}))
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()

@@ -26,6 +26,8 @@ from .. import live
 from .. import settings as S
 from ..errors import UserError
 from . import export
+from .anywhere import SETTING_KEYS as ANYWHERE_KEYS
+from .anywhere import DictateAnywhere, settings_from
 from .autosave import AutosaveSession, Transcript
 from .clipboard import copy_text
 from .controls import DictationBar, WindowActions
@@ -39,6 +41,16 @@ from .settings_store import Key, SettingsStore, UiKey
 from .threads import Task, run_task
 from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
+
+
+def _memory_note(model: str | None, backend: str) -> str | None:
+    from ..models.store import resolve_model
+    from ..whisper import footprint
+
+    try:
+        return footprint.memory_note(resolve_model(model), backend)
+    except (OSError, UserError):  # a missing folder: the load itself reports it
+        return None
 
 
 def _close_on_a_task(engine: Any) -> None:
@@ -89,6 +101,11 @@ class MainWindow(QMainWindow):
         d.error.connect(self.show_error)
         d.stopped.connect(self._dictation_stopped)
         d.settled.connect(self._maybe_finish_quit)
+        self.anywhere = DictateAnywhere(d, self._live_options, self)  # finals into other apps, hotkeys
+        self.anywhere.message.connect(self.show_error)
+        self.anywhere.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.anywhere.configure(settings_from(self.store.all()))
+        self.anywhere.start_control()
 
         # on the file worker thread: the engine for a job, held until the job is done (released in _on_job_done)
         self.jobs = FileJobQueue(lambda job: self.keeper.engine_for_files(("file job", job.id), job.cancel), self)
@@ -181,6 +198,8 @@ class MainWindow(QMainWindow):
         """(Re)load the engine with the current settings on a Task thread."""
         backend, model = self.store.get(Key.BACKEND), self.store.get(Key.MODEL) or None
         self.backend_label.loading(model, backend)
+        if note := _memory_note(model, backend):  # a model that will probably not fit: say so before it loads
+            self.statusBar().showMessage(note, 15000)
         self.keeper.start_load(backend, model, run_task, self._engine_set, self._engine_failed)
 
     def _engine_failed(self, message: str) -> None:
@@ -207,9 +226,14 @@ class MainWindow(QMainWindow):
         self.dictation.stop()
 
     def _live_options(self) -> Any:
+        from ..live.confirm import GateOptions
+
+        threshold = self.store.speech_threshold()
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+            **self._language_options(),
+            gate=GateOptions(enabled=False) if threshold is None else GateOptions(threshold=threshold),
         )
 
     def _dictation_state_changed(self, state: DictationState) -> None:
@@ -320,7 +344,13 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
-        return [self.jobs.add(Path(p)) for p in paths]
+        threshold = self.store.speech_threshold()
+        return [self.jobs.add(Path(p), vad_threshold=threshold, options=self._language_options()) for p in paths]
+
+    def _language_options(self) -> dict[str, Any]:
+        """The language and task settings as transcription options (auto: None, detected)."""
+        language = str(self.store.get(Key.LANGUAGE))
+        return {"language": None if language == "auto" else language, "task": str(self.store.get(Key.TASK))}
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
@@ -364,9 +394,13 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------------------------------- settings
     def open_settings(self) -> None:
+        from .language_picker import LanguagePicker
         from .settings_dialog import SettingsDialog
 
         dlg = SettingsDialog(self.store.all(), self.device_combo.devices, self.statuses, str(S.autosave_dir()), self)
+        if self.engine is not None:  # the loaded model's languages, and whether it can translate
+            dlg.language.set_model(*LanguagePicker.codes_for(self.engine))
+            dlg.language.set_value(str(self.store.get(Key.LANGUAGE)), str(self.store.get(Key.TASK)))
         dlg.setObjectName("settings-dialog")
         self.settings_dialog = dlg
         if dlg.exec():
@@ -390,8 +424,11 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
-        if new[Key.VAD_AGGRESSIVENESS] != old[Key.VAD_AGGRESSIVENESS] and self.dictation.state.active:
-            self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
+        if any(new.get(k) != old.get(k) for k in ANYWHERE_KEYS):
+            self.anywhere.configure(settings_from(new))
+        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT, Key.LANGUAGE, Key.TASK)
+        if any(new[k] != old[k] for k in gate_keys) and self.dictation.state.active:
+            self.statusBar().showMessage("The new setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:
         self.error_bar.show_message(message)
@@ -439,6 +476,7 @@ class MainWindow(QMainWindow):
         if not self._closing or self._closed_for_real or self.dictation.busy or self.jobs.busy:
             return
         self.power_label.stop()
+        self.anywhere.close()
         self._autosave_now()
         self.transcript.close()
         self.store.set_ui_value(UiKey.GEOMETRY, self.saveGeometry())

@@ -123,6 +123,7 @@ class OpenVINOBackend(Backend):
         self._cross_owner: weakref.ref[_Session] | None = None
         self._dec_reqs: dict[int, ov.InferRequest] = {}
         self._dec_owner: dict[int, weakref.ref] = {}
+        self.raised_parts: tuple[str, ...] = ()  # parts recompiled in f32 after failing the self-check (precision.py)
         self.startup: dict[str, float] = {
             "built": built,
             "build_s": t_build,
@@ -207,7 +208,8 @@ class OpenVINOBackend(Backend):
 
     @property
     def label(self) -> str:
-        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}"
+        raised = "".join(f" · {part} f32" for part in self.raised_parts)
+        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}{raised}"
 
     def close(self) -> None:
         self._dec_reqs.clear()

@@ -18,6 +18,8 @@ from .errors import UserError, one_sentence
 from .formats import FORMATS
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .engine import Engine
 
 logger = logging.getLogger(__name__)
@@ -74,28 +76,39 @@ def _transcribe(args: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return _fail(f"Cannot create output folder {out_dir}: {exc.strerror or exc}.")
-    engine = _load_engine(args)
-    _say(f"transcribing on {engine.backend.label}")
-    failures = 0
-    for name in args.files:
-        try:
-            failures += _transcribe_one(engine, name, args, out_dir)
-        except UserError as exc:
-            _say(str(exc))
-            failures += 1
-        except OSError as exc:
-            _say(f"{name}: {one_sentence(exc)}")
-            failures += 1
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .audio.files import load_audio
+
+    # Files are decoded one ahead on a thread: the first while the model loads, the next while one transcribes.
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as pool:
+        pending = pool.submit(load_audio, args.files[0])
+        engine = _load_engine(args)
+        _say(f"transcribing on {engine.backend.label}")
+        failures = 0
+        for i, name in enumerate(args.files):
+            decoded = pending
+            if i + 1 < len(args.files):
+                pending = pool.submit(load_audio, args.files[i + 1])
+            try:
+                failures += _transcribe_one(engine, name, args, out_dir, decoded.result())
+            except UserError as exc:
+                _say(str(exc))
+                failures += 1
+            except OSError as exc:
+                _say(f"{name}: {one_sentence(exc)}")
+                failures += 1
     return 1 if failures else 0
 
 
-def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None) -> int:
-    """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
-    from .audio.files import load_audio, truncation_warning
+def _transcribe_one(
+    engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None, audio: np.ndarray
+) -> int:
+    """Transcribe one file's decoded ``audio`` and print or write it; returns 1 when it was truncated."""
+    from .audio.files import truncation_warning
     from .formats import format_transcript, write_transcript
     from .whisper.audio import SAMPLE_RATE
 
-    audio = load_audio(name)
     warning = truncation_warning(name, audio)
     if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
         _say(warning)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from .backends import Selection, select
 from .backends.names import BackendName
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
-from .whisper.model import Weights, load_weights, resolve_model_path
+from .whisper.lazy_weights import open_weights
+from .whisper.model import Weights, resolve_model_path
 from .whisper.tokenizer import Tokenizer, load_suppress_config
 from .whisper.transcribe import Segment, TranscribeOptions, Transcript, transcribe
 
@@ -58,12 +60,15 @@ class Engine:
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
         folder = resolve_model_path(model)
-        weights = load_weights(folder)
-        selection = select(backend, weights, **backend_options)
-        chosen = selection.backend
-        if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
-            weights = Weights(weights.dims, {}, weights.source)
-        return cls(weights, chosen, model_folder=folder, selection=selection)
+        weights = open_weights(folder)  # a warm compiled backend never reads the tensors
+        # The tokenizer (~0.1 s of JSON and BPE tables) loads on a thread while the backend compiles.
+        with ThreadPoolExecutor(1, thread_name_prefix="tokenizer") as pool:
+            tokenizer = pool.submit(Tokenizer, folder / "tokenizer.json", n_vocab=weights.dims.n_vocab)
+            selection = select(backend, weights, **backend_options)
+            chosen = selection.backend
+            if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
+                weights = Weights(weights.dims, {}, weights.source)
+            return cls(weights, chosen, tokenizer.result(), model_folder=folder, selection=selection)
 
     def window_decoder(self) -> WindowDecoder:
         return WindowDecoder(

@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
+    p.add_argument("--ptt", action="store_true", help="with --live: push-to-talk, released at each utterance's end")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
     p.add_argument("--backends", nargs="*", default=None, help="backends to measure (default: all available)")

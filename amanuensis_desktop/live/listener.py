@@ -26,6 +26,7 @@ from .segments import SegmentBoard
 from .vad import Segmenter
 
 SR = SAMPLE_RATE
+WAKE = "wake"  # a queue item that only wakes the listener (end_utterance)
 LEVELS_PER_S = 20
 OVERFLOW_MESSAGE = "The audio system dropped some input (the computer was too busy); a few words may be missing."
 
@@ -50,6 +51,7 @@ class Listener:
         self.ready = threading.Event()  # the first audio block has arrived
         self.captured = 0  # 16 kHz samples seen
         self.block_s = 0.01  # duration of the latest source block
+        self._end_requested = threading.Event()  # request_end(): close the open segment now
 
     def run(self) -> None:
         level_block = SR // LEVELS_PER_S
@@ -81,6 +83,9 @@ class Listener:
             elif kind == SourceMessage.ERROR:
                 self.device_lost(str(data))
                 break
+            if self._end_requested.is_set():  # every block queued before the request is in by now
+                self._end_requested.clear()
+                self.board.apply(self.segmenter.end_now())
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + 0.1
@@ -95,6 +100,11 @@ class Listener:
                 next_backlog = now + 0.5
                 self.publish_backlog()
         self._flush()
+
+    def request_end(self) -> None:
+        """End the utterance now (push-to-talk release), after the audio already queued; from any thread."""
+        self._end_requested.set()
+        self.q.put((WAKE, None))
 
     def _flush(self) -> None:
         """What PortAudio, soxr and the segmenter still hold becomes part of the last segment."""

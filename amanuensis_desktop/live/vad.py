@@ -22,11 +22,14 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..whisper.audio import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from .endpoint import Endpointer
 
 FRAME_MS = 30
 FRAME = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples
@@ -63,6 +66,8 @@ class CloseReason(StrEnum):
     SILENCE = "silence"  # the hang-over passed
     SPLIT = "split"  # max_segment_s reached
     FLUSH = "flush"  # end of input (stop, end of a file, lost device)
+    ENDPOINT = "endpoint"  # a shorter pause after a sentence's end (endpoint.py)
+    RELEASE = "release"  # the end of the utterance was given (push-to-talk release: end_now())
 
 
 @dataclass
@@ -87,8 +92,20 @@ class _Frame:
 
 
 class Segmenter:
-    def __init__(self, options: VadOptions | None = None, detector: SpeechDetector | None = None) -> None:
+    """``endpointer`` (:class:`~.endpoint.Endpointer`): may end a segment after a shorter pause.
+    ``push_to_talk``: silence never closes a segment; :meth:`end_now` (the key's release) does."""
+
+    def __init__(
+        self,
+        options: VadOptions | None = None,
+        detector: SpeechDetector | None = None,
+        *,
+        endpointer: Endpointer | None = None,
+        push_to_talk: bool = False,
+    ) -> None:
         o = options or VadOptions()
+        self.endpointer = endpointer
+        self.push_to_talk = push_to_talk
         if detector is None:
             import webrtcvad
 
@@ -155,6 +172,26 @@ class Segmenter:
         self._pos += rest.size
         return events
 
+    def end_now(self) -> list[SegmentEvent]:
+        """The utterance is over (push-to-talk release): close the open segment now, with no hang-over. It ends
+        ``tail_s`` after its last voiced frame when only silence followed (as after a hang-over, so a final
+        speculated on that audio is used as is), else with every frame so far. Speech cut off before the onset
+        rule fired becomes a segment of its own, as in :meth:`flush`."""
+        events: list[SegmentEvent] = []
+        if self._seg is None:
+            voiced = sum(f.voiced for f in self._history)
+            if not voiced or voiced < self.min_voiced:
+                return events
+            self._open(self._onset_frames(), events)
+        seg = self._seg
+        assert seg is not None
+        last = max((i for i, f in enumerate(seg) if f.voiced), default=-1)
+        if 0 <= last and len(seg) > last + 1 + self.tail:
+            self._end_on_silence(events, CloseReason.RELEASE)
+        else:
+            self._close(seg, self._pos, CloseReason.RELEASE, events)
+        return events
+
     # -- internals --------------------------------------------------------------------------------------
     def _step(self, fr: _Frame, events: list[SegmentEvent], grown: list[_Frame]) -> None:
         if self._seg is None:
@@ -167,11 +204,19 @@ class Segmenter:
         seg.append(fr)
         grown.append(fr)
         self._seg_voiced += fr.voiced
-        hang = self.hangover if self._seg_voiced >= self.short_voiced else self.short_hangover
+        short = self._seg_voiced < self.short_voiced
+        hang = self.short_hangover if short else self.hangover
+        reason = CloseReason.SILENCE
+        if self.push_to_talk:
+            hang = self.max_frames + 1  # only the release (end_now) or the maximum length ends a segment
+        elif self.endpointer is not None and not fr.voiced:
+            early = self.endpointer.hangover(self._seg_id, self._last_voiced_end() + self.tail * FRAME, short)
+            if early is not None and early < hang:
+                hang, reason = early, CloseReason.ENDPOINT
         if len(seg) > hang and not fr.voiced and sum(f.voiced for f in seg[-hang:]) <= hang // 10:
             events.append(self._audio_event(grown))
             grown.clear()
-            self._end_on_silence(events)
+            self._end_on_silence(events, reason)
         elif len(seg) >= self.max_frames:
             events.append(self._audio_event(grown))
             grown.clear()
@@ -219,7 +264,7 @@ class Segmenter:
             last_voiced=self._last_voiced_end(),
         )
 
-    def _end_on_silence(self, events: list[SegmentEvent]) -> None:
+    def _end_on_silence(self, events: list[SegmentEvent], reason: CloseReason = CloseReason.SILENCE) -> None:
         """The hang-over passed: the segment ends ``tail`` frames after its last voiced frame; the frames after
         that go back to the history (pre-roll of the next segment)."""
         seg = self._seg
@@ -227,7 +272,7 @@ class Segmenter:
         last = max((i for i, f in enumerate(seg) if f.voiced), default=0)
         keep = min(len(seg), last + 1 + self.tail)
         kept, rest = seg[:keep], seg[keep:]
-        self._close(kept, kept[-1].pos + FRAME, CloseReason.SILENCE, events)
+        self._close(kept, kept[-1].pos + FRAME, reason, events)
         for f in rest[-(self._history.maxlen or 1) :]:
             self._history.append(f)
 

@@ -152,6 +152,7 @@ def _backends(args: argparse.Namespace) -> int:
     for status in probe_all():
         print(status.line())
     if args.check:
+        os.environ["AMANUENSIS_RECHECK"] = "1"  # a real self-check, not the verdict stored by an earlier start
         selection = select("auto", load_weights(args.model))
         print(f"auto selects: {selection.backend.label}")
         for status in selection.statuses:

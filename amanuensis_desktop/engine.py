@@ -14,6 +14,7 @@ import numpy as np
 
 from .backends import Selection, select
 from .backends.names import BackendName
+from .models.store import resolve_model
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
 from .whisper.lazy_weights import open_weights
@@ -59,7 +60,7 @@ class Engine:
     def load(
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
-        folder = resolve_model_path(model)
+        folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
         weights = open_weights(folder)  # a warm compiled backend never reads the tensors
         # The tokenizer (~0.1 s of JSON and BPE tables) loads on a thread while the backend compiles.
         with ThreadPoolExecutor(1, thread_name_prefix="tokenizer") as pool:

@@ -50,7 +50,15 @@ def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
     opened: dict[int, dict] = {}
     pending_offers: list[tuple[float, int, int, str]] = []  # (ready at, segment id, end sample, text)
     finals: list[dict] = []
-    releases = sorted(int(round(u["end"] * SR)) for u in utts) if mode == "ptt" else []
+    # push-to-talk: the key goes down 0.3 s before each onset and up at each utterance's end
+    keys = (
+        sorted(
+            [(int(round((u["onset"] - 0.3) * SR)), "press") for u in utts]
+            + [(int(round(u["end"] * SR)), "release") for u in utts]
+        )
+        if mode == "ptt"
+        else []
+    )
 
     def apply(events, now: float) -> None:
         for e in events:
@@ -79,9 +87,11 @@ def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
             if endpointer is not None:
                 endpointer.offer(sid, end, text)
         apply(seg.push(program[i : i + BLOCK]), now)
-        while releases and releases[0] <= i + BLOCK:
-            releases.pop(0)
-            apply(seg.end_now(), now)
+        while keys and keys[0][0] <= i + BLOCK:
+            if keys.pop(0)[1] == "press":
+                seg.press()
+            else:
+                apply(seg.end_now(release=True), now)
         for sid, s in opened.items():  # the worker's speculation rule
             spec_end = s["last"] + tail
             covered = i + BLOCK - s["start"]
@@ -106,7 +116,10 @@ def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
             "p95": round(float(np.percentile(lat, 95)), 3),
         },
         "per_utterance_s": [round(x, 3) for x in lat],
-        "segments": len(finals),
+        "segments": [
+            {"start": round(f["start"], 2), "end": round(f["end"], 2), "out": round(f["out"], 2), "text": f["text"]}
+            for f in finals
+        ],
         "wer": round(wer(refs, " ".join(f["text"] for f in finals)), 4),
     }
 
@@ -114,13 +127,17 @@ def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--decode-s", type=float, default=0.07)
+    ap.add_argument("--modes", nargs="*", default=["hangover", "endpoint", "ptt"])
     args = ap.parse_args()
     program, utts = build_program(shared_audio_dir())
     engine = Engine.load("auto")
     refs = " ".join(u["reference"] for u in utts)
     file_wer = wer(refs, " ".join(engine.transcribe(u["audio"]).text for u in utts))
-    out = [replay(engine, program, utts, mode, args.decode_s) for mode in ("hangover", "endpoint", "ptt")]
-    print(json.dumps({"decode_s": args.decode_s, "file_wer": round(file_wer, 4), "runs": out}, indent=2))
+    out = [replay(engine, program, utts, mode, args.decode_s) for mode in args.modes]
+    utterances = [{"clip": u["clip"], "onset": round(u["onset"], 2), "end": round(u["end"], 2)} for u in utts]
+    print(
+        json.dumps({"decode_s": args.decode_s, "file_wer": round(file_wer, 4), "utterances": utterances, "runs": out})
+    )
 
 
 if __name__ == "__main__":

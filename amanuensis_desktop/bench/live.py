@@ -44,6 +44,7 @@ CLIPS = [
     "turn_on_the_living_room_lamp.wav",
 ]
 PAUSE_S = 1.5
+PTT_LEAD_S = 0.3  # push-to-talk: the key goes down this long before the speech starts
 LEAD_S = 1.0
 
 
@@ -172,12 +173,21 @@ def _run(args) -> int:
             offset, player = 0.0, None
             source_label = "FileSource at real time (no pulseaudio)"
         program_s = program.size / SR
-        releases = [offset + u["end"] for u in utts] if ptt else []
+        # Push-to-talk: the key goes down PTT_LEAD_S before each utterance's onset and up once its end has been
+        # captured (the pipeline starts with the key down).
+        keys = (
+            sorted(
+                [(offset + u["onset"] - PTT_LEAD_S, pipeline.begin_utterance) for u in utts]
+                + [(offset + u["end"], pipeline.end_utterance) for u in utts],
+                key=lambda k: k[0],
+            )
+            if ptt
+            else []
+        )
         while time.monotonic() < t_play + program_s + 0.2:
-            if releases and pipeline.captured_seconds >= releases[0]:
-                releases.pop(0)  # the key is released once the end of the utterance has been captured
-                pipeline.end_utterance()
-            time.sleep(0.005 if releases else 0.1)
+            while keys and pipeline.captured_seconds >= keys[0][0]:
+                keys.pop(0)[1]()
+            time.sleep(0.005 if keys else 0.1)
         if player is not None:
             player.wait()
         # Wait for the last final, then listen to silence only.

@@ -51,7 +51,7 @@ class LiveOptions:
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)  # a sentence's end shortens the hang-over
-    push_to_talk: bool = False  # silence never ends a segment: end_utterance() (the key's release) does
+    push_to_talk: bool = False  # silence never ends a segment: end_utterance() (release) does; begin_utterance()
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
     def __post_init__(self, vad_aggressiveness: int | None) -> None:
@@ -170,9 +170,16 @@ class LivePipeline:
     def end_utterance(self) -> None:
         """The utterance is over now — push-to-talk's release (used by the hotkey helper): the open segment
         closes with everything captured so far, with no hang-over, and its final follows as soon as it is
-        decoded. Dictation goes on listening (the next press needs no new pipeline). Any thread may call it."""
+        decoded. With ``push_to_talk`` no new segment opens until :meth:`begin_utterance` (the next press); the
+        pipeline keeps capturing (the pre-roll before a press is kept). Hands-free, it only ends the current
+        utterance. Any thread may call it."""
         if self._listener is not None and self.running:
             self._listener.request_end()
+
+    def begin_utterance(self) -> None:
+        """Push-to-talk press: speech opens segments again (a pipeline starts pressed). Any thread."""
+        if self._listener is not None and self.running:
+            self._listener.request_begin()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until the first audio block has arrived (the microphone is really live)."""

@@ -106,6 +106,7 @@ class Segmenter:
         o = options or VadOptions()
         self.endpointer = endpointer
         self.push_to_talk = push_to_talk
+        self.holding = True  # push-to-talk: the key is down (press() / end_now(release=True)); else no new segment
         if detector is None:
             import webrtcvad
 
@@ -157,7 +158,7 @@ class Segmenter:
         events: list[SegmentEvent] = []
         rest = self._pending
         self._pending = np.zeros(0, np.float32)
-        if self._seg is None:
+        if self._seg is None and self.holding:
             voiced = sum(f.voiced for f in self._history)
             if voiced and voiced >= self.min_voiced:  # speech cut off before the onset rule fired
                 frames = self._onset_frames()
@@ -172,15 +173,23 @@ class Segmenter:
         self._pos += rest.size
         return events
 
-    def end_now(self) -> list[SegmentEvent]:
+    def press(self) -> None:
+        """Push-to-talk: the key is down; speech opens segments again (the pre-roll may reach before the press)."""
+        self.holding = True
+
+    def end_now(self, release: bool = False) -> list[SegmentEvent]:
         """The utterance is over (push-to-talk release): close the open segment now, with no hang-over. It ends
         ``tail_s`` after its last voiced frame when only silence followed (as after a hang-over, so a final
         speculated on that audio is used as is), else with every frame so far. Speech cut off before the onset
-        rule fired becomes a segment of its own, as in :meth:`flush`."""
+        rule fired becomes a segment of its own, as in :meth:`flush`. ``release`` (push-to-talk): no segment
+        opens again until :meth:`press`."""
         events: list[SegmentEvent] = []
+        holding = self.holding
+        if release and self.push_to_talk:
+            self.holding = False
         if self._seg is None:
             voiced = sum(f.voiced for f in self._history)
-            if not voiced or voiced < self.min_voiced:
+            if not holding or not voiced or voiced < self.min_voiced:
                 return events
             self._open(self._onset_frames(), events)
         seg = self._seg
@@ -196,6 +205,8 @@ class Segmenter:
     def _step(self, fr: _Frame, events: list[SegmentEvent], grown: list[_Frame]) -> None:
         if self._seg is None:
             self._history.append(fr)
+            if not self.holding:  # push-to-talk with the key up: the history is only the next pre-roll
+                return
             recent = list(self._history)[-self.onset_window :]
             if fr.voiced and sum(f.voiced for f in recent) >= self.onset_voiced:
                 self._open(self._onset_frames(), events)

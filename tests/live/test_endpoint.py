@@ -146,3 +146,17 @@ def test_hands_free_pipeline_finalizes_a_sentence_early():
     assert [f.text for f in finals] == ["w0 w1 w2 w3 w4 w5."]
     assert p.stats.get("speculative_used") == 1
     assert timed[0] - 1.8 < 0.45  # well before the 0.5 s hang-over (+ decode) would allow
+
+
+def test_with_the_key_up_speech_opens_nothing_until_the_next_press():
+    seg = _segmenter(hangover_s=0.5, tail_s=0.2, ptt=True)
+    _close_position(seg, np.concatenate([silence(0.3), tone(0.8)]))
+    assert seg.end_now(release=True)[-1].reason == CloseReason.RELEASE
+    at, close = _close_position(seg, np.concatenate([silence(0.5), tone(1.0), silence(0.5)]))
+    opened = []
+    assert close is None and seg.end_now(release=True) == []  # spoken with the key up: ignored
+    seg.press()
+    _close_position(seg, np.concatenate([tone(1.0), silence(0.3)]), on_open=opened.append)
+    assert len(opened) == 1
+    events = seg.end_now(release=True)
+    assert events[-1].kind == "close" and events[-1].reason == CloseReason.RELEASE

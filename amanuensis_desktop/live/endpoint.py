@@ -5,7 +5,8 @@ the end of speech and its final text. But once ``tail_s`` of silence follows the
 decodes the speculative final on exactly the audio the segment would end with. When that text ends a sentence
 (``.``, ``?``, ``!``), the utterance is very likely over: the segment may then close after a much shorter pause
 (``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount, and only with at
-least ``short_min_words`` words, so a lone "So." still waits for what follows). The offer is tied to the exact
+least ``short_min_words`` words, so a lone "So." still waits for what follows; speech resuming within
+``continuation_s`` of an early end is no opening phrase and gets the normal hang-over). The offer is tied to the exact
 end sample it was decoded on: one new voiced frame and it no longer applies (the normal hang-over rules again,
 and a new speculation). Since the segment then closes on exactly the speculated audio, its final is emitted at
 once, without decoding again.
@@ -29,6 +30,7 @@ class EndpointOptions:
     pause_s: float = 0.25  # silence after the last voiced frame that ends an utterance whose text ends a sentence
     short_pause_s: float = 0.5  # ... for a segment with less speech than VadOptions.short_speech_s
     short_min_words: int = 3  # ... and then only when the text has at least this many words
+    continuation_s: float = 1.0  # speech resuming within this of an early end is not a short opening phrase
 
 
 def ends_sentence(text: str) -> bool:

@@ -106,6 +106,8 @@ class Segmenter:
         o = options or VadOptions()
         self.endpointer = endpointer
         self.push_to_talk = push_to_talk
+        self.quiet_ratio = endpointer.options.quiet_ratio if endpointer is not None else 0.0
+        self._level, self._level_n = 0.0, -1  # the open segment's loud level (see _speech) and its voiced count
         self.holding = True  # push-to-talk: the key is down (press() / end_now(release=True)); else no new segment
         if detector is None:
             import webrtcvad
@@ -196,7 +198,7 @@ class Segmenter:
             self._open(self._onset_frames(), events)
         seg = self._seg
         assert seg is not None
-        last = max((i for i, f in enumerate(seg) if f.voiced), default=-1)
+        last = max((i for i, f in enumerate(seg) if self._speech(f)), default=-1)
         if 0 <= last and len(seg) > last + 1 + self.tail:
             self._end_on_silence(events, CloseReason.RELEASE)
         else:
@@ -222,10 +224,14 @@ class Segmenter:
         reason = CloseReason.SILENCE
         if self.push_to_talk:
             hang = self.max_frames + 1  # only the release (end_now) or the maximum length ends a segment
-        elif self.endpointer is not None and not fr.voiced:
-            early = self.endpointer.hangover(self._seg_id, self._last_voiced_end() + self.tail * FRAME, short)
-            if early is not None and early < hang:
-                hang, reason = early, CloseReason.ENDPOINT
+        elif self.endpointer is not None and not self._speech(fr):
+            speech_end = self._last_voiced_end()
+            early = self.endpointer.hangover(self._seg_id, speech_end + self.tail * FRAME, short)
+            if early is not None and early < hang and fr.pos + FRAME - speech_end >= early * FRAME:
+                events.append(self._audio_event(grown))
+                grown.clear()
+                self._end_on_silence(events, CloseReason.ENDPOINT)
+                return
         if len(seg) > hang and not fr.voiced and sum(f.voiced for f in seg[-hang:]) <= hang // 10:
             events.append(self._audio_event(grown))
             grown.clear()
@@ -247,6 +253,7 @@ class Segmenter:
         self._seg_id += 1
         self._seg = list(frames)
         self._seg_voiced = sum(f.voiced for f in frames)
+        self._level_n = -1
         start = frames[0].pos if frames else self._pos
         gap = self.endpointer.options.continuation_s * SAMPLE_RATE if self.endpointer is not None else 0.0
         # Speech resuming right after an early end-point is no short opening phrase: no long short-hang-over.
@@ -264,9 +271,21 @@ class Segmenter:
             )
         )
 
+    def _speech(self, f: _Frame) -> bool:
+        """A voiced frame that counts as speech for where a segment ends: with end-pointing, voiced frames
+        ``quiet_ratio`` below the segment's loud level (its 95th-percentile voiced RMS) do not — webrtcvad
+        keeps marking breath and room noise after the last word as voiced (0.1-0.5 s on the shared clips)."""
+        if not f.voiced or self.quiet_ratio <= 0 or not self._seg:
+            return f.voiced
+        if self._level_n != self._seg_voiced:
+            rms = [g.rms for g in self._seg if g.voiced]
+            self._level = float(np.percentile(rms, 95)) if rms else 0.0
+            self._level_n = self._seg_voiced
+        return f.rms >= self.quiet_ratio * self._level
+
     def _last_voiced_end(self) -> int:
         for f in reversed(self._seg or []):
-            if f.voiced:
+            if self._speech(f):
                 return f.pos + FRAME
         return self._seg[0].pos if self._seg else self._pos
 
@@ -286,7 +305,7 @@ class Segmenter:
         that go back to the history (pre-roll of the next segment)."""
         seg = self._seg
         assert seg is not None
-        last = max((i for i, f in enumerate(seg) if f.voiced), default=0)
+        last = max((i for i, f in enumerate(seg) if self._speech(f)), default=0)
         keep = min(len(seg), last + 1 + self.tail)
         kept, rest = seg[:keep], seg[keep:]
         self._close(kept, kept[-1].pos + FRAME, reason, events)

@@ -160,3 +160,16 @@ def test_with_the_key_up_speech_opens_nothing_until_the_next_press():
     assert len(opened) == 1
     events = seg.end_now(release=True)
     assert events[-1].kind == "close" and events[-1].reason == CloseReason.RELEASE
+
+
+def test_quiet_voiced_frames_after_the_last_word_do_not_extend_the_speech():
+    """webrtcvad-like detectors mark breath after the last word as voiced; with end-pointing, frames 26 dB
+    below the segment's level do not count as its speech: the offer made at the loud end closes it early."""
+    ep = Endpointer(EndpointOptions(pause_s=0.25), FRAME / SR)
+    seg = Segmenter(VadOptions(short_speech_s=0.0, tail_s=0.2), EnergyVad(0.001), endpointer=ep)
+    ep.tail_frames = seg.tail
+    audio = np.concatenate([silence(0.5), tone(1.5, amp=0.3), tone(0.4, amp=0.005), silence(1.5)])
+    ep.offer(0, _voiced_end(2.0) + seg.tail * FRAME, "Go forward.")
+    at, close = _close_position(seg, audio)
+    assert close.reason == CloseReason.ENDPOINT and close.end == _voiced_end(2.0) + seg.tail * FRAME
+    assert at / SR - 2.0 < 0.35

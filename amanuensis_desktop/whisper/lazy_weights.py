@@ -89,15 +89,15 @@ class LazyTensors(dict):
         self._load()
         return super().get(key, default)
 
-    def keys(self):  # type: ignore[override]
+    def keys(self):
         self._load()
         return super().keys()
 
-    def values(self):  # type: ignore[override]
+    def values(self):
         self._load()
         return super().values()
 
-    def items(self):  # type: ignore[override]
+    def items(self):
         self._load()
         return super().items()
 

@@ -118,7 +118,7 @@ class OpenVINOBackend(Backend):
         # Weights not read yet (a warm start: see whisper/lazy_weights.py) stay unread: the cache's copy serves.
         self._table_path = self.model_dir / "table.npy"
         self._table: np.ndarray | cache.FileRows = self._cached_table(weights)
-        if not self._table_path.exists():
+        if not self._table_path.exists() and isinstance(self._table, np.ndarray):
             try:
                 cache.save_array(self._table_path, self._table)
             except OSError:

@@ -4,11 +4,11 @@ The segmenter's fixed hang-over (0.5 s of silence, 1.2 s for short segments) was
 the end of speech and its final text. But once ``tail_s`` of silence follows the last voiced frame, the worker
 decodes the speculative final on exactly the audio the segment would end with. When that text ends a sentence
 (``.``, ``?``, ``!``), the utterance is very likely over: the segment may then close after a much shorter pause
-(``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount, and only with at
-least ``short_min_words`` words, so a lone "So." still waits for what follows; speech resuming within
-``continuation_s`` of an early end is no opening phrase and gets the normal hang-over). The offer is tied to the exact
-end sample it was decoded on: one new voiced frame and it no longer applies (the normal hang-over rules again,
-and a new speculation). Since the segment then closes on exactly the speculated audio, its final is emitted at
+(``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount; speech resuming
+within ``continuation_s`` of an early end is no opening phrase). Only a text of at least ``min_words`` words
+qualifies, so a lone "So." or jfk's "Ask not!" (a 0.4 s pause mid-sentence) still waits for what follows.
+The offer is tied to the exact end sample it was decoded on: one new voiced frame and it no longer applies
+(the normal hang-over rules again, and a new speculation). Since the segment then closes on exactly the speculated audio, its final is emitted at
 once, without decoding again.
 
 Where speech ends: webrtcvad keeps marking breath and room noise after the last word as voiced (0.1-0.5 s on
@@ -35,7 +35,7 @@ class EndpointOptions:
     enabled: bool = True
     pause_s: float = 0.25  # silence after the last voiced frame that ends an utterance whose text ends a sentence
     short_pause_s: float = 0.5  # ... for a segment with less speech than VadOptions.short_speech_s
-    short_min_words: int = 3  # ... and then only when the text has at least this many words
+    min_words: int = 3  # ... and only when the text has at least this many words ("Ask not!" waits: jfk pauses there)
     quiet_ratio: float = 0.05  # voiced frames 26 dB below the segment's loud level do not extend its speech
     continuation_s: float = 1.0  # speech resuming within this of an early end is not a short opening phrase
 
@@ -76,7 +76,7 @@ class Endpointer:
             o = self._offer
         if o is None or o.segment_id != segment_id or o.end != speech_end:
             return None
-        if short and o.words < self.options.short_min_words:
+        if o.words < self.options.min_words:
             return None
         pause = self.options.short_pause_s if short else self.options.pause_s
         return max(self.tail_frames + 1, int(round(pause / self.frame_s)))

@@ -72,7 +72,7 @@ def test_no_sentence_end_or_a_stale_offer_keeps_the_hang_over():
 
 
 def test_short_segments_need_enough_words_and_a_longer_pause():
-    opts = EndpointOptions(pause_s=0.25, short_pause_s=0.5, short_min_words=3)
+    opts = EndpointOptions(pause_s=0.25, short_pause_s=0.5, min_words=3)
     for text, early in (("So.", False), ("Turn on the lamp.", True)):
         ep = Endpointer(opts, FRAME / SR)
         seg = _segmenter(ep, hangover_s=0.5, short_speech_s=3.0, short_hangover_s=1.2, tail_s=0.2)

@@ -8,8 +8,8 @@ decodes the speculative final on exactly the audio the segment would end with. W
 within ``continuation_s`` of an early end is no opening phrase). Only a text of at least ``min_words`` words
 qualifies, so a lone "So." or jfk's "Ask not!" (a 0.4 s pause mid-sentence) still waits for what follows.
 The offer is tied to the exact end sample it was decoded on: one new voiced frame and it no longer applies
-(the normal hang-over rules again, and a new speculation). Since the segment then closes on exactly the speculated audio, its final is emitted at
-once, without decoding again.
+(the normal hang-over rules again, and a new speculation). Since the segment then closes on exactly the
+speculated audio, its final is emitted at once, without decoding again.
 
 Where speech ends: webrtcvad keeps marking breath and room noise after the last word as voiced (0.1-0.5 s on
 the shared clips, 1.4 s on one), so with end-pointing a voiced frame ``quiet_ratio`` (-26 dB) below the

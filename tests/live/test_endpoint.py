@@ -10,6 +10,7 @@ import numpy as np
 
 from amanuensis_desktop.audio.sources import FileSource
 from amanuensis_desktop.live import LiveOptions, LivePipeline
+from amanuensis_desktop.live.confirm import GateOptions
 from amanuensis_desktop.live.endpoint import Endpointer, EndpointOptions, ends_sentence
 from amanuensis_desktop.live.events import Final
 from amanuensis_desktop.live.vad import FRAME, CloseReason, Segmenter, VadOptions
@@ -17,6 +18,7 @@ from amanuensis_desktop.live.vad import FRAME, CloseReason, Segmenter, VadOption
 from .test_live_units import EnergyVad, FakeEngine, silence, tone
 
 SR = 16000
+NO_GATE = GateOptions(enabled=False)  # tones are no speech to the neural gate
 
 
 def test_sentence_ends():
@@ -54,7 +56,7 @@ def test_an_offer_that_ends_a_sentence_closes_after_the_short_pause():
     ep.tail_frames = seg.tail
     audio = np.concatenate([silence(0.5), tone(1.5), silence(1.5)])
     speech_end = _voiced_end(2.0) + seg.tail * FRAME  # last voiced frame + tail
-    ep.offer(0, speech_end, "Go forward.")
+    ep.offer(0, speech_end, "Go forward ten meters.")
     at, close = _close_position(seg, audio)
     assert close.reason == CloseReason.ENDPOINT and close.end == speech_end
     assert 0.25 <= at / SR - 2.0 <= 0.25 + 0.07  # after the short pause, not the 0.5 s hang-over
@@ -110,7 +112,7 @@ def test_pipeline_end_utterance_gives_the_final_at_once():
     audio = np.concatenate([silence(0.3), tone(1.5), silence(4.0)])
     events: list = []
     engine = FakeEngine(delay=0.02, suffix=".")
-    opts = LiveOptions(detector=EnergyVad(), push_to_talk=True, partials=False)
+    opts = LiveOptions(detector=EnergyVad(), push_to_talk=True, partials=False, gate=NO_GATE)
     p = LivePipeline(engine, opts, events.append, source=FileSource(audio, speed=1.0))
     p.start()
     t0 = time.monotonic()
@@ -132,7 +134,7 @@ def test_hands_free_pipeline_finalizes_a_sentence_early():
     events: list = []
     timed: list = []
     engine = FakeEngine(delay=0.02, suffix=".")
-    opts = LiveOptions(detector=EnergyVad(), partials=False, vad=VadOptions(short_speech_s=0.0))
+    opts = LiveOptions(detector=EnergyVad(), partials=False, vad=VadOptions(short_speech_s=0.0), gate=NO_GATE)
 
     def on_event(e):
         events.append(e)
@@ -169,7 +171,7 @@ def test_quiet_voiced_frames_after_the_last_word_do_not_extend_the_speech():
     seg = Segmenter(VadOptions(short_speech_s=0.0, tail_s=0.2), EnergyVad(0.001), endpointer=ep)
     ep.tail_frames = seg.tail
     audio = np.concatenate([silence(0.5), tone(1.5, amp=0.3), tone(0.4, amp=0.005), silence(1.5)])
-    ep.offer(0, _voiced_end(2.0) + seg.tail * FRAME, "Go forward.")
+    ep.offer(0, _voiced_end(2.0) + seg.tail * FRAME, "Go forward ten meters.")
     at, close = _close_position(seg, audio)
     assert close.reason == CloseReason.ENDPOINT and close.end == _voiced_end(2.0) + seg.tail * FRAME
     assert at / SR - 2.0 < 0.35

@@ -4,8 +4,8 @@ The segmenter's fixed hang-over (0.5 s of silence, 1.2 s for short segments) was
 the end of speech and its final text. But once ``tail_s`` of silence follows the last voiced frame, the worker
 decodes the speculative final on exactly the audio the segment would end with. When that text ends a sentence
 (``.``, ``?``, ``!``), the utterance is very likely over: the segment may then close after a much shorter pause
-(``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount; speech resuming
-within ``continuation_s`` of an early end is no opening phrase). Only a text of at least ``min_words`` words
+(``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount — also right after
+an early end: treating such a segment as a continuation split jfk's "Ask not" off at its 0.7 s pause). Only a text of at least ``min_words`` words
 qualifies, so a lone "So." or jfk's "Ask not!" (a 0.4 s pause mid-sentence) still waits for what follows.
 The offer is tied to the exact end sample it was decoded on: one new voiced frame and it no longer applies
 (the normal hang-over rules again, and a new speculation). Since the segment then closes on exactly the
@@ -37,7 +37,6 @@ class EndpointOptions:
     short_pause_s: float = 0.5  # ... for a segment with less speech than VadOptions.short_speech_s
     min_words: int = 3  # ... and only when the text has at least this many words ("Ask not!" waits: jfk pauses there)
     quiet_ratio: float = 0.05  # voiced frames 26 dB below the segment's loud level do not extend its speech
-    continuation_s: float = 1.0  # speech resuming within this of an early end is not a short opening phrase
 
 
 def ends_sentence(text: str) -> bool:

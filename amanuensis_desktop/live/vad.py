@@ -133,8 +133,6 @@ class Segmenter:
         self._seg: list[_Frame] | None = None  # frames of the open segment
         self._seg_id = -1
         self._last_end = 0  # end sample of the previous segment
-        self._last_reason = CloseReason.NONE  # why the previous segment closed
-        self._continues = False  # the open segment resumes speech an end-pointed segment cut short
 
     # -- public -----------------------------------------------------------------------------------------
     def push(self, audio: np.ndarray) -> list[SegmentEvent]:
@@ -219,7 +217,7 @@ class Segmenter:
         seg.append(fr)
         grown.append(fr)
         self._seg_voiced += fr.voiced
-        short = self._seg_voiced < self.short_voiced and not self._continues
+        short = self._seg_voiced < self.short_voiced
         hang = self.short_hangover if short else self.hangover
         reason = CloseReason.SILENCE
         if self.push_to_talk:
@@ -254,10 +252,6 @@ class Segmenter:
         self._seg = list(frames)
         self._seg_voiced = sum(f.voiced for f in frames)
         self._level_n = -1
-        start = frames[0].pos if frames else self._pos
-        gap = self.endpointer.options.continuation_s * SAMPLE_RATE if self.endpointer is not None else 0.0
-        # Speech resuming right after an early end-point is no short opening phrase: no long short-hang-over.
-        self._continues = self._last_reason == CloseReason.ENDPOINT and start - self._last_end <= gap
         self._history.clear()
         audio = np.concatenate([f.audio for f in frames]) if frames else np.zeros(0, np.float32)
         events.append(
@@ -325,7 +319,7 @@ class Segmenter:
                 reason=reason,
             )
         )
-        self._last_end, self._last_reason = end, reason
+        self._last_end = end
         self._seg = None
 
     def _split(self, events: list[SegmentEvent]) -> None:

@@ -4,9 +4,9 @@ The segmenter's fixed hang-over (0.5 s of silence, 1.2 s for short segments) was
 the end of speech and its final text. But once ``tail_s`` of silence follows the last voiced frame, the worker
 decodes the speculative final on exactly the audio the segment would end with. When that text ends a sentence
 (``.``, ``?``, ``!``), the utterance is very likely over: the segment may then close after a much shorter pause
-(``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount — also right after
-an early end: treating such a segment as a continuation split jfk's "Ask not" off at its 0.7 s pause). Only a text of at least ``min_words`` words
-qualifies, so a lone "So." or jfk's "Ask not!" (a 0.4 s pause mid-sentence) still waits for what follows.
+(``pause_s``; ``short_pause_s`` while it holds less than the segmenter's short-speech amount, also right after
+an early end: treating such a segment as a continuation split jfk's "Ask not" off at its 0.7 s pause). Only a
+text of at least ``min_words`` words qualifies, so a lone "So." or "Ask not!" still waits for what follows.
 The offer is tied to the exact end sample it was decoded on: one new voiced frame and it no longer applies
 (the normal hang-over rules again, and a new speculation). Since the segment then closes on exactly the
 speculated audio, its final is emitted at once, without decoding again.

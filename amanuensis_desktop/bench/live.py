@@ -45,6 +45,9 @@ CLIPS = [
 ]
 PAUSE_S = 1.5
 PTT_LEAD_S = 0.3  # push-to-talk: the key goes down this long before the speech starts
+# ... and up this long after its end has been captured: the playback's start (the pipeline-time offset) is known
+# only to within PulseAudio's start-up latency, and a release at the exact end clipped last words under load
+PTT_RELEASE_AFTER_S = 0.15
 LEAD_S = 1.0
 
 
@@ -178,7 +181,7 @@ def _run(args) -> int:
         keys = (
             sorted(
                 [(offset + u["onset"] - PTT_LEAD_S, pipeline.begin_utterance) for u in utts]
-                + [(offset + u["end"], pipeline.end_utterance) for u in utts],
+                + [(offset + u["end"] + PTT_RELEASE_AFTER_S, pipeline.end_utterance) for u in utts],
                 key=lambda k: k[0],
             )
             if ptt
@@ -266,7 +269,7 @@ def _run(args) -> int:
         "wer_file": round(file_wer, 4),
         "pipeline": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in pipeline.stats.items()},
         "hangover_s": pipeline.options.vad.hangover_s,
-        "mode": "push-to-talk (released at each utterance's end)" if ptt else "hands-free",
+        "mode": f"push-to-talk (released {PTT_RELEASE_AFTER_S:.2f} s after each utterance's end)" if ptt else "hands-free",
         "errors": errors,
         "per_utterance": per_utt,
     }

@@ -269,7 +269,9 @@ def _run(args) -> int:
         "wer_file": round(file_wer, 4),
         "pipeline": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in pipeline.stats.items()},
         "hangover_s": pipeline.options.vad.hangover_s,
-        "mode": f"push-to-talk (released {PTT_RELEASE_AFTER_S:.2f} s after each utterance's end)" if ptt else "hands-free",
+        "mode": "hands-free"
+        if not ptt
+        else f"push-to-talk (released {PTT_RELEASE_AFTER_S:.2f} s after each utterance's end)",
         "errors": errors,
         "per_utterance": per_utt,
     }

@@ -15,6 +15,7 @@ import numpy as np
 from .backends import Selection, select
 from .backends.names import BackendName
 from .models.store import resolve_model
+from .whisper import footprint
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
 from .whisper.lazy_weights import open_weights
@@ -61,7 +62,10 @@ class Engine:
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
         folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
+        notify = backend_options.pop("notify", None)  # called with a sentence worth telling before a long load
+        footprint.tell(footprint.memory_note(folder, backend), notify)
         weights = open_weights(folder)  # a warm compiled backend never reads the tensors
+        footprint.tell(footprint.first_load_note(folder, backend, weights), notify)
         # The tokenizer (~0.1 s of JSON and BPE tables) loads on a thread while the backend compiles.
         with ThreadPoolExecutor(1, thread_name_prefix="tokenizer") as pool:
             tokenizer = pool.submit(Tokenizer, folder / "tokenizer.json", n_vocab=weights.dims.n_vocab)

@@ -53,6 +53,8 @@ class LiveOptions:
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)  # a sentence's end shortens the hang-over
     push_to_talk: bool = False  # silence never ends a segment: end_utterance() (release) does; begin_utterance()
+    language: str | None = None  # a code ("en", "de"...); None: detected (multilingual models)
+    task: str = "transcribe"  # or "translate" (into English)
     gate: GateOptions = field(default_factory=GateOptions)  # the neural detector confirms segments (confirm.py)
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 

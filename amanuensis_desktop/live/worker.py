@@ -143,6 +143,10 @@ class Worker:
         """(result, whether it was decoded with a prompt)."""
         prompt = self.prompter.prompt_for(seg, audio)
         kw: dict[str, Any] = {"beam_size": self.options.final_beam_size} if final else {"temperature": 0.0}
+        if self.options.language and self.options.language != "auto":
+            kw["language"] = self.options.language
+        if self.options.task != "transcribe":
+            kw["task"] = self.options.task
         if self.options.gate.enabled:  # two detectors must agree: Whisper's no-speech rule is stricter
             kw["no_speech_threshold"] = GATED_NO_SPEECH_THRESHOLD
         result = self.engine.transcribe(audio, condition_on_previous_text=False, initial_prompt=prompt, **kw)

@@ -77,10 +77,12 @@ def create(
 ):
     """Build, compile and self-check the backend; raise :class:`BackendError` (one sentence) when it cannot run.
 
-    The self-check is skipped when a passing verdict for exactly this backend is stored (:mod:`.verdict`)."""
+    The self-check is skipped when a passing verdict for exactly this backend is stored (:mod:`.verdict`); the
+    parts it raised to f32 are raised again."""
     ov = _import_openvino()
 
     from . import cache, devices, memory, verdict
+    from . import precision as compute_precision
     from .backend import OpenVINOBackend
     from .selfcheck import self_check
 
@@ -99,13 +101,17 @@ def create(
         try:
             backend = OpenVINOBackend(weights, dev, chosen, root, core)
             tc = time.perf_counter()
-            stats = None if os.environ.get(RECHECK_ENV) == "1" else verdict.load(backend)
-            backend.startup["verdict_cached"] = stats is not None
-            if stats is None:
-                stats = self_check(backend, weights)
+            stored = None if os.environ.get(RECHECK_ENV) == "1" else verdict.load(backend)
+            backend.startup["verdict_cached"] = stored is not None
+            if stored is None:
+                # a part failing in bf16 (Whisper base's encoder on AVX-512 BF16 CPUs) is recompiled in f32
+                stats = compute_precision.checked(backend, weights, self_check)
                 verdict.save(backend, stats)
                 backend.release_mapped()  # every weight is repacked by now: the cached blobs' pages can go
             else:
+                stats, raised = stored
+                for part in raised:  # as the check that stored the verdict did
+                    compute_precision.raise_to_f32(backend, part)
                 backend.release_after_first_use()  # the repacking happens on the first real window instead
             backend.startup["selfcheck_s"] = time.perf_counter() - tc
             backend.record_self_check(stats, failures, started=t0)

@@ -130,6 +130,7 @@ class OpenVINOBackend(Backend):
         self._dec_reqs: dict[int, ov.InferRequest] = {}
         self._dec_owner: dict[int, weakref.ref] = {}
         self._release_pending: set[str] = set()  # see release_after_first_use()
+        self.raised_parts: tuple[str, ...] = ()  # parts recompiled in f32 after failing the self-check (precision.py)
         self.startup: dict[str, float] = {
             "built": built,
             "build_s": t_build,
@@ -203,7 +204,8 @@ class OpenVINOBackend(Backend):
 
     @property
     def label(self) -> str:
-        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}"
+        raised = "".join(f" · {part} f32" for part in self.raised_parts)
+        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}{raised}"
 
     def close(self) -> None:
         self._dec_reqs.clear()

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 VERDICT_VERSION = 1
 # The modules whose code decides what the backend computes: a change to any of them invalidates every verdict.
-_SOURCES = ("backend.py", "graph.py", "devices.py", "selfcheck.py", "cache.py")
+_SOURCES = ("backend.py", "graph.py", "devices.py", "selfcheck.py", "cache.py", "precision.py")
 
 
 def _source_digest() -> str:
@@ -83,14 +83,16 @@ def _path(be: OpenVINOBackend) -> Path:
     return be.root / "verdicts" / f"{key(be)}.json"
 
 
-def load(be: OpenVINOBackend) -> dict[str, float] | None:
-    """The stats of a passing self-check stored under this backend's key, or None (then run the check)."""
+def load(be: OpenVINOBackend) -> tuple[dict[str, float], tuple[str, ...]] | None:
+    """(stats, parts raised to f32) of a passing self-check stored under this backend's key, or None (then run
+    the check)."""
     try:
         with open(_path(be)) as f:
             data = json.load(f)
         if data.get("passed") is not True:
             return None
-        return {str(k): float(v) for k, v in data["stats"].items()}
+        stats = {str(k): float(v) for k, v in data["stats"].items()}
+        return stats, tuple(str(p) for p in data.get("raised_parts", ()))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -104,6 +106,7 @@ def save(be: OpenVINOBackend, stats: dict[str, float]) -> None:
         "device": be.device,
         "device_name": _device_name(be),
         "precision": be.precision,
+        "raised_parts": list(getattr(be, "raised_parts", ())),  # parts the check had to compute in f32
         "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     try:

@@ -111,3 +111,28 @@ def test_a_failed_self_check_stores_no_verdict(model_copy, tmp_path, monkeypatch
     with pytest.raises(BackendError):
         create(lazy_weights.open_weights(model_copy, tmp_path), device="CPU", cache_dir=tmp_path)
     assert not list((tmp_path / "openvino").glob("verdicts/*.json"))
+
+
+def test_parts_the_check_raised_to_f32_are_raised_again_on_a_warm_start(model_copy, tmp_path, monkeypatch):
+    """The check that stored the verdict had to compute the encoder in f32 (simulated: raised unconditionally,
+    as on an AVX-512 BF16 CPU with Whisper base); the warm start compiles it in f32 again, without a check."""
+    from amanuensis_desktop.backends.openvino import precision, selfcheck
+
+    monkeypatch.delenv("AMANUENSIS_RECHECK", raising=False)
+
+    def raising_check(backend, weights, check):
+        precision.raise_to_f32(backend, "encoder")
+        return check(backend, weights)
+
+    with monkeypatch.context() as m:
+        m.setattr(precision, "checked", raising_check)
+        cold = create(lazy_weights.open_weights(model_copy, tmp_path), device="CPU", cache_dir=tmp_path)
+    assert cold.raised_parts == ("encoder",)
+    m2 = pytest.MonkeyPatch()
+    m2.setattr(selfcheck, "self_check", lambda be, w: pytest.fail("the stored verdict should have been used"))
+    try:
+        warm = create(lazy_weights.open_weights(model_copy, tmp_path), device="CPU", cache_dir=tmp_path)
+    finally:
+        m2.undo()
+    assert warm.startup["verdict_cached"] and warm.raised_parts == ("encoder",)
+    assert precision.inference_precision(warm._compiled["encoder"]) == "f32"

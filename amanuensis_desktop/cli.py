@@ -19,6 +19,7 @@ from .errors import UserError, one_sentence
 from .formats import FORMATS
 
 if TYPE_CHECKING:
+    from .audio.isolated import Decoded
     from .engine import Engine
 
 logger = logging.getLogger(__name__)
@@ -111,32 +112,39 @@ def _transcribe(args: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return _fail(f"Cannot create output folder {out_dir}: {exc.strerror or exc}.")
-    from .audio.isolated import warm_up
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .audio.isolated import decode_file, warm_up
 
     warm_up()  # the decoding fork server starts while the model loads
-    engine = _load_engine(args)
-    _check_language(engine, args)
-    _say(f"transcribing on {engine.backend.label}")
-    failures = 0
-    for name in args.files:
-        try:
-            failures += _transcribe_one(engine, name, args, out_dir)
-        except UserError as exc:
-            _say(str(exc))
-            failures += 1
-        except OSError as exc:
-            _say(f"{name}: {one_sentence(exc)}")
-            failures += 1
+    # Files are decoded one ahead on a thread: the first while the model loads, the next while one transcribes.
+    # Each is decoded in a bounded child process: a hostile file costs only itself.
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as pool:
+        pending = pool.submit(decode_file, args.files[0])
+        engine = _load_engine(args)
+        _check_language(engine, args)
+        _say(f"transcribing on {engine.backend.label}")
+        failures = 0
+        for i, name in enumerate(args.files):
+            decoded = pending
+            if i + 1 < len(args.files):
+                pending = pool.submit(decode_file, args.files[i + 1])
+            try:
+                failures += _transcribe_one(engine, name, args, out_dir, decoded.result())
+            except UserError as exc:
+                _say(str(exc))
+                failures += 1
+            except OSError as exc:
+                _say(f"{name}: {one_sentence(exc)}")
+                failures += 1
     return 1 if failures else 0
 
 
-def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None) -> int:
-    """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
-    from .audio.isolated import decode_file
+def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None, decoded: Decoded) -> int:
+    """Transcribe one file's decoded audio and print or write it; returns 1 when it was truncated."""
     from .formats import format_transcript, transcript_meta, write_transcript
     from .whisper.audio import SAMPLE_RATE
 
-    decoded = decode_file(name)  # in a bounded child process: a hostile file costs only itself
     audio, warning = decoded.audio, decoded.warning
     if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
         _say(warning)
@@ -192,6 +200,7 @@ def _backends(args: argparse.Namespace) -> int:
     for status in probe_all():
         print(status.line())
     if args.check:
+        os.environ["AMANUENSIS_RECHECK"] = "1"  # a real self-check, not the verdict stored by an earlier start
         selection = select("auto", load_weights(args.model))
         print(f"auto selects: {selection.backend.label}")
         for status in selection.statuses:
@@ -310,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
+    p.add_argument("--ptt", action="store_true", help="with --live: push-to-talk, released at each utterance's end")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
     p.add_argument(
         "--noise",

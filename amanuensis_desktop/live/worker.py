@@ -27,6 +27,7 @@ from .segments import Segment, SegmentBoard, Speculation
 from .vad import CloseReason
 
 if TYPE_CHECKING:
+    from .endpoint import Endpointer
     from .pipeline import LiveOptions
 
 SR = SAMPLE_RATE
@@ -52,8 +53,10 @@ class Worker:
         stats: dict[str, Any],
         close_source: Callable[[], None],
         publish_backlog: Callable[[], None],
+        endpointer: Endpointer | None = None,
     ) -> None:
         self.engine, self.options, self.board, self.tail = engine, options, board, tail
+        self.endpointer = endpointer  # told every speculative final (end-pointing: endpoint.py)
         self.emit, self.stats, self.close_source, self.publish_backlog = emit, stats, close_source, publish_backlog
         self.prompter = Prompter(options.use_prompt, options.prompt_max_gap_s, options.prompt_max_chars)
         self.label = ""
@@ -179,6 +182,8 @@ class Worker:
         except Exception:  # the real final will decode again and report the error
             result = None
         seg.spec = Speculation(n, result, prompted, time.monotonic() - t0)
+        if self.endpointer is not None and result is not None:
+            self.endpointer.offer(seg.id, seg.start + n, result.text)
         self.stats["speculative"] = self.stats.get("speculative", 0) + 1
 
     def _final(self, seg: Segment) -> None:

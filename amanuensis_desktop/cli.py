@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .errors import UserError, one_sentence
 from .formats import FORMATS
+from .versions import VersionAction
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -170,7 +170,7 @@ def _dictate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amanuensis", description="Live dictation with Whisper.")
-    parser.add_argument("--version", action="version", version=f"amanuensis {__version__}")
+    parser.add_argument("--version", action=VersionAction, help="the versions of amanuensis and of its runtimes")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more: -v for INFO, -vv for DEBUG")
     parser.add_argument("--tray", action="store_true", help="start the window hidden, in the system tray")
     parser.add_argument("--dictate", action="store_true", help="start dictating as soon as the window is up")

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, object] = {
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
+    "first_run_done": False,  # the first-run bar was acknowledged (ui/first_run.py)
 }
 
 

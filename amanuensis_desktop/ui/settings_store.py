@@ -28,6 +28,7 @@ class Key(_Name):
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
+    FIRST_RUN_DONE = "first_run_done"
 
 
 class UiKey(_Name):

@@ -76,8 +76,8 @@ kernels:
 	$(MAKE) -C kernels
 
 install-desktop:  # a menu entry and icon for the current user
-	install -Dm644 packaging/amanuensis.desktop ~/.local/share/applications/amanuensis.desktop
-	install -Dm644 resources/amanuensis.svg ~/.local/share/icons/hicolor/scalable/apps/amanuensis.svg
+	install -Dm644 packaging/$(APP_ID).desktop ~/.local/share/applications/$(APP_ID).desktop
+	install -Dm644 resources/$(APP_ID).svg ~/.local/share/icons/hicolor/scalable/apps/$(APP_ID).svg
 
 clean:
 	rm -rf build $(VENV) *.egg-info

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 APP_NAME = "amanuensis"
+#: The app id: the desktop entry, the icon and the AppStream metadata are named after it (packaging/).
+APP_ID = "io.github.amanuensis.Amanuensis"
 
 BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
 VAD_CHOICES = (0, 1, 2, 3)

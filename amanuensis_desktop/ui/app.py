@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from ..settings import BACKEND_CHOICES
+from ..settings import APP_ID, BACKEND_CHOICES
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("amanuensis")
     app.setOrganizationName("amanuensis")
     app.setApplicationDisplayName("Amanuensis")
-    app.setDesktopFileName("amanuensis")
+    app.setDesktopFileName(APP_ID)  # Wayland's app id: the desktop entry's name
     app.setWindowIcon(icon("app"))
 
     store: Any = SettingsStore()

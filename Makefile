@@ -81,3 +81,24 @@ install-desktop:  # a menu entry and icon for the current user
 
 clean:
 	rm -rf build $(VENV) *.egg-info
+
+# -- packaging: `make package` builds dist/ (sdist, wheel, the PyInstaller bundle dist/amanuensis/, the .deb);
+# `make test-package` builds them and tests them as a user gets them (tests/packaging/). ----------------------
+APP_ID := io.github.amanuensis.Amanuensis
+# binutils: readelf (the .deb's Depends); the validators of the desktop entry and the AppStream metadata;
+# libwayland-*: so that dpkg -S names the packages Qt's Wayland plugin needs; x11-utils: xwininfo (the window test)
+PACKAGE_APT_PACKAGES := binutils desktop-file-utils appstream libwayland-client0 libwayland-cursor0 \
+	libwayland-egl1 x11-utils xvfb xauth trayer
+PACKAGE_TOOLS := $(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['package'], sep='\n')"
+
+.PHONY: package test-package package-setup
+
+package-setup: setup
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(PACKAGE_APT_PACKAGES)"
+	@$(PY) -c "import build, twine, PyInstaller" 2>/dev/null || $(PACKAGE_TOOLS) | xargs -d '\n' $(PY) -m pip install -q
+
+package: package-setup
+	$(PY) packaging/build.py --dist dist
+
+test-package: package
+	AMANUENSIS_PACKAGE_TESTS=1 $(PY) -m pytest tests/packaging -v -rs $(PYTEST_ARGS)

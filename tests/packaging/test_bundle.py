@@ -3,6 +3,8 @@ tree are off PATH and PYTHONPATH, cwd is elsewhere."""
 
 from __future__ import annotations
 
+import os
+import resource
 import statistics
 import time
 
@@ -59,13 +61,23 @@ def test_bundle_loads_the_systems_portaudio(bundle, tmp_path):
 
 
 def test_bundle_starts_warm_in_under_3_s(bundle, tmp_path):
+    """`amanuensis --version` imports every runtime (OpenVINO, Qt, numpy, the model package): the slowest start.
+    Its CPU time is held to the limit always; its wall time only while the machine is not overloaded (more runnable
+    tasks than cores stretch any wall time here)."""
     env = clean_env(tmp_path / "home")
     run([str(bundle), "--version"], env, tmp_path)  # warm the page cache
-    times = []
+    walls, cpus = [], []
     for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         r = run([str(bundle), "--version"], env, tmp_path)
-        times.append(time.perf_counter() - t0)
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         assert r.returncode == 0
-    print(f"bundle --version warm: {[round(t, 2) for t in times]} s")
-    assert statistics.median(times) < WARM_START_S, times
+    load = os.getloadavg()[0]
+    print(f"bundle --version warm: wall {[round(t, 2) for t in walls]} s, cpu {[round(t, 2) for t in cpus]} s, "
+          f"load {load:.1f}")  # fmt: skip
+    assert statistics.median(cpus) < WARM_START_S, cpus
+    if load < (os.cpu_count() or 1):
+        assert statistics.median(walls) < WARM_START_S, walls

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -81,7 +82,10 @@ def depends(bundle: Path) -> list[str]:
     if missing:
         raise SystemExit(f"the system has no library for {', '.join(missing)}")
     packages = {owner(known[s]) for s in external_sonames(bundle)}
-    return sorted(packages) + list(RUNTIME_DEPENDS)
+    # the bundle's binaries were linked against this machine's glibc at the newest (PyInstaller's bootloader,
+    # Python): that version or newer, so dpkg refuses an older system up front instead of a loader error later
+    glibc = platform.libc_ver()[1]
+    return sorted(f"libc6 (>= {glibc})" if p == "libc6" and glibc else p for p in packages) + list(RUNTIME_DEPENDS)
 
 
 def installed_size_kib(folder: Path) -> int:

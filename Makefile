@@ -17,7 +17,7 @@ APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 # the current pins where they still fit; `make lock UPGRADE=1` moves everything to the newest allowed versions).
 LOCK := requirements.lock
 UV := uv>=0.13,<0.14
-LOCK_FLAGS := --extra test --extra bench --generate-hashes --python-version 3.11 \
+LOCK_FLAGS := --extra test --extra bench --extra package --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_36 --custom-compile-command "make lock"
 
 .PHONY: run test lint lock setup system venv bench bench-live screenshots kernels install-desktop clean

@@ -30,7 +30,7 @@ run: setup
 	fi
 
 # pytest's own exit code is kept: 5 (no test collected) fails like a failing test.
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

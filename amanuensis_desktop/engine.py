@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .backends import Backend, Selection, select
+from .backends import Selection, select
+from .backends.names import BackendName
+from .models.store import resolve_model
 from .whisper.decoding import WindowDecoder
+from .whisper.inference import Backend
 from .whisper.model import Weights, load_weights, resolve_model_path
 from .whisper.tokenizer import Tokenizer, load_suppress_config
-from .whisper.transcribe import TranscribeOptions, Transcript, transcribe
+from .whisper.transcribe import Segment, TranscribeOptions, Transcript, transcribe
 
 
 class Engine:
-    def __init__(self, weights: Weights, backend: Backend, tokenizer: Tokenizer | None = None,
-                 model_folder: str | os.PathLike | None = None, selection: Selection | None = None):
+    def __init__(
+        self,
+        weights: Weights,
+        backend: Backend,
+        tokenizer: Tokenizer | None = None,
+        model_folder: str | os.PathLike | None = None,
+        selection: Selection | None = None,
+    ):
         self.weights = weights
         self.dims = weights.dims
         self.backend = backend
@@ -27,35 +40,50 @@ class Engine:
         suppress, begin = load_suppress_config(folder)
         tok = self.tokenizer
         if suppress is None:
-            suppress = [*tok.non_speech_tokens, tok.translate, tok.transcribe, tok.sot, tok.sot_prev, tok.sot_lm,
-                        tok.no_speech]
+            suppress = [
+                *tok.non_speech_tokens,
+                tok.translate,
+                tok.transcribe,
+                tok.sot,
+                tok.sot_prev,
+                tok.sot_lm,
+                tok.no_speech,
+            ]
         if begin is None:
             begin = [*tok.encode(" "), tok.eot]
         self.suppress_ids = tuple(int(t) for t in suppress)
         self.begin_suppress_ids = tuple(int(t) for t in begin)
 
     @classmethod
-    def load(cls, backend: str = "auto", model: str | os.PathLike | None = None, **backend_options) -> "Engine":
-        folder = resolve_model_path(model)
+    def load(
+        cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
+    ) -> Engine:
+        folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
         weights = load_weights(folder)
         selection = select(backend, weights, **backend_options)
         chosen = selection.backend
-        if hasattr(chosen, "detach_weights"):  # a compiled backend holds its own copy: free the numpy one
-            chosen.detach_weights()
+        if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
             weights = Weights(weights.dims, {}, weights.source)
         return cls(weights, chosen, model_folder=folder, selection=selection)
 
     def window_decoder(self) -> WindowDecoder:
-        return WindowDecoder(self.backend, self.tokenizer, self.dims.n_text_ctx, self.suppress_ids,
-                             self.begin_suppress_ids)
+        return WindowDecoder(
+            self.backend, self.tokenizer, self.dims.n_text_ctx, self.suppress_ids, self.begin_suppress_ids
+        )
 
-    def transcribe(self, audio: np.ndarray, options: TranscribeOptions | None = None, *, progress=None,
-                   cancel=None, on_segment=None, **overrides) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        options: TranscribeOptions | None = None,
+        *,
+        progress: Callable[[float, float], None] | None = None,
+        cancel: threading.Event | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
+        **overrides: Any,
+    ) -> Transcript:
         """Transcribe 16 kHz mono float32 audio. Keyword overrides set :class:`TranscribeOptions` fields."""
         opts = options or TranscribeOptions()
         if overrides:
-            from dataclasses import replace
-
             if "temperature" in overrides and isinstance(overrides["temperature"], (int, float)):
                 overrides["temperature"] = (float(overrides["temperature"]),)
             opts = replace(opts, **overrides)

@@ -1,69 +1,13 @@
-"""The one interface the engine calls. Every backend (numpy, OpenVINO, NPU) implements it.
-
-Contract, in the engine's words:
-
-* ``backend.encode(mel)`` takes a log-mel window ``float32 [n_mels, n_frames]`` (``n_frames`` is 3000 for a
-  padded 30 s window; backends may accept fewer) and returns audio features ``float32 [n_frames // 2,
-  n_audio_state]`` as a numpy array, so an encoder from one backend can feed a decoder from another.
-* ``backend.decoder(features, batch)`` starts a :class:`DecoderSession` for one window. The session owns the
-  KV cache: the self-attention cache grows with every step; cross-attention K/V are computed once here.
-* ``session.step(tokens)`` feeds ``int64 [batch, n_new]`` tokens (the whole prompt at first, then one token per
-  step) and returns ``float32 [batch, n_vocab]`` logits for the last position only.
-* ``session.reorder(index)`` permutes/duplicates the batch rows of the cache (beam search).
-
-A backend reports what really computed: ``label`` ("CPU · numpy", "OpenVINO · CPU") and ``devices`` come from
-what ran, never from what was requested.
-"""
+"""What the registry says about a backend. The inference interface itself lives with its consumer, in
+:mod:`amanuensis_desktop.whisper.inference`; it is re-exported here for the backends' convenience."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-import numpy as np
+from ..whisper.inference import Backend, DecoderSession
 
-
-class DecoderSession(ABC):
-    """Decoding state of one audio window (KV cache included)."""
-
-    @abstractmethod
-    def step(self, tokens: np.ndarray) -> np.ndarray:
-        """Feed ``tokens`` (int64 ``[batch, n]``); return logits ``float32 [batch, n_vocab]`` of the last one."""
-
-    @abstractmethod
-    def reorder(self, index: np.ndarray) -> None:
-        """Keep batch rows ``index`` (an int array of length ``batch``) of the cache, in that order."""
-
-    @property
-    @abstractmethod
-    def length(self) -> int:
-        """How many token positions the cache holds."""
-
-
-class Backend(ABC):
-    #: short id used on the command line: "cpu", "openvino", "npu"
-    name: str = ""
-
-    @abstractmethod
-    def encode(self, mel: np.ndarray) -> np.ndarray:
-        """``float32 [n_mels, n_frames]`` → ``float32 [n_frames // 2, n_audio_state]``."""
-
-    @abstractmethod
-    def decoder(self, features: np.ndarray, batch: int = 1) -> DecoderSession:
-        """A fresh decoding session over ``features`` for ``batch`` parallel hypotheses."""
-
-    @property
-    @abstractmethod
-    def label(self) -> str:
-        """What computed, for people: "CPU · numpy", "OpenVINO · CPU", "NPU · XDNA kernels + OpenVINO · CPU"."""
-
-    @property
-    def devices(self) -> list[str]:
-        """The devices that really executed (e.g. OpenVINO's EXECUTION_DEVICES)."""
-        return ["CPU"]
-
-    def close(self) -> None:
-        """Release device resources. The default holds none."""
+__all__ = ["Backend", "BackendStatus", "DecoderSession"]
 
 
 @dataclass

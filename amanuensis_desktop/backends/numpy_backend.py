@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..whisper.inference import Backend, DecoderSession
 from ..whisper.model import N_HEAD_DIM, Weights
-from .base import Backend, DecoderSession
+from .names import BackendName
 
 # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 resolution near 1).
 _P, _A1, _A2, _A3, _A4, _A5 = 0.3275911, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429
@@ -95,7 +96,7 @@ def _merge(x: np.ndarray) -> np.ndarray:
 
 
 class NumpyBackend(Backend):
-    name = "cpu"
+    name = BackendName.CPU
 
     def __init__(self, weights: Weights):
         self.weights = weights

@@ -23,26 +23,44 @@ def shared_audio_dir() -> Path:
     return Path.cwd().parent / "shared" / "audio"
 
 
-def manifest(folder: Path | None = None) -> list[tuple[str, str]]:
-    """(clip, reference) for every clip with an exact reference; a stereo file with one speaker per channel
-    gives two entries, ``file#0`` and ``file#1``."""
-    folder = folder or shared_audio_dir()
+def _is_noisy(name: str) -> bool:
+    """Speech recorded or mixed in noise (the ``noise/`` folder), scored apart from the clean clips."""
+    return name.startswith("noise/") or Path(name).name.startswith("noisy_")
+
+
+def _rows(folder: Path) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    refs: dict[str, str] = {}
     with open(folder / "MANIFEST.tsv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
-            name, ref = row["file"], row["reference transcript"].strip()
-            if ref.startswith("(same as "):
-                ref = refs[ref[len("(same as ") :].rstrip(")").strip()]
-            refs[name] = ref
-            if "no exact reference" in ref:
-                continue
-            if ref.startswith("left:") and "| right:" in ref:
-                left, right = ref[len("left:") :].split("| right:")
-                rows += [(name + "#0", left.strip()), (name + "#1", right.strip())]
-            else:
-                rows.append((name, ref))
+            rows.append((row["file"], (row.get("reference transcript") or "").strip()))
     return rows
+
+
+def manifest(folder: Path | None = None, *, noisy: bool = False) -> list[tuple[str, str]]:
+    """(clip, reference) for every speech clip with an exact reference; a stereo file with one speaker per
+    channel gives two entries, ``file#0`` and ``file#1``. Clean clips by default; ``noisy=True`` gives the
+    speech recorded in noise instead. Non-speech recordings are never listed here (see :func:`non_speech`)."""
+    folder = folder or shared_audio_dir()
+    out: list[tuple[str, str]] = []
+    refs: dict[str, str] = {}
+    for name, ref in _rows(folder):
+        if ref.startswith("(same as "):
+            ref = refs[ref[len("(same as ") :].rstrip(")").strip()]
+        refs[name] = ref
+        if "no exact reference" in ref or ref.startswith("(non-speech") or _is_noisy(name) != noisy:
+            continue
+        if ref.startswith("left:") and "| right:" in ref:
+            left, right = ref[len("left:") :].split("| right:")
+            out += [(name + "#0", left.strip()), (name + "#1", right.strip())]
+        else:
+            out.append((name, ref))
+    return out
+
+
+def non_speech(folder: Path | None = None) -> list[str]:
+    """The recordings that hold no speech at all (their reference says "(non-speech: …)")."""
+    folder = folder or shared_audio_dir()
+    return [name for name, ref in _rows(folder) if ref.startswith("(non-speech")]
 
 
 def load_clip(name: str, folder: Path | None = None) -> np.ndarray:
@@ -70,8 +88,13 @@ LONG_CLIP_ORDER = (
 )
 
 
-def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | None = None,
-               loaded: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+def join_clips(
+    names,
+    pause_s: float = 1.0,
+    lead_s: float = 0.0,
+    folder: Path | None = None,
+    loaded: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
     """The clips ``names`` (``file`` or ``file#channel``) joined with ``pause_s`` of silence after each, after
     ``lead_s`` of leading silence (``loaded``: clips already decoded, by name). Returns (audio, [(start, end,
     reference or "")] per clip)."""
@@ -92,7 +115,9 @@ def join_clips(names, pause_s: float = 1.0, lead_s: float = 0.0, folder: Path | 
     return np.concatenate(parts), spans
 
 
-def long_clip(min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
+def long_clip(
+    min_seconds: float = 60.0, pause_s: float = 1.0, folder: Path | None = None
+) -> tuple[np.ndarray, str, list[tuple[float, float, str]]]:
     """The shared clips (:data:`LONG_CLIP_ORDER`, repeated as needed) joined with pauses, at least
     ``min_seconds`` long. Returns (audio, reference text, [(start, end, reference)] per clip)."""
     folder = folder or shared_audio_dir()

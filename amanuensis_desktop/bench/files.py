@@ -1,19 +1,9 @@
 """``amanuensis bench``: file transcription speed, memory and accuracy, every backend against faster-whisper.
 
-Each backend (and faster-whisper, the peer) runs in its own fresh subprocess (``--serve NAME``) so that its
-peak RSS is its own. The parent drives them run by run, rotating the order every round, so that load from
-other processes on the machine falls on every engine alike; it prints a table and optionally writes JSON.
-
-Files: ``jfk.wav`` (11 s) and a >= 60 s clip joined from the shared recordings with 1 s pauses
-(:func:`amanuensis_desktop.bench.corpus.long_clip`, deterministic, in memory). Per file and engine: one
-untimed warm-up run, then ``--runs`` timed runs; OpenVINO's first start (empty model cache) and warm start are
-measured in separate processes (the reported peak RSS is the warm-start process's, the case users meet every
-day: load, both files, all runs; the first start's load-only peak is in the JSON); the median wall time is reported with the real-time factor,
-encoder and decoder time per 30 s window, and the WER against the references.
-
-Both sides decode the same way: greedy (faster-whisper ``beam_size=1``), the same temperature fallback list
-and thresholds, ``best_of=5`` for sampled fallbacks, timestamps on, conditioning on previous text on, no VAD,
-language English. faster-whisper uses the very same tiny.en folder (CTranslate2 ``int8``, 2 threads).
+Each engine runs in its own fresh subprocess (``--serve NAME``) so that its peak RSS is its own; the parent
+rotates the order every round, prints a table and optionally writes JSON. Files: ``jfk.wav`` and a >= 60 s
+clip joined from the shared recordings; both sides decode the same way. The method in full:
+docs/decisions/engine.md.
 
 Standalone: ``python -m amanuensis_desktop.bench.files --json out.json --runs 5``.
 """
@@ -22,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -31,6 +22,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..backends.names import Precision
+from ..whisper.audio import N_FRAMES, N_SAMPLES, SAMPLE_RATE
+
+logger = logging.getLogger(__name__)
 
 PEER = "faster-whisper"
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -42,7 +41,7 @@ CPU_THREADS = 2
 # --------------------------------------------------------------------------------------------------
 
 
-def bench_files(folder: Path | None = None, only: list[str] | None = None) -> list[tuple[str, object, str]]:
+def bench_files(folder: Path | None = None, only: list[str] | None = None) -> list[tuple[str, np.ndarray, str]]:
     """``[(name, audio float32 16 kHz, reference)]``: jfk.wav and the joined >= 60 s clip."""
     from ..audio.files import load_audio
     from .corpus import long_clip, manifest, shared_audio_dir
@@ -77,15 +76,25 @@ def _ours(backend: str, options: dict):
     engine = Engine.load(backend, None, **options)
     load_s = time.perf_counter() - t0
     be = engine.backend
-    info = {"label": be.label, "devices": list(be.devices), "load_s": load_s,
-            "startup": getattr(be, "startup", None), "precision": getattr(be, "precision", None)}
+    info = {
+        "label": be.label,
+        "devices": list(be.devices),
+        "load_s": load_s,
+        "startup": dict(be.startup) or None,
+        "precision": be.precision,
+    }
 
     def transcribe(audio):
-        r = engine.transcribe(audio, beam_size=None, temperature=TEMPERATURES, condition_on_previous_text=True,
-                              without_timestamps=False)
+        r = engine.transcribe(
+            audio, beam_size=None, temperature=TEMPERATURES, condition_on_previous_text=True, without_timestamps=False
+        )
         t = r.timings
-        return r.text, {"encode_s": t.get("encode_s"), "decode_s": t.get("decode_s"),
-                        "windows": t.get("windows"), "steps": t.get("steps")}
+        return r.text, {
+            "encode_s": t.get("encode_s"),
+            "decode_s": t.get("decode_s"),
+            "windows": t.get("windows"),
+            "steps": t.get("steps"),
+        }
 
     return info, transcribe
 
@@ -101,23 +110,39 @@ def _peer(options: dict):
     load_s = time.perf_counter() - t0
     import faster_whisper
 
-    info = {"label": f"faster-whisper {faster_whisper.__version__} · CTranslate2 int8", "devices": ["CPU"],
-            "load_s": load_s, "startup": None, "precision": "int8"}
+    info = {
+        "label": f"faster-whisper {faster_whisper.__version__} · CTranslate2 int8",
+        "devices": ["CPU"],
+        "load_s": load_s,
+        "startup": None,
+        "precision": Precision.INT8.value,
+    }
 
     def transcribe(audio):
         segments, _info = model.transcribe(
-            audio, language="en", task="transcribe", beam_size=1, best_of=5, temperature=list(TEMPERATURES),
-            compression_ratio_threshold=2.4, log_prob_threshold=-1.0, no_speech_threshold=0.6,
-            condition_on_previous_text=True, prompt_reset_on_temperature=0.5, without_timestamps=False,
-            vad_filter=False, word_timestamps=False, initial_prompt=None)
+            audio,
+            language="en",
+            task="transcribe",
+            beam_size=1,
+            best_of=5,
+            temperature=list(TEMPERATURES),
+            compression_ratio_threshold=2.4,
+            log_prob_threshold=-1.0,
+            no_speech_threshold=0.6,
+            condition_on_previous_text=True,
+            prompt_reset_on_temperature=0.5,
+            without_timestamps=False,
+            vad_filter=False,
+            word_timestamps=False,
+            initial_prompt=None,
+        )
         text = " ".join(s.text.strip() for s in segments)
         return text, {}
 
     def encoder_window_s() -> float:
         """faster-whisper's encoder alone on one padded 30 s window (median of 3)."""
-        import numpy as np
 
-        feats = model.feature_extractor(np.zeros(16000 * 30, np.float32))[:, :3000]
+        feats = model.feature_extractor(np.zeros(N_SAMPLES, np.float32))[:, :N_FRAMES]
         times = []
         for _ in range(3):
             t = time.perf_counter()
@@ -129,13 +154,22 @@ def _peer(options: dict):
     return info, transcribe
 
 
-def _summary(fname: str, duration: float, ref: str, first: float, walls: list[float], timings: list[dict],
-             text: str) -> dict:
+def _summary(
+    fname: str, duration: float, ref: str, first: float, walls: list[float], timings: list[dict], text: str
+) -> dict:
     from ..whisper.wer import wer
 
     med = statistics.median(walls)
-    entry = {"duration_s": duration, "first_run_s": first, "runs_s": walls, "median_s": med,
-             "rtf": med / duration, "text": text, "reference": ref, "wer": wer(ref, text)}
+    entry = {
+        "duration_s": duration,
+        "first_run_s": first,
+        "runs_s": walls,
+        "median_s": med,
+        "rtf": med / duration,
+        "text": text,
+        "reference": ref,
+        "wer": wer(ref, text),
+    }
     windows = timings[-1].get("windows") if timings else None
     if windows:
         entry["windows"] = windows
@@ -178,16 +212,26 @@ def serve(name: str, files: list[str] | None, options: dict, inp=None, out=None)
 
 class _Worker:
     def __init__(self, name: str, files: list[str] | None, options: dict, env: dict | None):
-        cmd = [sys.executable, "-m", "amanuensis_desktop.bench.files", "--serve", name, "--options", json.dumps(options)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "amanuensis_desktop.bench.files",
+            "--serve",
+            name,
+            "--options",
+            json.dumps(options),
+        ]
         if files:
             cmd += ["--files", ",".join(files)]
         self.name = name
         self.err = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: chatty stderr cannot block it
-        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True)
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True
+        )
         self.info = self._read()
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None  # opened with stdout=PIPE
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(timeout=60)
@@ -197,6 +241,7 @@ class _Worker:
         return json.loads(line)
 
     def ask(self, cmd: dict) -> dict:
+        assert self.proc.stdin is not None  # opened with stdin=PIPE
         self.proc.stdin.write(json.dumps(cmd) + "\n")
         self.proc.stdin.flush()
         return self._read()
@@ -229,8 +274,7 @@ def _spawn(args: list[str], env: dict | None = None, timeout: float = 3600) -> d
     with tempfile.TemporaryDirectory(prefix="amanuensis-bench-") as tmp:
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, "-m", "amanuensis_desktop.bench.files", *args, "--out", str(out)]
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0 or not out.exists():
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             return {"error": last[:300]}
@@ -249,8 +293,16 @@ def peer_installed() -> bool:
     return importlib.util.find_spec("faster_whisper") is not None
 
 
-def collect(backends: list[str] | None, runs: int, peer: bool = True, files: list[str] | None = None,
-            options: dict | None = None, log=print, first_start: bool = True, cache_dir: str | None = None) -> dict:
+def collect(
+    backends: list[str] | None,
+    runs: int,
+    peer: bool = True,
+    files: list[str] | None = None,
+    options: dict | None = None,
+    log=print,
+    first_start: bool = True,
+    cache_dir: str | None = None,
+) -> dict:
     """Run the benchmark. Engines take turns run by run (the order rotates every round), so that load from
     other processes falls on all of them alike; each engine lives in its own process (its own peak RSS)."""
     options = options or {}
@@ -292,13 +344,19 @@ def collect(backends: list[str] | None, runs: int, peer: bool = True, files: lis
             runs_by: dict[str, list] = {n: [] for n in order}
             first: dict[str, float] = {n: workers[n].ask({"cmd": "run", "file": fname})["wall"] for n in order}
             for r in range(runs):
-                for n in order[r % len(order):] + order[: r % len(order)]:
+                for n in order[r % len(order) :] + order[: r % len(order)]:
                     runs_by[n].append(workers[n].ask({"cmd": "run", "file": fname}))
             for n in order:
                 got = runs_by[n]
                 results["engines"][n].setdefault("files", {})[fname] = _summary(
-                    fname, audio.size / 16000, ref, first[n], [g["wall"] for g in got], [g["timings"] for g in got],
-                    got[-1]["text"])
+                    fname,
+                    audio.size / SAMPLE_RATE,
+                    ref,
+                    first[n],
+                    [g["wall"] for g in got],
+                    [g["timings"] for g in got],
+                    got[-1]["text"],
+                )
         for n in order:
             w = workers.pop(n)
             results["engines"][n].update(w.finish())
@@ -330,8 +388,10 @@ def _fmt(v, spec: str) -> str:
 
 def table(results: dict) -> str:
     lines = []
-    head = (f"{'engine':<15} {'file':<5} {'audio s':>7} {'median s':>9} {'RTF':>6} {'enc ms/win':>10} "
-            f"{'dec ms/win':>10} {'ms/step':>7} {'WER %':>6} {'peak RSS MB':>11}")
+    head = (
+        f"{'engine':<15} {'file':<5} {'audio s':>7} {'median s':>9} {'RTF':>6} {'enc ms/win':>10} "
+        f"{'dec ms/win':>10} {'ms/step':>7} {'WER %':>6} {'peak RSS MB':>11}"
+    )
     lines += [head, "-" * len(head)]
     for name, e in results["engines"].items():
         if "error" in e:
@@ -342,20 +402,24 @@ def table(results: dict) -> str:
             lines.append(
                 f"{name:<15} {fname:<5} {f['duration_s']:>7.1f} {f['median_s']:>9.3f} {f['rtf']:>6.3f} "
                 f"{_fmt(enc, '>10.1f')} {_fmt(f.get('decode_ms_per_window'), '>10.1f')} "
-                f"{_fmt(f.get('decode_ms_per_step'), '>7.2f')} {100 * f['wer']:>6.2f} {e['peak_rss_mb']:>11.0f}")
+                f"{_fmt(f.get('decode_ms_per_step'), '>7.2f')} {100 * f['wer']:>6.2f} {e['peak_rss_mb']:>11.0f}"
+            )
     lines.append("")
     for name, e in results["engines"].items():
         if "error" in e:
             continue
         extra = ""
         if "first_start_s" in e:
-            extra = (f"; first start {_fmt(e['first_start_s'], '.2f')} s, "
-                     f"warm start {_fmt(e.get('warm_start_s'), '.2f')} s")
+            extra = (
+                f"; first start {_fmt(e['first_start_s'], '.2f')} s, warm start {_fmt(e.get('warm_start_s'), '.2f')} s"
+            )
         where = ", ".join(e.get("devices", []))
         lines.append(f"{name}: {e.get('label', '')} on {where}; load {e['load_s']:.2f} s{extra}")
     if PEER in results["engines"] and "encode_ms_per_window_isolated" in results["engines"][PEER]:
-        lines.append(f"{PEER}: encoder alone {results['engines'][PEER]['encode_ms_per_window_isolated']:.1f} ms per "
-                     "30 s window (its decoder ms/window is not separable)")
+        lines.append(
+            f"{PEER}: encoder alone {results['engines'][PEER]['encode_ms_per_window_isolated']:.1f} ms per "
+            "30 s window (its decoder ms/window is not separable)"
+        )
     for name, per_file in results.get("headline", {}).items():
         parts = ", ".join(f"{f} {x:.2f}x" for f, x in per_file.items())
         lines.append(f"Headline {name}: {PEER} time / our time = {parts}")
@@ -375,10 +439,16 @@ def run(args) -> int:
     if not (shared_audio_dir() / "jfk.wav").is_file():
         print(f"The shared recordings are not at {shared_audio_dir()}; set AMANUENSIS_SHARED_AUDIO.", file=sys.stderr)
         return 2
-    results = collect(backends, runs, peer, getattr(args, "files", None), options,
-                      log=lambda m: print(m, file=sys.stderr, flush=True),
-                      first_start=not getattr(args, "no_first_start", False),
-                      cache_dir=getattr(args, "cache_dir", None))
+    results = collect(
+        backends,
+        runs,
+        peer,
+        getattr(args, "files", None),
+        options,
+        log=logger.info,
+        first_start=not getattr(args, "no_first_start", False),
+        cache_dir=getattr(args, "cache_dir", None),
+    )
     print(table(results))
     if getattr(args, "json", None):
         Path(args.json).write_text(json.dumps(results, indent=2))
@@ -393,8 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--device", default=None)
     p.add_argument("--precision", default=None)
-    p.add_argument("--files", type=lambda s: [x for x in s.split(",") if x], default=None,
-                   help="comma-separated: jfk, long, or shared clip file names")
+    p.add_argument(
+        "--files",
+        type=lambda s: [x for x in s.split(",") if x],
+        default=None,
+        help="comma-separated: jfk, long, or shared clip file names",
+    )
     p.add_argument("--no-first-start", action="store_true", help="skip the empty-cache start measurement")
     p.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
     p.add_argument("--serve", default=None, help=argparse.SUPPRESS)
@@ -402,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # progress lines on stderr
     if args.serve:
         serve(args.serve, args.files, json.loads(args.options))
         return 0

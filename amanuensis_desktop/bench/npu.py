@@ -1,17 +1,6 @@
-"""``amanuensis bench --npu-emulated``: what the NPU backend sends to the NPU per 30 s window and how long
-that should take; on a machine with a working NPU (without ``--npu-emulated``) it measures instead.
-
-Figures per window (Whisper encoder, 3000 mel frames → 1500 audio frames):
-
-* GEMM FLOPs as Whisper defines them (2·M·K·N, unpadded) and as executed after padding to the kernels'
-  blocks — all encoder GEMMs go to the NPU; the decoder stays on OpenVINO/CPU;
-* dispatches per window (one per whole matrix);
-* predicted NPU time = executed FLOPs / the best published whole-array bf16 GEMM throughput
-  (XDNA1 3.1 TFLOPS, XDNA2 14.7 TFLOPS: figures given in the project brief, from published mlir-aie
-  measurements; not measured here) — a lower bound — plus dispatch overhead at an assumed (not measured)
-  50 µs each;
-* with ``--npu-emulated``: the wall time of one emulated encode on this CPU (an emulation cost, *not* an
-  NPU time) and how far its features are from the fp32 reference.
+"""``amanuensis bench --npu-emulated``: what the NPU backend sends to the NPU per 30 s window (GEMM FLOPs,
+dispatches) and a predicted lower bound of its time from published throughput; on a machine with a working NPU
+(without ``--npu-emulated``) it measures instead. The method: docs/decisions/engine.md.
 
 ``run(args)`` reads ``args.json`` (a path or None), ``args.npu_emulated`` (default True), ``args.model``
 (None = embedded model) and ``args.runs`` (measured runs on hardware, default 5).
@@ -22,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +27,7 @@ def _plan_figures(dims, gen: str) -> dict:
     plan = encoder_plan(sp, dims.n_mels, dims.n_audio_state, dims.n_audio_head, dims.n_audio_layer)
     useful, executed = plan.flops()
     gemm_s = executed / (sp.peak_bf16_tflops * 1e12)
-    per_call = {}
+    per_call: dict[str, dict[str, Any]] = {}
     for c in plan.calls:
         if c.kernel == "gemm":
             row = per_call.setdefault(c.what, {"useful_gflop": 0.0, "executed_gflop": 0.0, "key": c.key})
@@ -61,7 +51,7 @@ def _plan_figures(dims, gen: str) -> dict:
 
 
 def _window_mel(dims) -> tuple[np.ndarray, str]:
-    from ..whisper.audio import log_mel_spectrogram, pad_or_trim
+    from ..whisper.audio import N_FRAMES, log_mel_spectrogram, pad_or_trim
 
     try:
         from .corpus import load_clip, shared_audio_dir
@@ -69,11 +59,11 @@ def _window_mel(dims) -> tuple[np.ndarray, str]:
         folder = shared_audio_dir()
         if (folder / "jfk.wav").is_file():
             audio = load_clip("jfk.wav", folder)
-            return pad_or_trim(log_mel_spectrogram(audio, dims.n_mels), 3000), "jfk.wav"
+            return pad_or_trim(log_mel_spectrogram(audio, dims.n_mels), N_FRAMES), "jfk.wav"
     except Exception:  # the shared clips are optional for the bench
         pass
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((dims.n_mels, 3000)) * 0.3 - 0.3).astype(np.float32), "synthetic mel"
+    return (rng.standard_normal((dims.n_mels, N_FRAMES)) * 0.3 - 0.3).astype(np.float32), "synthetic mel"
 
 
 def _emulated(weights) -> dict:
@@ -103,9 +93,11 @@ def _emulated(weights) -> dict:
 
 
 def _measured(weights, runs: int) -> dict:
-    from ..backends import npu
+    from ..backends import decoder_fallback, npu
 
-    backend = npu.create(weights)  # refuses with one sentence unless real hardware + pyxrt + kernels
+    backend = npu.create(
+        weights, fallback_factory=decoder_fallback
+    )  # refuses with one sentence unless real hardware + pyxrt + kernels
     try:
         mel, source = _window_mel(weights.dims)
         backend.encode(mel)  # warm-up
@@ -118,8 +110,13 @@ def _measured(weights, runs: int) -> dict:
             return {"error": backend.failure}
         plan = _plan_figures(weights.dims, backend.device.generation)
         best = min(times)
-        return {"input": source, "label": backend.label, "encode_s": times, "best_encode_s": best,
-                "achieved_tflops_incl_host": plan["npu_gemm_gflop_executed_padded"] / best / 1e3}
+        return {
+            "input": source,
+            "label": backend.label,
+            "encode_s": times,
+            "best_encode_s": best,
+            "achieved_tflops_incl_host": plan["npu_gemm_gflop_executed_padded"] / best / 1e3,
+        }
     finally:
         backend.close()
 
@@ -130,32 +127,47 @@ def run(args) -> int:
     json_path = getattr(args, "json", None)
     emulated = getattr(args, "npu_emulated", True)
     weights = load_weights(getattr(args, "model", None))
-    report = {"model": weights.source, "per_generation": [_plan_figures(weights.dims, g) for g in ("npu1", "npu2")]}
+    report: dict[str, Any] = {
+        "model": weights.source,
+        "per_generation": [_plan_figures(weights.dims, g) for g in ("npu1", "npu2")],
+    }
     if emulated:
         report["emulation"] = _emulated(weights)
     else:
         report["measured"] = _measured(weights, int(getattr(args, "runs", 5) or 5))
 
     for g in report["per_generation"]:
-        print(f"{g['generation']} ({g['device']}): {g['npu_gemm_gflop_per_window']:.2f} GFLOP of encoder GEMMs per "
-              f"30 s window on the NPU ({g['npu_gemm_gflop_executed_padded']:.2f} executed after padding, "
-              f"+{g['padding_overhead']:.0%}); 0 GFLOP of encoder GEMMs on the CPU; {g['dispatches_per_window']} dispatches")
-        print(f"    predicted NPU time at the published {g['peak_bf16_tflops']} TFLOPS bf16: "
-              f"{g['predicted_gemm_ms_at_peak']:.1f} ms GEMM + {g['predicted_dispatch_overhead_ms']:.1f} ms dispatch "
-              f"= {g['predicted_npu_ms_per_window']:.1f} ms per window (a lower bound)")
+        print(
+            f"{g['generation']} ({g['device']}): {g['npu_gemm_gflop_per_window']:.2f} GFLOP of encoder GEMMs per "
+            f"30 s window on the NPU ({g['npu_gemm_gflop_executed_padded']:.2f} executed after padding, "
+            f"+{g['padding_overhead']:.0%}); 0 GFLOP of encoder GEMMs on the CPU; "
+            f"{g['dispatches_per_window']} dispatches"
+        )
+        print(
+            f"    predicted NPU time at the published {g['peak_bf16_tflops']} TFLOPS bf16: "
+            f"{g['predicted_gemm_ms_at_peak']:.1f} ms GEMM + {g['predicted_dispatch_overhead_ms']:.1f} ms dispatch "
+            f"= {g['predicted_npu_ms_per_window']:.1f} ms per window (a lower bound)"
+        )
     if "emulation" in report:
         e = report["emulation"]
-        print(f"emulated encode ({e['input']}): {e['emulated_encode_s_on_cpu']:.2f} s of CPU emulation "
-              f"(fp32 numpy: {e['fp32_numpy_encode_s']:.2f} s), {e['dispatches']} dispatches; features vs fp32: "
-              f"rel. RMS {e['feature_rel_rms_error_vs_fp32']:.2%}, max |Δ| {e['feature_max_abs_error_vs_fp32']:.3f}")
-        print("    (emulation time is CPU time, not an NPU time; run without --npu-emulated on a Ryzen AI machine to measure)")
+        print(
+            f"emulated encode ({e['input']}): {e['emulated_encode_s_on_cpu']:.2f} s of CPU emulation "
+            f"(fp32 numpy: {e['fp32_numpy_encode_s']:.2f} s), {e['dispatches']} dispatches; features vs fp32: "
+            f"rel. RMS {e['feature_rel_rms_error_vs_fp32']:.2%}, max |Δ| {e['feature_max_abs_error_vs_fp32']:.3f}"
+        )
+        print(
+            "    (emulation time is CPU time, not an NPU time; "
+            "run without --npu-emulated on a Ryzen AI machine to measure)"
+        )
     if "measured" in report:
         m = report["measured"]
         if "error" in m:
             print(f"measured: {m['error']}")
         else:
-            print(f"measured on {m['label']}: best {m['best_encode_s'] * 1e3:.1f} ms per window "
-                  f"({m['achieved_tflops_incl_host']:.2f} TFLOPS including host work)")
+            print(
+                f"measured on {m['label']}: best {m['best_encode_s'] * 1e3:.1f} ms per window "
+                f"({m['achieved_tflops_incl_host']:.2f} TFLOPS including host work)"
+            )
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2))
     return 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..backends.base import Backend
+from .inference import Backend
 from .tokenizer import Tokenizer
 
 NEG_INF = np.float32(-np.inf)
@@ -69,7 +69,14 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
 class LogitRules:
     """Every logit filter of one decode, applied in place to ``logits [batch, vocab]``."""
 
-    def __init__(self, tok: Tokenizer, opts: DecodingOptions, sample_begin: int, suppress: tuple[int, ...], begin_suppress: tuple[int, ...]):
+    def __init__(
+        self,
+        tok: Tokenizer,
+        opts: DecodingOptions,
+        sample_begin: int,
+        suppress: tuple[int, ...],
+        begin_suppress: tuple[int, ...],
+    ):
         self.tok = tok
         self.sample_begin = sample_begin
         self.suppress = np.array(sorted(set(suppress)), dtype=np.int64)
@@ -118,8 +125,14 @@ class LogitRules:
 class WindowDecoder:
     """Decodes one window of audio features with a backend; stateless between windows."""
 
-    def __init__(self, backend: Backend, tokenizer: Tokenizer, n_text_ctx: int,
-                 suppress_ids: tuple[int, ...], begin_suppress_ids: tuple[int, ...]):
+    def __init__(
+        self,
+        backend: Backend,
+        tokenizer: Tokenizer,
+        n_text_ctx: int,
+        suppress_ids: tuple[int, ...],
+        begin_suppress_ids: tuple[int, ...],
+    ):
         self.backend = backend
         self.tok = tokenizer
         self.n_text_ctx = n_text_ctx
@@ -152,7 +165,7 @@ class WindowDecoder:
         rules = LogitRules(tok, opts, len(initial), suppress, self.begin_suppress_ids)
 
         use_beam = opts.temperature == 0 and (opts.beam_size or 1) > 1
-        n_group = opts.beam_size if use_beam else (opts.best_of or 1) if opts.temperature > 0 else 1
+        n_group = (opts.beam_size or 1) if use_beam else (opts.best_of or 1) if opts.temperature > 0 else 1
 
         session = self.backend.decoder(features, batch=1)
         # Feed the prompt up to start-of-transcript: its logits give the no-speech probability.
@@ -218,7 +231,7 @@ class WindowDecoder:
             steps += 1
             self._check_cancel(steps)
             if abort is not None and steps % 16 == 0:
-                for k in np.flatnonzero(~done):
+                for k in map(int, np.flatnonzero(~done)):
                     if compression_ratio(tok.decode(seqs[k][len(initial) :])) > abort:
                         done[k] = True  # already too repetitive: rejected whatever follows
             if done.all() or len(seqs[0]) >= len(initial) + sample_len:

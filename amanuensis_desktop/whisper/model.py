@@ -64,7 +64,7 @@ class Weights:
 # Model folders
 # --------------------------------------------------------------------------------------------------
 
-REQUIRED_CT2 = ("model.bin", "tokenizer.json", "config.json")
+REQUIRED_CT2: tuple[str, ...] = ("model.bin", "tokenizer.json", "config.json")
 REQUIRED_HF = ("model.safetensors", "tokenizer.json")
 
 
@@ -85,7 +85,9 @@ def resolve_model_path(path: str | os.PathLike | None) -> Path:
     if not folder.exists():
         raise ModelError(f"Model folder {folder} does not exist.")
     if not folder.is_dir():
-        raise ModelError(f"Model path {folder} is not a folder; pass the folder that holds model.bin or model.safetensors.")
+        raise ModelError(
+            f"Model path {folder} is not a folder; pass the folder that holds model.bin or model.safetensors."
+        )
     if (folder / "model.bin").exists():
         required = REQUIRED_CT2
     elif (folder / "model.safetensors").exists():
@@ -311,7 +313,7 @@ def hf_to_openai_name(name: str) -> str | None:
         side, idx, rest = parts[1], parts[3], ".".join(parts[4:])
         for hf, oa in _HF_LAYER.items():
             if rest.startswith(hf + "."):
-                return f"{side}.blocks.{idx}.{oa}{rest[len(hf):]}"
+                return f"{side}.blocks.{idx}.{oa}{rest[len(hf) :]}"
     return None
 
 
@@ -323,7 +325,7 @@ def openai_to_hf_name(name: str) -> str:
     rest_s = ".".join(rest)
     for hf, oa in _HF_LAYER.items():
         if rest_s.startswith(oa + "."):
-            return f"model.{side}.layers.{idx}.{hf}{rest_s[len(oa):]}"
+            return f"model.{side}.layers.{idx}.{hf}{rest_s[len(oa) :]}"
     raise KeyError(name)
 
 
@@ -348,7 +350,9 @@ def read_safetensors(path: str | os.PathLike) -> Weights:
     return Weights(dims=dims, tensors=tensors, source=str(path))
 
 
-def write_safetensors(weights: Weights, folder: str | os.PathLike, tokenizer_json: str | os.PathLike | None = None) -> Path:
+def write_safetensors(
+    weights: Weights, folder: str | os.PathLike, tokenizer_json: str | os.PathLike | None = None
+) -> Path:
     """Write ``weights`` as a Hugging Face Whisper checkpoint folder (model.safetensors + config.json)."""
     from safetensors.numpy import save_file
 

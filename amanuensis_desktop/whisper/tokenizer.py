@@ -13,8 +13,6 @@ from pathlib import Path
 
 from ..errors import ModelError
 
-LANGUAGES_PREFIX = "<|"
-
 
 class Tokenizer:
     def __init__(self, path: str | os.PathLike, n_vocab: int | None = None):
@@ -47,7 +45,9 @@ class Tokenizer:
         en = self.hf.token_to_id("<|en|>")
         # English-only models (n_vocab 51864) have no language/task tokens in their start sequence.
         self.multilingual = self.n_vocab >= 51865
-        self.sot_sequence: tuple[int, ...] = (self.sot, en, self.transcribe) if self.multilingual and en else (self.sot,)
+        self.sot_sequence: tuple[int, ...] = (
+            (self.sot, en, self.transcribe) if self.multilingual and en else (self.sot,)
+        )
 
     # -- text -------------------------------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
@@ -56,25 +56,6 @@ class Tokenizer:
     def decode(self, tokens) -> str:
         """Text of ``tokens`` without special or timestamp tokens."""
         return self.hf.decode([int(t) for t in tokens if int(t) < self.eot], skip_special_tokens=False)
-
-    def decode_with_timestamps(self, tokens) -> str:
-        out: list[str] = []
-        run: list[int] = []
-        for t in map(int, tokens):
-            if t >= self.timestamp_begin:
-                if run:
-                    out.append(self.hf.decode(run, skip_special_tokens=False))
-                    run = []
-                out.append(f"<|{(t - self.timestamp_begin) * 0.02:.2f}|>")
-            elif t < self.eot:
-                run.append(t)
-        if run:
-            out.append(self.hf.decode(run, skip_special_tokens=False))
-        return "".join(out)
-
-    @property
-    def sot_sequence_including_notimestamps(self) -> tuple[int, ...]:
-        return self.sot_sequence + (self.no_timestamps,)
 
     # -- suppression --------------------------------------------------------------------------------
     @cached_property

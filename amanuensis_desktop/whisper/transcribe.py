@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 
-from .audio import FRAMES_PER_SECOND, HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel_spectrogram, pad_or_trim
+from .audio import (
+    FRAMES_PER_SECOND,
+    HOP_LENGTH,
+    N_FRAMES,
+    N_SAMPLES,
+    SAMPLE_RATE,
+    TIME_PRECISION,
+    log_mel_spectrogram,
+    pad_or_trim,
+)
 from .decoding import Cancelled, DecodingOptions, DecodingResult, WindowDecoder, with_temperature
 
 __all__ = ["Cancelled", "Segment", "Transcript", "TranscribeOptions", "transcribe"]
@@ -48,8 +57,10 @@ class Segment:
     temperature: float
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("id", "start", "end", "text", "avg_logprob", "no_speech_prob",
-                                              "compression_ratio", "temperature")}
+        return {
+            k: getattr(self, k)
+            for k in ("id", "start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio", "temperature")
+        }
 
 
 @dataclass
@@ -59,6 +70,7 @@ class Transcript:
     backend: str = ""
     language: str = "en"
     timings: dict[str, float] = field(default_factory=dict)
+    prompted: bool = False  # decoded with an initial prompt (the live pipeline's prompting rule reads it)
 
     @property
     def text(self) -> str:
@@ -83,13 +95,19 @@ def _is_no_speech(result: DecodingResult, opts: TranscribeOptions) -> bool:
     if opts.no_speech_threshold is None or result.no_speech_prob <= opts.no_speech_threshold:
         return False
     unsure = opts.logprob_threshold is None or result.avg_logprob < opts.logprob_threshold
-    repetitive = (opts.compression_ratio_threshold is not None
-                  and result.compression_ratio > opts.compression_ratio_threshold)
+    repetitive = (
+        opts.compression_ratio_threshold is not None and result.compression_ratio > opts.compression_ratio_threshold
+    )
     return unsure or repetitive
 
 
-def decode_with_fallback(decoder: WindowDecoder, features: np.ndarray, base: DecodingOptions,
-                         opts: TranscribeOptions, cancel: threading.Event | None = None) -> DecodingResult:
+def decode_with_fallback(
+    decoder: WindowDecoder,
+    features: np.ndarray,
+    base: DecodingOptions,
+    opts: TranscribeOptions,
+    cancel: threading.Event | None = None,
+) -> DecodingResult:
     """Decode at the first temperature; retry hotter while the result is too repetitive or too unsure.
 
     When every temperature fails, keep the most confident result that is not repetitive (else the greedy
@@ -104,23 +122,32 @@ def decode_with_fallback(decoder: WindowDecoder, features: np.ndarray, base: Dec
         spent["steps"] += int(result.timings.get("steps", 0))
         spent["attempts"] += 1
         result.timings = dict(spent)  # what this window cost, every attempt included
-        too_repetitive = (opts.compression_ratio_threshold is not None
-                          and result.compression_ratio > opts.compression_ratio_threshold)
+        too_repetitive = (
+            opts.compression_ratio_threshold is not None and result.compression_ratio > opts.compression_ratio_threshold
+        )
         too_unsure = opts.logprob_threshold is not None and result.avg_logprob < opts.logprob_threshold
         silence = opts.no_speech_threshold is not None and result.no_speech_prob > opts.no_speech_threshold
         if silence or not (too_repetitive or too_unsure):
             return result
-    not_repetitive = [r for r in tried if opts.compression_ratio_threshold is None
-                      or r.compression_ratio <= opts.compression_ratio_threshold]
+    not_repetitive = [
+        r
+        for r in tried
+        if opts.compression_ratio_threshold is None or r.compression_ratio <= opts.compression_ratio_threshold
+    ]
     best = max(not_repetitive, key=lambda r: r.avg_logprob) if not_repetitive else tried[0]
     best.timings = dict(spent)
     return best
 
 
-def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None, *,
-               progress: Callable[[float, float], None] | None = None,
-               cancel: threading.Event | None = None,
-               on_segment: Callable[[Segment], None] | None = None) -> Transcript:
+def transcribe(
+    engine,
+    audio: np.ndarray,
+    opts: TranscribeOptions | None = None,
+    *,
+    progress: Callable[[float, float], None] | None = None,
+    cancel: threading.Event | None = None,
+    on_segment: Callable[[Segment], None] | None = None,
+) -> Transcript:
     """Transcribe 16 kHz mono float32 ``audio`` with ``engine`` (an :class:`~amanuensis_desktop.engine.Engine`)."""
     opts = opts or TranscribeOptions()
     tok = engine.tokenizer
@@ -129,8 +156,12 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
     mel = log_mel_spectrogram(audio, engine.dims.n_mels, padding=N_SAMPLES)
     content_frames = mel.shape[-1] - N_FRAMES
     decoder = engine.window_decoder()
-    base = DecodingOptions(beam_size=opts.beam_size, best_of=opts.best_of, patience=opts.patience,
-                           without_timestamps=opts.without_timestamps)
+    base = DecodingOptions(
+        beam_size=opts.beam_size,
+        best_of=opts.best_of,
+        patience=opts.patience,
+        without_timestamps=opts.without_timestamps,
+    )
     prompt_tokens: list[int] = tok.encode(" " + opts.initial_prompt.strip()) if opts.initial_prompt else []
     all_tokens: list[int] = list(prompt_tokens)
     prompt_reset_since = 0
@@ -200,10 +231,17 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
         for (start, end, part), text in zip(new, texts):
             if not text or tok.is_punctuation_only(text) or end <= start:
                 continue
-            seg = Segment(id=len(segments), start=round(start, 3), end=round(min(end, duration), 3), text=text,
-                          tokens=[t for t in part if t < tok.eot], avg_logprob=result.avg_logprob,
-                          no_speech_prob=result.no_speech_prob, compression_ratio=result.compression_ratio,
-                          temperature=result.temperature)
+            seg = Segment(
+                id=len(segments),
+                start=round(start, 3),
+                end=round(min(end, duration), 3),
+                text=text,
+                tokens=[t for t in part if t < tok.eot],
+                avg_logprob=result.avg_logprob,
+                no_speech_prob=result.no_speech_prob,
+                compression_ratio=result.compression_ratio,
+                temperature=result.temperature,
+            )
             segments.append(seg)
             if on_segment:
                 on_segment(seg)
@@ -213,4 +251,10 @@ def transcribe(engine, audio: np.ndarray, opts: TranscribeOptions | None = None,
         if progress:
             progress(min(seek / FRAMES_PER_SECOND, duration), duration)
     timings["total_s"] = time.perf_counter() - t_start
-    return Transcript(segments=segments, duration=duration, backend=engine.backend.label, timings=timings)
+    return Transcript(
+        segments=segments,
+        duration=duration,
+        backend=engine.backend.label,
+        timings=timings,
+        prompted=opts.initial_prompt is not None,
+    )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
-        "seventeen eighteen nineteen".split()
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split()
+)
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ABBREV = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint", "ms": "miss", "vs": "versus"}
 

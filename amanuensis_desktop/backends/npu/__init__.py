@@ -8,14 +8,27 @@ kernels are all present — "auto" never selects the emulator. The emulator is c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from ...errors import BackendError
-from ..base import Backend, BackendStatus
+from ...whisper.inference import Backend
+from ...whisper.model import Weights
+from ..base import BackendStatus
+from ..names import BackendName
 from . import detect
 from .detect import Detection, npu_power_mode
 from .device import Device, NpuDeviceError, NpuNumericsError
 from .spec import DEVICES, encoder_plan
 
-__all__ = ["probe", "create", "npu_power_mode", "detect", "Detection", "NpuDeviceError", "fallback_backend"]
+if TYPE_CHECKING:
+    from .backend import NpuBackend
+
+__all__ = ["probe", "create", "npu_power_mode", "detect", "Detection", "NpuDeviceError", "FallbackFactory"]
+
+#: builds the decoder's backend from the weights and the options meant for it (the registry's
+#: :func:`~amanuensis_desktop.backends.decoder_fallback`)
+FallbackFactory = Callable[..., Backend]
 
 # The one refusal remembered for the rest of the process: the real NPU computed *wrong numbers* (a failed
 # self-test comparison, a failed spot check, non-finite output). Such a device is not offered again in this
@@ -33,40 +46,52 @@ def _distrust(reason: str) -> None:
 def probe(sysfs_root: str = "/sys", dev_root: str = "/dev", **detect_options) -> BackendStatus:
     det = detect.detect(sysfs_root, dev_root, **detect_options)
     if not det.available:
-        return BackendStatus("npu", False, det.reason, label="NPU · XDNA kernels")
+        return BackendStatus(BackendName.NPU, False, det.reason, label="NPU · XDNA kernels")
     if _distrusted["reason"]:
-        return BackendStatus("npu", False, _distrusted["reason"], label="NPU · XDNA kernels",
-                             version=f"XRT {det.xrt_version}" if det.xrt_version else "")
-    return BackendStatus("npu", True, det.reason, label=f"NPU · XDNA kernels ({det.generation})",
-                         version=f"XRT {det.xrt_version}" if det.xrt_version else "", devices=("NPU",))
+        return BackendStatus(
+            BackendName.NPU,
+            False,
+            _distrusted["reason"],
+            label="NPU · XDNA kernels",
+            version=f"XRT {det.xrt_version}" if det.xrt_version else "",
+        )
+    return BackendStatus(
+        BackendName.NPU,
+        True,
+        det.reason,
+        label=f"NPU · XDNA kernels ({det.generation})",
+        version=f"XRT {det.xrt_version}" if det.xrt_version else "",
+        devices=("NPU",),
+    )
 
 
-def fallback_backend(weights, **options) -> Backend:
-    """The decoder's (and a failed encoder's) backend: the registry's own "auto" choice without the NPU
-    (OpenVINO when it is available and passes its self-check, else the numpy reference)."""
-    from .. import select
-
-    return select("auto", weights, order=("openvino", "cpu"), **options).backend
-
-
-def _close_quietly(thing) -> None:
+def _close_quietly(thing: Any) -> None:
     try:
         thing.close()
     except Exception:  # already failing; the original error is the one to report
         pass
 
 
-def create(weights, npu_device: str | Device | None = None, fallback: Backend | None = None,
-           self_test: bool | None = None, generation: str | None = None, timeout_s: float = 10.0,
-           device=None, **options):
+def create(
+    weights: Weights,
+    npu_device: str | Device | None = None,
+    fallback: Backend | None = None,
+    self_test: bool | None = None,
+    generation: str | None = None,
+    timeout_s: float = 10.0,
+    device: Any = None,
+    fallback_factory: FallbackFactory | None = None,
+    **options: Any,
+) -> NpuBackend:
     """Build the NPU backend.
 
     ``npu_device`` (or ``device``, when it is one of these values): None/"xrt" → the real NPU (refuses
     with one sentence unless detection passes); "emulator" → the numpy emulation of the kernels (explicit
     only; no self-test, since comparing the emulator with itself proves nothing); a :class:`Device`
     instance → that device (the tests' fault-injecting fakes). Other ``device`` values belong to other
-    backends (OpenVINO's "CPU"/"GPU") and are passed on, with the other options, to the fallback that
-    :func:`fallback_backend` builds when ``fallback`` is None.
+    backends (OpenVINO's "CPU"/"GPU") and are passed on, with the other options, to ``fallback_factory``,
+    which builds the decoder's backend when ``fallback`` is None (the registry passes its "auto" choice
+    without the NPU).
 
     On every failure path the device and the fallback built here are closed (a ``fallback`` passed in
     belongs to the caller and is left open).
@@ -90,7 +115,7 @@ def create(weights, npu_device: str | Device | None = None, fallback: Backend | 
         test = bool(self_test)
     elif npu_device in (None, "xrt"):
         det = detect.detect()
-        if not det.available:
+        if not det.available or det.generation is None or det.kernels is None:
             raise BackendError(det.reason[0].upper() + det.reason[1:].rstrip(".") + ".")
         from .xrt_device import XrtDevice
 
@@ -112,7 +137,12 @@ def create(weights, npu_device: str | Device | None = None, fallback: Backend | 
 
     fb = None
     try:
-        fb = fallback if fallback is not None else fallback_backend(weights, **options)
+        if fallback is not None:
+            fb = fallback
+        elif fallback_factory is not None:
+            fb = fallback_factory(weights, **options)
+        else:
+            raise BackendError("The NPU backend needs a decoder backend; build it through the backend registry.")
         return NpuBackend(weights, dev, fb, self_test=test, timeout_s=timeout_s, on_failure=on_failure)
     except BaseException as exc:
         cause = exc.__cause__

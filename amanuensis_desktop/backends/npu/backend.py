@@ -13,7 +13,8 @@ import logging
 import numpy as np
 
 from ...errors import BackendError
-from ..base import Backend, DecoderSession
+from ...whisper.inference import Backend, DecoderSession
+from ..names import BackendName
 from .device import Device, NpuNumericsError
 from .runtime import NpuEncoder
 from .selftest import SelfTestError, run_self_test
@@ -23,10 +24,19 @@ log = logging.getLogger(__name__)
 
 
 class NpuBackend(Backend):
-    name = "npu"
+    name = BackendName.NPU
 
-    def __init__(self, weights, device: Device, fallback: Backend, *, self_test: bool = True,
-                 timeout_s: float = 10.0, n_frames: int = 3000, on_failure=None):
+    def __init__(
+        self,
+        weights,
+        device: Device,
+        fallback: Backend,
+        *,
+        self_test: bool = True,
+        timeout_s: float = 10.0,
+        n_frames: int = 3000,
+        on_failure=None,
+    ):
         """``on_failure(sentence, exc)`` is called once when the device fails during the session."""
         self.weights = weights
         self.device = device
@@ -45,7 +55,8 @@ class NpuBackend(Backend):
             if missing:
                 raise BackendError(
                     f"The built NPU kernels lack {len(missing)} instruction stream(s) this model needs "
-                    f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}); rebuild them with 'make -C kernels'."
+                    f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}); "
+                    "rebuild them with 'make -C kernels'."
                 )
             if self_test:
                 try:

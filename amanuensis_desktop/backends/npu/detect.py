@@ -89,8 +89,15 @@ def accel_devices(sysfs_root: str | os.PathLike = "/sys", dev_root: str | os.Pat
             vendor, device = _read(dev / "vendor"), _read(dev / "device")
             if vendor and device:
                 pci_id = f"{vendor.lower().removeprefix('0x')}:{device.lower().removeprefix('0x')}"
-        found.append(AccelDevice(entry.name, driver, pci_id, ue.get("PCI_SLOT_NAME", ""),
-                                 (Path(dev_root) / "accel" / entry.name).exists()))
+        found.append(
+            AccelDevice(
+                entry.name,
+                driver,
+                pci_id,
+                ue.get("PCI_SLOT_NAME", ""),
+                (Path(dev_root) / "accel" / entry.name).exists(),
+            )
+        )
     return found
 
 
@@ -178,9 +185,13 @@ class Detection:
         return self.npu.generation if self.npu else None
 
 
-def detect(sysfs_root: str | os.PathLike = "/sys", dev_root: str | os.PathLike = "/dev",
-           xrt_root: str | os.PathLike = DEFAULT_XRT_ROOT, kernel_dirs: list[Path] | None = None,
-           pyxrt_probe=None) -> Detection:
+def detect(
+    sysfs_root: str | os.PathLike = "/sys",
+    dev_root: str | os.PathLike = "/dev",
+    xrt_root: str | os.PathLike = DEFAULT_XRT_ROOT,
+    kernel_dirs: list[Path] | None = None,
+    pyxrt_probe=None,
+) -> Detection:
     """All the evidence, in order; ``reason`` is one sentence saying what is missing (or what was found)."""
     det = Detection(devices=accel_devices(sysfs_root, dev_root))
     amd = [d for d in det.devices if d.generation]
@@ -199,9 +210,11 @@ def detect(sysfs_root: str | os.PathLike = "/sys", dev_root: str | os.PathLike =
     det.pyxrt = bool((pyxrt_probe or (lambda: import_pyxrt(xrt_root)))())
     det.xrt_version = xrt_version(xrt_root)
     if not det.pyxrt:
-        det.reason = f"AMD NPU found ({det.npu.describe()}) but pyxrt is not importable; install XRT with its Python bindings"
+        det.reason = (
+            f"AMD NPU found ({det.npu.describe()}) but pyxrt is not importable; install XRT with its Python bindings"
+        )
         return det
-    det.kernels, why = find_kernels(det.npu.generation, kernel_dirs)
+    det.kernels, why = find_kernels(det.npu.generation or "", kernel_dirs)
     if det.kernels is None:
         det.reason = f"AMD NPU found ({det.npu.describe()}) but {why}"
         return det
@@ -273,6 +286,6 @@ def xrt_smi_report(xrt_root: str | os.PathLike = DEFAULT_XRT_ROOT, timeout_s: fl
 
 
 def npu_power_mode(xrt_root: str | os.PathLike = DEFAULT_XRT_ROOT) -> str | None:
-    """"Default", "Turbo (1.23 W)" …; None when xrt-smi is absent or reports no power mode."""
+    """ "Default", "Turbo (1.23 W)" …; None when xrt-smi is absent or reports no power mode."""
     rep = xrt_smi_report(xrt_root)
     return rep.summary() if rep is not None else None

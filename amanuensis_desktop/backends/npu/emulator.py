@@ -50,6 +50,7 @@ _A = (F32(0.254829592), F32(-0.284496736), F32(1.421413741), F32(-1.453152027), 
 # The kernels' arithmetic, on float32 arrays
 # --------------------------------------------------------------------------------------------------
 
+
 def gemm_f32(a_bits: np.ndarray, b_bits: np.ndarray, k_block: int = 64, out: np.ndarray | None = None) -> np.ndarray:
     """``[B, M, K] x [B, K, N]`` bf16 bit patterns → fp32, accumulated per K-block in order.
 
@@ -140,6 +141,7 @@ def bias_gelu_rows(x: np.ndarray, bias: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 # The emulated device
 # --------------------------------------------------------------------------------------------------
+
 
 class EmulatorDevice(Device):
     """Runs every kernel key the plan needs, on the CPU, with the kernels' arithmetic."""

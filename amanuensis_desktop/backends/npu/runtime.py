@@ -40,7 +40,18 @@ def _pad2(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 class _Layer:
-    pass
+    """One encoder block's device buffers (filled by :class:`NpuEncoder`)."""
+
+    w_qkv: Buffer
+    b_qkv: np.ndarray
+    w_out: Buffer
+    b_out: np.ndarray
+    ln1: Buffer
+    ln2: Buffer
+    w_fc1: Buffer
+    b_fc1: Buffer
+    w_fc2: Buffer
+    b_fc2: np.ndarray
 
 
 class NpuEncoder:
@@ -162,7 +173,7 @@ class NpuEncoder:
         the window where it happens (cost: a few thousand MACs per check on the CPU)."""
         from .emulator import bias_gelu_rows, gemm_f32, layernorm_rows, softmax_rows
         from .selftest import compare
-        from .spec import gemm_key, gelu_key, layernorm_key, parse_key, softmax_key
+        from .spec import gelu_key, gemm_key, layernorm_key, parse_key, softmax_key
 
         kind, shape = parse_key(call.key)
         rng = self._rng

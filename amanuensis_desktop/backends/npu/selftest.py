@@ -42,8 +42,11 @@ def make_inputs(kernel: str, key: str, rng: np.random.Generator) -> tuple[list[n
         return [x, gb], (r, d), np.uint16
     if kernel == "bias_gelu":
         r, d = shape
-        return [rng.standard_normal((r, d), dtype=f32) * f32(2.0),
-                rng.standard_normal(d, dtype=f32) * f32(0.2)], (r, d), np.uint16
+        return (
+            [rng.standard_normal((r, d), dtype=f32) * f32(2.0), rng.standard_normal(d, dtype=f32) * f32(0.2)],
+            (r, d),
+            np.uint16,
+        )
     raise ValueError(kernel)
 
 
@@ -68,8 +71,10 @@ def compare(kernel: str, key: str, inputs: list[np.ndarray], got: np.ndarray, ex
     bad = err > bound
     if bad.any():
         i = np.unravel_index(np.argmax(err - bound), err.shape)
-        return (f"{kernel} {key} differs from the emulator at {int(bad.sum())} of {err.size} values "
-                f"(worst {float(err[i]):.3g} where {float(bound[i]):.3g} is allowed)")
+        return (
+            f"{kernel} {key} differs from the emulator at {int(bad.sum())} of {err.size} values "
+            f"(worst {float(err[i]):.3g} where {float(bound[i]):.3g} is allowed)"
+        )
     return None
 
 
@@ -79,8 +84,10 @@ def run_self_test(device: Device, plan: EncoderPlan, seed: int = 20240, timeout_
     rng = np.random.default_rng(seed)
     lines = []
     # smallest dispatches first: a broken kernel is usually found in milliseconds
-    order = sorted(((k, key) for k, keys in plan.keys.items() for key in keys),
-                   key=lambda kk: (int(np.prod(parse_key(kk[1])[1])), kk))
+    order = sorted(
+        ((k, key) for k, keys in plan.keys.items() for key in keys),
+        key=lambda kk: (int(np.prod(parse_key(kk[1])[1])), kk),
+    )
     for kernel, key in order:
         inputs, out_shape, out_dtype = make_inputs(kernel, key, rng)
         bufs = [device.buffer(x.shape, x.dtype) for x in inputs] + [device.buffer(out_shape, out_dtype)]

@@ -85,6 +85,7 @@ def _roundup(x: int, step: int) -> int:
 # Instruction-stream keys (one insts.bin per key; one xclbin per kernel serves every key)
 # --------------------------------------------------------------------------------------------------
 
+
 def gemm_key(batch: int, m: int, k: int, n: int) -> str:
     return f"gemm_b{batch}_{m}x{k}x{n}"
 
@@ -104,17 +105,17 @@ def gelu_key(rows: int, d: int) -> str:
 def parse_key(key: str) -> tuple[str, tuple[int, ...]]:
     """``"gemm_b6_1536x64x1536"`` → ``("gemm", (6, 1536, 64, 1536))``."""
     if key.startswith("gemm_b"):
-        b, rest = key[len("gemm_b"):].split("_", 1)
+        b, rest = key[len("gemm_b") :].split("_", 1)
         return "gemm", (int(b), *(int(v) for v in rest.split("x")))
     if key.startswith("softmax_"):
-        shape, valid = key[len("softmax_"):].split("_v")
+        shape, valid = key[len("softmax_") :].split("_v")
         r, length = shape.split("x")
         return "softmax", (int(r), int(length), int(valid))
     if key.startswith("layernorm_"):
-        r, d = key[len("layernorm_"):].split("x")
+        r, d = key[len("layernorm_") :].split("x")
         return "layernorm", (int(r), int(d))
     if key.startswith("bias_gelu_"):
-        r, d = key[len("bias_gelu_"):].split("x")
+        r, d = key[len("bias_gelu_") :].split("x")
         return "bias_gelu", (int(r), int(d))
     raise ValueError(f"unknown kernel key {key!r}")
 
@@ -122,6 +123,7 @@ def parse_key(key: str) -> tuple[str, tuple[int, ...]]:
 # --------------------------------------------------------------------------------------------------
 # The encoder plan
 # --------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Call:
@@ -175,8 +177,17 @@ def encoder_plan(device: DeviceSpec, n_mels: int, d: int, heads: int, layers: in
     dn = sp.pad_n(d)
 
     def gemm(what: str, batch: int, m: int, k: int, n: int, mp: int, kp: int, np_: int, layer: bool = False) -> None:
-        plan.calls.append(Call("gemm", gemm_key(batch, mp, kp, np_), what, 2 * batch * m * k * n,
-                               2 * batch * mp * kp * np_, layers if layer else 1, layer))
+        plan.calls.append(
+            Call(
+                "gemm",
+                gemm_key(batch, mp, kp, np_),
+                what,
+                2 * batch * m * k * n,
+                2 * batch * mp * kp * np_,
+                layers if layer else 1,
+                layer,
+            )
+        )
 
     k1 = sp.pad_k(3 * n_mels)
     gemm("conv1 (im2col)", 1, n_frames, 3 * n_mels, d, fp, k1, dn)

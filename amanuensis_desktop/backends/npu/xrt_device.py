@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -109,8 +110,9 @@ class XrtDevice(Device):
         except BaseException:
             # Release the hardware contexts and instruction BOs loaded so far now, not whenever the exception
             # (whose traceback references this frame and its locals) is dropped: a held context would make
-            # the next attempt fail with "could not open a hardware context".
-            xclbin = context = kernel = loaded = bo = None  # noqa: F841
+            # the next attempt fail with "could not open a hardware context". The names are never read again
+            # (hence F841): rebinding them is what drops the references.
+            xclbin = context = kernel = loaded = bo = None  # type: ignore[assignment]  # noqa: F841
             self.close()
             raise
         # Data BOs are shared between kernels (one kernel's output is the next one's input), so they are all
@@ -135,7 +137,7 @@ class XrtDevice(Device):
         bo, n_words = loaded.insts[key]
         xrt = self._xrt
         try:
-            run = loaded.kernel(OPCODE, bo, n_words, *[a.bo for a in args])
+            run = loaded.kernel(OPCODE, bo, n_words, *[cast(XrtBuffer, a).bo for a in args])
             try:
                 state = run.wait(int(timeout_s * 1000))  # pyxrt: wait(timeout_ms)
             except TypeError:  # bindings without the timeout overload

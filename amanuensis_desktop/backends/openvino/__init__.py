@@ -2,35 +2,26 @@
 
 ``probe()`` is cheap (import, device list, version). ``create()`` picks the device (AUTO: NPU, then GPU, then
 CPU), builds the graphs from the in-memory weights (or loads them from the cache), compiles them (OpenVINO's
-blob cache makes the second start fast) and runs the self-check against the numpy reference.
+blob cache makes the second start fast) and runs the self-check (:mod:`.selfcheck`) against the numpy reference.
 
-Precision (``precision=``), all computed in the device's default inference precision except ``f32``:
-
-* ``int8`` (default): the tied output projection (51864 x 384, 20 M of the decoder's 29 M weights and the
-  bulk of a decoding step's memory traffic) as per-output-channel symmetric int8, with the 16 best candidates
-  of every step rescored exactly in float32 from the checkpoint's fp16 table; encoder and decoder blocks keep
-  the checkpoint's f16 weights; compute in bf16 on CPUs with AVX-512 BF16/AMX (OpenVINO's CPU default there),
-  else f32. Why: on the shared clips its transcripts equal the float32 reference's, while an f16 projection
-  and in-graph embedding lookup cost ~200 MB more resident memory and a slower step (measured), and int8 in
-  the encoder or decoder blocks changed words on a shared clip.
-* ``f16``: every weight as stored (fp16, lossless for tiny.en), same compute precision; more memory.
-* ``f32``: f32 weights and ``INFERENCE_PRECISION_HINT=f32``: matches the numpy reference to ~1e-4, slowest.
-
-IR files are saved with ``compress_to_fp16=False`` (``save_model`` would otherwise turn f32 constants into
-f16 behind our back), so each constant keeps the precision chosen here.
+Precisions (:class:`~amanuensis_desktop.backends.names.Precision`): ``int8`` (default) stores the tied output
+projection as int8 and rescores the best candidates exactly; ``f16`` keeps every weight as stored; ``f32`` also
+computes in f32 and matches the numpy reference to ~1e-4. Why int8 is the default, with the measurements:
+docs/decisions/engine.md.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from ...errors import BackendError
+from ...whisper.model import Weights
 from ..base import BackendStatus
+from ..names import DEFAULT_PRECISION, PRECISIONS, BackendName
 
 __all__ = ["probe", "create", "DEFAULT_PRECISION"]
-
-DEFAULT_PRECISION = "int8"
 
 
 def probe() -> BackendStatus:
@@ -40,46 +31,52 @@ def probe() -> BackendStatus:
 
     version = ov.get_version().split("-")[0]
     found = tuple(present(ov.Core()))
+    name = BackendName.OPENVINO
     if not found:
-        return BackendStatus("openvino", False, "OpenVINO lists no device", label="OpenVINO", version=version)
+        return BackendStatus(name, False, "OpenVINO lists no device", label="OpenVINO", version=version)
 
     try:
         auto = candidates("AUTO", found)[0]
     except BackendError as exc:
-        return BackendStatus("openvino", False, str(exc).rstrip("."), label="OpenVINO", version=version,
-                             devices=found)
-    return BackendStatus("openvino", True, f"installed; AUTO uses {auto}", label="OpenVINO", version=version,
-                         devices=found)
+        return BackendStatus(name, False, str(exc).rstrip("."), label="OpenVINO", version=version, devices=found)
+    return BackendStatus(name, True, f"installed; AUTO uses {auto}", label="OpenVINO", version=version, devices=found)
 
 
-def create(weights, device: str = "AUTO", precision: str | None = None, cache_dir: str | os.PathLike | None = None,
-           *, available: list[str] | None = None, **_ignored):
+def create(
+    weights: Weights,
+    device: str = "AUTO",
+    precision: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    available: list[str] | None = None,
+    **_ignored: Any,
+):
     """Build, compile and self-check the backend; raise :class:`BackendError` (one sentence) when it cannot run."""
     import openvino as ov
 
     from . import cache, devices, memory
-    from .backend import PRECISIONS, OpenVINOBackend, self_check
+    from .backend import OpenVINOBackend
+    from .selfcheck import self_check
 
     memory.bound_malloc_cache()
 
-    precision = (precision or DEFAULT_PRECISION).lower()
-    if precision not in PRECISIONS:
-        raise BackendError(f"Unknown OpenVINO precision '{precision}'; choose one of {', '.join(PRECISIONS)}.")
+    chosen = (precision or DEFAULT_PRECISION).lower()
+    if chosen not in PRECISIONS:
+        raise BackendError(f"Unknown OpenVINO precision '{chosen}'; choose one of {', '.join(PRECISIONS)}.")
     core = ov.Core()
     found = devices.present(core) if available is None else list(available)
     order = devices.candidates(device or "AUTO", found)
     root = cache.cache_root(cache_dir)
-    failures = []
+    failures: list[str] = []
     for dev in order:
         t0 = time.perf_counter()
         try:
-            backend = OpenVINOBackend(weights, dev, precision, root, core)
+            backend = OpenVINOBackend(weights, dev, chosen, root, core)
             tc = time.perf_counter()
-            backend.self_check_stats = self_check(backend, weights)
+            stats = self_check(backend, weights)
             backend.release_mapped()  # every weight is repacked by now: the cached blobs' pages can go
             backend.startup["selfcheck_s"] = time.perf_counter() - tc
-            backend.startup["total_s"] = time.perf_counter() - t0
-            backend.skipped = failures  # devices AUTO tried first, and why they were not used
+            backend.record_self_check(stats, failures, started=t0)
             return backend
         except BackendError as exc:
             failures.append(str(exc).rstrip("."))

@@ -11,23 +11,24 @@ import numpy as np
 import openvino as ov
 
 from ...errors import BackendError
+from ...whisper.audio import N_FRAMES
+from ...whisper.inference import Backend, DecoderSession
 from ...whisper.model import N_HEAD_DIM, Weights
-from ..base import Backend, DecoderSession
+from ..names import PRECISIONS, BackendName, Precision
 from . import cache, devices, graph, memory
 
-PRECISIONS = graph.PRECISIONS  # "int8" (default), "f16", "f32"
-STATIC_FRAMES = 3000  # a padded 30 s window: the only encoder length the static (NPU) variant takes
+STATIC_FRAMES = N_FRAMES  # a padded 30 s window: the only encoder length the static (NPU) variant takes
 # "int8" compresses the tied output projection (51864 x 384: 20 M of the decoder's 29 M weights, the tensor
 # that dominates a step's memory traffic); the decoder blocks keep f16: int8 there flips words on a shared
 # clip (sense_and_sensibility ...0890) even with the exact top-k rescoring.
-BLOCK_FORMAT = {"int8": "f16"}
+BLOCK_FORMAT: dict[str, str] = {Precision.INT8: Precision.F16}
 CACHE_SIZES = (64, 128, 256, 448)  # self-attention cache sizes of the dynamic variant (few shapes, small reads)
 RESCORE_K = 16  # int8 projection: the top-k logits per row are recomputed from the fp16 table in float32
 
 
 def _kv_type(core: ov.Core, device: str, precision: str) -> ov.Type:
     """Element type of the cross-attention K/V handed from the cross model to the decoder."""
-    if precision == "f32":
+    if precision == Precision.F32:
         return ov.Type.f32
     if devices._family(device) == "CPU":
         hint = str(core.get_property("CPU", "INFERENCE_PRECISION_HINT"))
@@ -36,17 +37,27 @@ def _kv_type(core: ov.Core, device: str, precision: str) -> ov.Type:
 
 
 class OpenVINOBackend(Backend):
-    name = "openvino"
+    name = BackendName.OPENVINO
 
-    def __init__(self, weights: Weights, device: str, precision: str = "int8",
-                 root: Path | None = None, core: ov.Core | None = None, *, snippets_workaround: bool = True,
-                 static: bool | None = None):
+    def __init__(
+        self,
+        weights: Weights,
+        device: str,
+        precision: str = Precision.INT8,
+        root: Path | None = None,
+        core: ov.Core | None = None,
+        *,
+        snippets_workaround: bool = True,
+        static: bool | None = None,
+    ):
         if precision not in PRECISIONS:
             raise BackendError(f"Unknown OpenVINO precision '{precision}'; choose one of {', '.join(PRECISIONS)}.")
         t0 = time.perf_counter()
         self.dims = weights.dims
         self.device = device
-        self.precision = precision
+        self.precision: str = Precision(precision)
+        self.self_check_stats: dict[str, float] = {}  # filled by record_self_check()
+        self.skipped: list[str] = []  # devices AUTO tried first, and why they were not used
         # The static-shape variant is what the NPU gets; ``static=True`` forces it elsewhere (tests run it on CPU).
         self.static = devices.is_static(device) if static is None else bool(static)
         self.root = root or cache.cache_root()
@@ -55,15 +66,29 @@ class OpenVINOBackend(Backend):
         self.kv_type = _kv_type(self.core, device, precision)
         self.fingerprint = cache.fingerprint(weights)
         variant = "static" if self.static else "dynamic"
-        key = cache.model_key(self.fingerprint, graph.GRAPH_VERSION, ov.__version__, precision,
-                              str(BLOCK_FORMAT.get(precision)), self.kv_type.get_type_name(), variant)
+        key = cache.model_key(
+            self.fingerprint,
+            graph.GRAPH_VERSION,
+            ov.__version__,
+            precision,
+            str(BLOCK_FORMAT.get(precision)),
+            self.kv_type.get_type_name(),
+            variant,
+        )
         self.model_dir = self.root / "models" / key
         parts = {
             "encoder": lambda: graph.build_encoder(weights, precision, STATIC_FRAMES if self.static else None),
-            "cross": lambda: graph.build_cross(weights, precision, self.kv_type,
-                                               self.dims.n_audio_ctx if self.static else None),
-            "decoder": lambda: graph.build_decoder(weights, precision, self.kv_type, *((1, 1) if self.static else ()),
-                                                   block_format=BLOCK_FORMAT.get(precision)),
+            "cross": lambda: graph.build_cross(
+                weights, precision, self.kv_type, self.dims.n_audio_ctx if self.static else None
+            ),
+            "decoder": lambda: graph.build_decoder(
+                weights,
+                precision,
+                self.kv_type,
+                1 if self.static else None,
+                1 if self.static else None,
+                block_format=BLOCK_FORMAT.get(precision),
+            ),
         }
         built = False
         t_build = 0.0
@@ -90,23 +115,34 @@ class OpenVINOBackend(Backend):
             self._decoder_cfg.pop("SNIPPETS_MODE", None)
         # Token embeddings are looked up here, from the checkpoint's own table (a view: no copy). With an int8
         # output projection, the best candidates' logits are recomputed exactly from the same table.
-        self._table = weights["decoder.token_embedding.weight"]
+        self._table: np.ndarray | cache.FileRows = weights["decoder.token_embedding.weight"]
         self._table_path = self.model_dir / "table.npy"
         if not self._table_path.exists():
             try:
                 cache.save_array(self._table_path, self._table)
             except OSError:
                 pass  # detach_weights() then keeps a copy in memory
-        self.rescore_k = RESCORE_K if precision == "int8" else 0
+        self.rescore_k = RESCORE_K if precision == Precision.INT8 else 0
         self._enc_req = self._compiled["encoder"].create_infer_request()
         self._cross_req = self._compiled["cross"].create_infer_request()
-        self._cross_owner = None
+        self._cross_owner: weakref.ref[_Session] | None = None
         self._dec_reqs: dict[int, ov.InferRequest] = {}
         self._dec_owner: dict[int, weakref.ref] = {}
-        self.startup = {"built": built, "build_s": t_build, "compile_s": time.perf_counter() - tc,
-                        "load_s": time.perf_counter() - t0}
+        self.startup: dict[str, float] = {
+            "built": built,
+            "build_s": t_build,
+            "compile_s": time.perf_counter() - tc,
+            "load_s": time.perf_counter() - t0,
+        }
 
-    def detach_weights(self) -> None:
+    def record_self_check(self, stats: dict[str, float], skipped: list[str], started: float) -> None:
+        """Keep what the start-up self-check measured, the devices tried before this one, and the start-up time
+        (``started``: a ``time.perf_counter()`` reading taken before building)."""
+        self.self_check_stats = stats
+        self.skipped = skipped
+        self.startup["total_s"] = time.perf_counter() - started
+
+    def detach_weights(self) -> bool:
         """Stop referring to the caller's Weights, so that an engine dropping its Weights frees their memory.
         Compiled models never need them again; the one table still used (embeddings and rescoring: 40 MB for
         tiny.en) is then read row by row from the cache's copy (none of it resident), or else copied."""
@@ -114,13 +150,13 @@ class OpenVINOBackend(Backend):
         try:
             rows = cache.FileRows(self._table_path)
             check = np.linspace(0, table.shape[0] - 1, 8).astype(np.int64)  # a cheap identity check
-            if rows.shape != table.shape or rows.dtype != table.dtype or not np.array_equal(rows[check],
-                                                                                              table[check]):
+            if rows.shape != table.shape or rows.dtype != table.dtype or not np.array_equal(rows[check], table[check]):
                 rows.close()
                 raise ValueError("stale table")
             self._table = rows
         except (OSError, ValueError):
             self._table = np.array(table, copy=True)
+        return True
 
     def release_mapped(self) -> int:
         """Drop the resident pages of the cache's memory-mapped files (see :mod:`.memory`); bytes advised."""
@@ -163,7 +199,7 @@ class OpenVINOBackend(Backend):
         return np.array(self._enc_req.get_output_tensor(0).data, dtype=np.float32, copy=True)
 
     # -- decoder ----------------------------------------------------------------------------------
-    def _cross(self, session: "_Session") -> None:
+    def _cross(self, session: _Session) -> None:
         """Compute the session's cross-attention K/V into the shared cross request (once per window).
 
         One request serves every session (fewer buffers); a session that finds another one's K/V there (it
@@ -261,7 +297,7 @@ class _Session(DecoderSession):
         self.batch = len(index)
 
     def _mask(self, n: int) -> np.ndarray:
-        mask = np.full((n, self.capacity + n), graph._NEG, np.float32)
+        mask = np.full((n, self.capacity + n), graph.NEG, np.float32)
         mask[:, : self.offset] = 0.0
         mask[:, self.capacity :][np.tril_indices(n)] = 0.0
         return mask
@@ -296,110 +332,3 @@ class _Session(DecoderSession):
                 cand = top[row]
                 logits[row, cand] = be._table[cand].astype(np.float32) @ hidden[row]
         return logits
-
-
-# --------------------------------------------------------------------------------------------------
-# Self-check: a tiny known input against the numpy reference
-# --------------------------------------------------------------------------------------------------
-
-CHECK_STEPS = 20  # past 16 cached positions: where OpenVINO 2026.4.1's CPU plugin bug shows up
-
-
-def check_mel(n_mels: int, n_frames: int) -> np.ndarray:
-    """A deterministic voiced-sound log-mel (gliding harmonics, syllable-rate envelope, a little noise)."""
-    from ...whisper.audio import log_mel_spectrogram
-
-    sr = 16000
-    n = n_frames * 160
-    t = np.arange(n) / sr
-    f0 = 120.0 + 80.0 * np.sin(2 * np.pi * 0.5 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
-    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3.0 * t) ** 2
-    noise = np.random.default_rng(1234).standard_normal(n) * 0.003
-    audio = (0.08 * voice * envelope + noise).astype(np.float32)
-    mel = log_mel_spectrogram(audio, n_mels)
-    out = np.zeros((n_mels, n_frames), np.float32)
-    m = min(n_frames, mel.shape[1])
-    out[:, :m] = mel[:, :m]
-    if m < n_frames:
-        out[:, m:] = mel.min()
-    return out
-
-
-def _reference(weights: Weights, mel: np.ndarray, sot: int) -> dict[str, np.ndarray]:
-    """Features and teacher-forced greedy logits from the numpy reference (float32)."""
-    from ..numpy_backend import NumpyBackend
-
-    # A private Weights: NumpyBackend's float32 copies are cached on it and freed with it.
-    ref = NumpyBackend(Weights(dims=weights.dims, tensors=weights.tensors, source=weights.source))
-    feats = ref.encode(mel)
-    sess = ref.decoder(feats)
-    tokens = [sot]
-    logits = [sess.step(np.array([[sot]], np.int64))[0]]
-    for _ in range(CHECK_STEPS):
-        nxt = int(np.argmax(logits[-1]))
-        tokens.append(nxt)
-        logits.append(sess.step(np.array([[nxt]], np.int64))[0])
-    out = {"mel": mel, "features": feats, "tokens": np.array(tokens, np.int64), "logits": np.stack(logits)}
-    del ref, sess
-    gc.collect()
-    return out
-
-
-def compare_logits(ours: np.ndarray, ref: np.ndarray) -> dict[str, float]:
-    """Agreement measures between two ``[steps, vocab]`` logit arrays."""
-    diff = np.abs(ours.astype(np.float64) - ref)
-    spread = ref.std(axis=-1, keepdims=True)
-    return {
-        "finite": float(np.isfinite(ours).all()),
-        "max_abs": float(diff.max()),
-        "max_rel": float((diff / spread).max()),  # in units of the reference logits' spread per step
-        "top1": float(np.mean(ours.argmax(-1) == ref.argmax(-1))),
-    }
-
-
-# Self-check thresholds: wide enough for int8 weights + bf16 compute, far below what a broken graph gives.
-# Measured on the check input: f32 1e-5, f16 ~0.2, int8 ~0.75 spreads, top-1 always 100 %.
-CHECK_MAX_REL = 1.5
-CHECK_TOP1 = 0.8
-CHECK_FEATURES_REL = 1.0  # encoder: measured 0.0 (f32) and 0.16 (f16/int8, bf16 compute) standard deviations
-
-
-def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
-    """Compare ``be`` with the numpy reference on a tiny known input; raise BackendError when it disagrees."""
-    n_frames = STATIC_FRAMES  # the shape real windows have: no extra shape-specific memory in the plugin
-    path = be.root / "selfcheck" / f"{be.fingerprint}-{n_frames}-{CHECK_STEPS}.npz"
-    ref = cache.load_reference(path)
-    if ref is None:
-        mel = check_mel(weights.dims.n_mels, n_frames)
-        sot = 50258 if weights.is_multilingual else 50257
-        ref = _reference(weights, mel, sot)
-        try:
-            cache.save_reference(path, ref)
-        except OSError:
-            pass  # an unwritable cache only costs time
-    feats = be.encode(ref["mel"])
-    be.release_mapped()  # the encoder's weights are repacked now: its blob's pages need not stay resident
-    fdiff = float(np.abs(feats - ref["features"]).max() / max(float(ref["features"].std()), 1e-6))
-    sess = be.decoder(ref["features"])
-    rows = []
-    for i, t in enumerate(ref["tokens"]):
-        rows.append(sess.step(np.array([[t]], np.int64))[0])
-        if i == 0:
-            be.release_mapped()  # likewise the decoder's, after its first step
-    logits = np.stack(rows)
-    stats = compare_logits(logits, ref["logits"])
-    stats["features_max_rel"] = fdiff
-    where = f"OpenVINO on {be.device} ({be.precision})"
-    if not np.isfinite(feats).all() or not stats["finite"]:
-        raise BackendError(f"{where} failed its self-check: it produced NaN or infinite values.")
-    if fdiff > CHECK_FEATURES_REL:
-        raise BackendError(f"{where} failed its self-check: its encoder output differs from the numpy reference "
-                           f"by {fdiff:.2f} standard deviations.")
-    if stats["max_rel"] > CHECK_MAX_REL or stats["top1"] < CHECK_TOP1:
-        raise BackendError(
-            f"{where} failed its self-check: its logits differ from the numpy reference "
-            f"(max {stats['max_rel']:.2f} spreads, top-1 agreement {stats['top1']:.0%})."
-        )
-    return stats

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 
-
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
     from ...settings import cache_dir as user_cache_dir
 
@@ -91,8 +90,9 @@ class FileRows:
         self._f = open(self.path, "rb")
         try:
             version = np.lib.format.read_magic(self._f)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, fortran, dtype = read_header(self._f)
         except Exception:
             self._f.close()
@@ -129,8 +129,9 @@ class FileRows:
         return out.reshape(idx.shape + (self.shape[1],))
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.fromfile(self.path, dtype=self.dtype, count=self.shape[0] * self.shape[1],
-                          offset=self._offset).reshape(self.shape)
+        arr = np.fromfile(
+            self.path, dtype=self.dtype, count=self.shape[0] * self.shape[1], offset=self._offset
+        ).reshape(self.shape)
         return arr if dtype is None else arr.astype(dtype)
 
     def close(self) -> None:
@@ -150,7 +151,7 @@ def save_reference(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.npz", dir=path.parent)
     os.close(fd)
     try:
-        np.savez(tmp, **arrays)
+        np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub matches ** against allow_pickle
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

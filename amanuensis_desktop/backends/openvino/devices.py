@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ...errors import BackendError
+from ..names import Precision
 
 DEVICE_CHOICES = ("AUTO", "CPU", "GPU", "NPU")
 AUTO_ORDER = ("NPU", "GPU", "CPU")
@@ -53,8 +54,9 @@ def _intel_npu_possible(dev_root: Path, sys_root: Path) -> bool:
     return False
 
 
-def present(core, *, dev_root: str | os.PathLike = "/dev", sys_root: str | os.PathLike = "/sys",
-            platform: str | None = None) -> list[str]:
+def present(
+    core, *, dev_root: str | os.PathLike = "/dev", sys_root: str | os.PathLike = "/sys", platform: str | None = None
+) -> list[str]:
     """The devices OpenVINO would list (same names and order as ``core.available_devices``), loading the GPU
     and NPU plugins only where their hardware can exist (Linux; elsewhere OpenVINO's own full list)."""
     if (platform or sys.platform) != "linux":
@@ -111,7 +113,7 @@ def is_static(device: str) -> bool:
 def compile_config(device: str, precision: str, part: str) -> dict[str, str]:
     """OpenVINO properties for compiling ``part`` (encoder, cross, decoder) on ``device``."""
     cfg: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
-    if precision == "f32":
+    if precision == Precision.F32:
         cfg["INFERENCE_PRECISION_HINT"] = "f32"
     if _family(device) == "CPU" and part in ("cross", "decoder"):
         # int8 weights are decompressed instead of quantising activations on the fly: the same speed for the

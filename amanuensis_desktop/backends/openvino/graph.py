@@ -24,11 +24,10 @@ import openvino as ov
 import openvino.opset15 as op
 
 from ...whisper.model import N_HEAD_DIM, Weights
+from ..names import PRECISIONS, Precision
 
-WEIGHT_FORMATS = ("int8", "f16", "f32")
-PRECISIONS = WEIGHT_FORMATS
 GRAPH_VERSION = "6"  # bump whenever the graphs change: part of the cache key
-_NEG = np.float32(-1e9)  # additive mask value (finite: safe in bf16 and with fully visible rows)
+NEG = np.float32(-1e9)  # additive mask value (finite: safe in bf16 and with fully visible rows)
 
 F32 = ov.Type.f32
 I64 = ov.Type.i64
@@ -64,7 +63,7 @@ def quantize_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class _Builder:
     def __init__(self, weights: Weights, weight_format: str):
-        if weight_format not in WEIGHT_FORMATS:
+        if weight_format not in PRECISIONS:
             raise ValueError(f"unknown weight format {weight_format!r}")
         self.w = weights
         self.fmt = weight_format
@@ -82,13 +81,15 @@ class _Builder:
 
     def dense(self, arr: np.ndarray, quantize: bool = True) -> ov.Node:
         """A weight whose output (f32) feeds a MatMul/Convolution, in the chosen storage format."""
-        if self.fmt == "int8" and quantize:
+        if self.fmt == Precision.INT8 and quantize:
             flat = np.asarray(arr, dtype=np.float32).reshape(arr.shape[0], -1)
             q, scale = quantize_int8(flat)
-            deq = op.multiply(op.convert(op.constant(q.reshape(arr.shape)), F32),
-                              op.constant(scale.reshape((-1,) + (1,) * (arr.ndim - 1))))
+            deq = op.multiply(
+                op.convert(op.constant(q.reshape(arr.shape)), F32),
+                op.constant(scale.reshape((-1,) + (1,) * (arr.ndim - 1))),
+            )
             return deq
-        if self.fmt in ("int8", "f16"):
+        if self.fmt in (Precision.INT8, Precision.F16):
             return op.convert(op.constant(np.asarray(arr, dtype=np.float16)), F32)
         return op.constant(np.asarray(arr, dtype=np.float32))
 
@@ -138,7 +139,7 @@ def build_encoder(weights: Weights, weight_format: str, n_frames: int | None = N
     standard deviations (measured against the numpy reference on real speech; outlier channels), and int8 gave
     the compute-bound encoder no speed-up here. With ``int8`` the encoder keeps the checkpoint's f16 weights.
     """
-    b = _Builder(weights, "f16" if weight_format == "int8" else weight_format)
+    b = _Builder(weights, Precision.F16 if weight_format == Precision.INT8 else weight_format)
     d = b.d
     mel = _param("mel", [d.n_mels, -1 if n_frames is None else n_frames], F32)
     x = op.unsqueeze(mel, _i64(0))  # [1, n_mels, T]
@@ -201,13 +202,21 @@ def _cross_params(d, kv_type: ov.Type, n_ctx: int | None) -> list[ov.Node]:
     t = -1 if n_ctx is None else n_ctx
     params = []
     for i in range(d.n_text_layer):
-        params += [_param(f"cross_kt{i}", [1, d.n_text_head, N_HEAD_DIM, t], kv_type),
-                   _param(f"cross_v{i}", [1, d.n_text_head, t, N_HEAD_DIM], kv_type)]
+        params += [
+            _param(f"cross_kt{i}", [1, d.n_text_head, N_HEAD_DIM, t], kv_type),
+            _param(f"cross_v{i}", [1, d.n_text_head, t, N_HEAD_DIM], kv_type),
+        ]
     return params
 
 
-def build_decoder(weights: Weights, weight_format: str, kv_type: ov.Type, batch: int | None = None,
-                  n_tokens: int | None = None, block_format: str | None = None) -> ov.Model:
+def build_decoder(
+    weights: Weights,
+    weight_format: str,
+    kv_type: ov.Type,
+    batch: int | None = None,
+    n_tokens: int | None = None,
+    block_format: str | None = None,
+) -> ov.Model:
     """The decoder over a self-attention cache of C slots (masked), C changing rarely or never.
 
     Keeping the cache shape constant matters on the CPU too: with a cache that grows by one position per step,
@@ -235,8 +244,10 @@ def build_decoder(weights: Weights, weight_format: str, kv_type: ov.Type, batch:
     cdim = -1 if n_tokens is None else n_ctx  # dynamic: the caller grows its cache in a few fixed sizes
     past = []
     for i in range(d.n_text_layer):
-        past += [_param(f"past_k{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
-                 _param(f"past_v{i}", [bdim, h, cdim, N_HEAD_DIM], F32)]
+        past += [
+            _param(f"past_k{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
+            _param(f"past_v{i}", [bdim, h, cdim, N_HEAD_DIM], F32),
+        ]
     cross = _cross_params(d, kv_type, None if n_tokens is None else d.n_audio_ctx)
 
     n_new = op.gather(op.shape_of(embeddings, I64), _i64([1]), _i64(0))  # [1]

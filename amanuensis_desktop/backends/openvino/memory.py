@@ -1,15 +1,9 @@
 """Resident-memory helpers for the OpenVINO backend (Linux/glibc; no-ops elsewhere).
 
-* :func:`release_mapped`: OpenVINO maps its cached compiled blobs (and the IR ``.bin`` files it reads) into
-  the process read-only and shared. The CPU plugin reads every weight once, repacks it into its own layout
-  and from then on reads (almost) only the repacked copy, yet the blob pages stay resident: ~84 MB for
-  tiny.en (measured). ``madvise(MADV_DONTNEED)`` drops them from this process; for a read-only *shared*
-  file mapping that is always safe: a later read faults the page back in from the file (page cache), so at
-  worst it costs a page fault (measured: ~7 MB of small constants come back during a transcription).
-* :func:`bound_malloc_cache`: glibc's dynamic mmap threshold rises to 32 MB after the first large free, after
-  which the decoder's large temporaries (logits, KV caches, cross K/V) come from the heap and fragment it:
-  +30-40 MB of resident memory per transcription of the same file, never returned (measured). A fixed
-  threshold keeps allocations >= 1 MiB in their own mappings, returned to the system when freed.
+* :func:`release_mapped`: drop the resident pages of OpenVINO's read-only shared blob mappings once the CPU
+  plugin has repacked the weights (always safe: a later read faults the page back in from the file).
+* :func:`bound_malloc_cache`: a fixed mmap threshold, so the decoder's large temporaries do not fragment the
+  heap. The measurements behind both: docs/decisions/engine.md.
 """
 
 from __future__ import annotations
@@ -24,7 +18,7 @@ MADV_DONTNEED = 4
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 1 << 20
 
-_libc = None
+_libc: ctypes.CDLL | bool | None = None
 _bounded = False
 
 

@@ -53,8 +53,10 @@ def test_every_shared_clip_within_half_a_wer_point(transcripts):
     emulated = wer(refs, [r[3] for r in transcripts])
     report = "\n".join(f"{n}: fp32={a!r} npu={b!r}" for n, _r, a, b in transcripts)
     same = sum(a == b for _n, _r, a, b in transcripts)
-    print(f"\nWER over {len(transcripts)} clips: fp32 {fp32:.2%}, emulated NPU {emulated:.2%}; "
-          f"{same}/{len(transcripts)} transcripts identical")
+    print(
+        f"\nWER over {len(transcripts)} clips: fp32 {fp32:.2%}, emulated NPU {emulated:.2%}; "
+        f"{same}/{len(transcripts)} transcripts identical"
+    )
     assert emulated - fp32 <= MAX_WER_POINTS / 100, f"WER fp32 {fp32:.2%} vs emulated NPU {emulated:.2%}\n{report}"
 
 

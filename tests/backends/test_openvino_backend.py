@@ -19,18 +19,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from amanuensis_desktop.backends.numpy_backend import NumpyBackend
+from amanuensis_desktop.backends.openvino import cache as ovcache
+from amanuensis_desktop.backends.openvino import create, devices, probe
+from amanuensis_desktop.backends.openvino import selfcheck as ovcheck
+from amanuensis_desktop.bench.corpus import shared_audio_dir
+from amanuensis_desktop.errors import BackendError
+from amanuensis_desktop.whisper.audio import N_FRAMES
+from amanuensis_desktop.whisper.model import Weights, default_model_path, load_weights
+from amanuensis_desktop.whisper.tokenizer import Tokenizer
+
 ov = pytest.importorskip("openvino")
+ovb = pytest.importorskip("amanuensis_desktop.backends.openvino.backend")  # imports openvino itself
 
-from amanuensis_desktop.backends.numpy_backend import NumpyBackend  # noqa: E402
-from amanuensis_desktop.backends.openvino import create, probe  # noqa: E402
-from amanuensis_desktop.backends.openvino import backend as ovb  # noqa: E402
-from amanuensis_desktop.backends.openvino import cache as ovcache  # noqa: E402
-from amanuensis_desktop.backends.openvino import devices  # noqa: E402
-from amanuensis_desktop.errors import BackendError  # noqa: E402
-from amanuensis_desktop.whisper.model import Weights, load_weights  # noqa: E402
-
-SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
-SOT, NO_TIMESTAMPS = 50257, 50362  # tiny.en
+SHARED_AUDIO = shared_audio_dir()  # the same lookup as the shared_audio fixture (which skips when absent)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +70,8 @@ def mel(weights) -> np.ndarray:
         from amanuensis_desktop.audio.files import load_audio
         from amanuensis_desktop.whisper.audio import log_mel_spectrogram, pad_or_trim
 
-        return pad_or_trim(log_mel_spectrogram(load_audio(SHARED_AUDIO / "jfk.wav"), weights.dims.n_mels), 3000)
-    return ovb.check_mel(weights.dims.n_mels, 3000)  # a synthetic voiced sound when ../shared is absent
+        return pad_or_trim(log_mel_spectrogram(load_audio(SHARED_AUDIO / "jfk.wav"), weights.dims.n_mels), N_FRAMES)
+    return ovcheck.check_mel(weights.dims.n_mels, N_FRAMES)  # a synthetic voiced sound when ../shared is absent
 
 
 def _teacher_forced(backend, features, tokens, batch_rows: int = 1) -> np.ndarray:
@@ -83,11 +85,12 @@ def _teacher_forced(backend, features, tokens, batch_rows: int = 1) -> np.ndarra
 
 
 @pytest.fixture(scope="module")
-def greedy_tokens(reference, mel):
+def greedy_tokens(reference, mel, weights):
     """A realistic token sequence: the numpy reference's own greedy choices, 24 positions (past 16)."""
     feats = reference.encode(mel)
     sess = reference.decoder(feats)
-    tokens = [SOT, NO_TIMESTAMPS]
+    tok = Tokenizer(default_model_path() / "tokenizer.json", n_vocab=weights.dims.n_vocab)
+    tokens = [tok.sot, tok.no_timestamps]
     logits = sess.step(np.array([tokens], np.int64))[0]
     while len(tokens) < 24:
         tokens.append(int(np.argmax(logits)))
@@ -194,8 +197,9 @@ def test_device_candidates(requested, available, expected):
     assert devices.candidates(requested, available) == expected
 
 
-@pytest.mark.parametrize("requested, available", [("NPU", ["CPU"]), ("GPU", ["CPU", "NPU"]), ("AUTO", []),
-                                                   ("GPU.2", ["GPU.0"])])
+@pytest.mark.parametrize(
+    "requested, available", [("NPU", ["CPU"]), ("GPU", ["CPU", "NPU"]), ("AUTO", []), ("GPU.2", ["GPU.0"])]
+)
 def test_unavailable_device_is_one_clear_sentence(requested, available):
     with pytest.raises(BackendError) as err:
         devices.candidates(requested, available)
@@ -247,7 +251,7 @@ def test_int8_logits_close_to_numpy_past_16_positions(ov_int8, reference, greedy
     feats_ref, tokens = greedy_tokens
     ours = _teacher_forced(ov_int8, feats_ref, tokens)[:, 0]
     ref = _teacher_forced(reference, feats_ref, tokens)[:, 0]
-    stats = ovb.compare_logits(ours, ref)
+    stats = ovcheck.compare_logits(ours, ref)
     assert stats["finite"] == 1.0
     assert stats["max_rel"] < 1.5
     assert stats["top1"] >= 0.9
@@ -269,7 +273,7 @@ def test_batch_and_reorder_match_numpy(ov_f32, reference, greedy_tokens):
     for s in (ours, ref):
         s.step(prompt)
     rows = 2
-    for k, t in enumerate(tokens[3:21]):
+    for k in range(len(tokens[3:21])):
         step = np.array([[tokens[3 + (k + 5 * r) % 18]] for r in range(rows)], np.int64)  # the rows diverge
         a, b = ours.step(step), ref.step(step)
         assert a.shape == (rows, b.shape[1])
@@ -338,8 +342,9 @@ def test_second_start_uses_the_cache(weights, tmp_path, monkeypatch, ov_int8, ca
     assert second.startup["total_s"] < first.startup["total_s"]
 
 
-def test_detached_backend_reads_the_table_from_the_cache_and_keeps_its_transcript(weights, cache_dir, reference,
-                                                                                 greedy_tokens):
+def test_detached_backend_reads_the_table_from_the_cache_and_keeps_its_transcript(
+    weights, cache_dir, reference, greedy_tokens
+):
     be = create(weights, device="CPU", cache_dir=cache_dir)
     feats, tokens = greedy_tokens
     before = _teacher_forced(be, feats, tokens)
@@ -375,10 +380,10 @@ def test_release_mapped_drops_only_read_only_shared_mappings_of_the_folder(tmp_p
 def test_self_check_refuses_a_backend_that_disagrees(weights, cache_dir):
     """A backend computing the wrong thing (here: token embeddings from the wrong rows) is refused."""
     be = ovb.OpenVINOBackend(weights, "CPU", "int8", ovcache.cache_root(cache_dir))
-    assert ovb.self_check(be, weights)["top1"] >= 0.9
+    assert ovcheck.self_check(be, weights)["top1"] >= 0.9
     be._table = np.ascontiguousarray(np.asarray(be._table)[::-1])
     with pytest.raises(BackendError) as err:
-        ovb.self_check(be, weights)
+        ovcheck.self_check(be, weights)
     msg = str(err.value)
     assert "self-check" in msg and "\n" not in msg and msg.endswith(".")
 
@@ -386,17 +391,16 @@ def test_self_check_refuses_a_backend_that_disagrees(weights, cache_dir):
 # -- transcripts on the shared clips ---------------------------------------------------------------------
 
 
-def test_transcripts_match_the_float32_reference_on_every_shared_clip(weights, ov_int8, ov_f32):
+def test_transcripts_match_the_float32_reference_on_every_shared_clip(weights, ov_int8, ov_f32, shared_audio):
     """Default (int8) transcripts against f32 ones (whose logits equal numpy's within 2e-3: the numpy backend
     itself takes minutes on these clips): pooled WER within 0.5 point."""
-    if not (SHARED_AUDIO / "MANIFEST.tsv").is_file():
-        pytest.skip(f"shared recordings not found at {SHARED_AUDIO} (the ../shared folder beside the checkout)")
     from amanuensis_desktop.audio.files import load_audio
     from amanuensis_desktop.engine import Engine
     from amanuensis_desktop.whisper.wer import wer
 
-    clips = sorted(p for p in SHARED_AUDIO.iterdir() if p.suffix in (".wav", ".flac", ".mp3")
-                   and p.name != "multilingual.mp3")  # 60 s, half German: covered by the bench's long file
+    clips = sorted(
+        p for p in shared_audio.iterdir() if p.suffix in (".wav", ".flac", ".mp3") and p.name != "multilingual.mp3"
+    )  # 60 s, half German: covered by the bench's long file
     ours, refs = Engine(weights, ov_int8), Engine(weights, ov_f32)
     hyp, ref = [], []
     for clip in clips:

@@ -14,13 +14,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KERNELS = ROOT / "kernels"
 
 
-@pytest.mark.parametrize("folder,design,source", [("gemm", "gemm.py", "gemm.cc"), ("softmax", "softmax.py", "softmax.cc"),
-                                                  ("layernorm", "layernorm.py", "layernorm.cc"),
-                                                  ("gelu", "bias_gelu.py", "bias_gelu.cc")])
+@pytest.mark.parametrize(
+    "folder,design,source",
+    [
+        ("gemm", "gemm.py", "gemm.cc"),
+        ("softmax", "softmax.py", "softmax.cc"),
+        ("layernorm", "layernorm.py", "layernorm.cc"),
+        ("gelu", "bias_gelu.py", "bias_gelu.cc"),
+    ],
+)
 def test_each_kernel_has_design_source_makefile_readme(folder, design, source):
     d = KERNELS / folder
     for name in (design, source, "Makefile", "README.md"):
@@ -49,8 +55,10 @@ def test_cpp_constants_are_the_emulators():
     from amanuensis_desktop.backends.npu import emulator as E
 
     header = (KERNELS / "common" / "amn_math.h").read_text()
-    consts = {m.group(1): np.float32(float(m.group(2)))
-              for m in re.finditer(r"constexpr float (C\d|LOG2E) = ([0-9.e+-]+)f;", header)}
+    consts = {
+        m.group(1): np.float32(float(m.group(2)))
+        for m in re.finditer(r"constexpr float (C\d|LOG2E) = ([0-9.e+-]+)f;", header)
+    }
     for i in range(7):
         assert consts[f"C{i}"] == E._EXP2_C[i], i
     assert consts["LOG2E"] == E.LOG2E
@@ -71,10 +79,18 @@ def test_gemm_design_tiles_match_the_host_spec():
 def test_bench_reports_npu_flops_and_predicted_time(tmp_path, monkeypatch):
     from amanuensis_desktop.bench import npu as bench
 
-    monkeypatch.setattr(bench, "_emulated", lambda w: {"input": "skipped", "emulated_encode_s_on_cpu": 0.0,
-                                                       "fp32_numpy_encode_s": 0.0, "dispatches": 0,
-                                                       "feature_rel_rms_error_vs_fp32": 0.0,
-                                                       "feature_max_abs_error_vs_fp32": 0.0})
+    monkeypatch.setattr(
+        bench,
+        "_emulated",
+        lambda w: {
+            "input": "skipped",
+            "emulated_encode_s_on_cpu": 0.0,
+            "fp32_numpy_encode_s": 0.0,
+            "dispatches": 0,
+            "feature_rel_rms_error_vs_fp32": 0.0,
+            "feature_max_abs_error_vs_fp32": 0.0,
+        },
+    )
     out = tmp_path / "npu.json"
     assert bench.run(types.SimpleNamespace(json=str(out), npu_emulated=True)) == 0
     report = json.loads(out.read_text())

@@ -46,7 +46,9 @@ def test_step_by_step_equals_prefix(cpu_engine, shared_audio):
     audio = load_audio(shared_audio / "goforward.wav")
     mel = pad_or_trim(log_mel_spectrogram(audio, padding=N_SAMPLES))
     feats = cpu_engine.backend.encode(mel)
-    tokens = [cpu_engine.tokenizer.sot, cpu_engine.tokenizer.timestamp_begin] + cpu_engine.tokenizer.encode(" Go forward ten")
+    tokens = [cpu_engine.tokenizer.sot, cpu_engine.tokenizer.timestamp_begin] + cpu_engine.tokenizer.encode(
+        " Go forward ten"
+    )
     whole = cpu_engine.backend.decoder(feats).step(np.array([tokens]))
     s = cpu_engine.backend.decoder(feats)
     for t in tokens:
@@ -103,8 +105,10 @@ def test_repetitive_speech_falls_back_cheaply_and_keeps_the_words(cpu_engine, sh
     jfk = load_audio(shared_audio / "jfk.wav")
     audio = np.concatenate([jfk, np.zeros(8000, np.float32)] * 2)
     result = cpu_engine.transcribe(audio)
-    ref = " ".join(["And so my fellow Americans, ask not what your country can do for you, "
-                    "ask what you can do for your country."] * 2)
+    ref = " ".join(
+        ["And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."]
+        * 2
+    )
     assert wer(ref, result.text) < 0.15
     assert result.timings["steps"] < 1200  # 6 temperatures x 5 samples x 224 tokens would be far more
 

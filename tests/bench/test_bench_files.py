@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
-
 
 @pytest.fixture
-def shared(monkeypatch):
-    if not (SHARED_AUDIO / "MANIFEST.tsv").is_file():
-        pytest.skip(f"shared recordings not found at {SHARED_AUDIO} (the ../shared folder beside the checkout)")
-    monkeypatch.setenv("AMANUENSIS_SHARED_AUDIO", str(SHARED_AUDIO))
-    return SHARED_AUDIO
+def shared(monkeypatch, shared_audio: Path) -> Path:
+    monkeypatch.setenv("AMANUENSIS_SHARED_AUDIO", str(shared_audio))  # for the bench's worker subprocesses
+    return shared_audio
 
 
 def test_bench_one_run_on_a_short_clip(shared, tmp_path, tmp_path_factory, capsys):
@@ -30,8 +26,19 @@ def test_bench_one_run_on_a_short_clip(shared, tmp_path, tmp_path_factory, capsy
     # The session-wide OpenVINO cache that tests/test_openvino_backend.py also uses (built once per session).
     cache = tmp_path_factory.getbasetemp() / "openvino-cache"
     cache.mkdir(exist_ok=True)
-    args = ["--runs", "1", "--backends", "openvino", "--files", "goforward.wav", "--json", str(out),
-            "--no-first-start", "--cache-dir", str(cache)]
+    args = [
+        "--runs",
+        "1",
+        "--backends",
+        "openvino",
+        "--files",
+        "goforward.wav",
+        "--json",
+        str(out),
+        "--no-first-start",
+        "--cache-dir",
+        str(cache),
+    ]
     if not peer:
         args.append("--no-peer")
     assert files.main(args) == 0
@@ -57,5 +64,5 @@ def test_bench_one_run_on_a_short_clip(shared, tmp_path, tmp_path_factory, capsy
 def test_long_file_is_at_least_a_minute(shared):
     from amanuensis_desktop.bench.files import bench_files
 
-    (name, audio, ref), = bench_files(only=["long"])
+    ((name, audio, ref),) = bench_files(only=["long"])
     assert name == "long" and audio.size >= 60 * 16000 and len(ref.split()) > 100

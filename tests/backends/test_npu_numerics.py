@@ -21,10 +21,14 @@ def rng(seed=0):
 
 # --- bf16 -----------------------------------------------------------------------------------------
 
+
 def test_bf16_round_to_nearest_even_matches_integer_reference():
-    x = np.concatenate([rng().standard_normal(200_000).astype(np.float32) * 1e3,
-                        np.array([1 + 2**-8, 1 + 3 * 2**-8, -(1 + 2**-8), 3.4e38, 1e-40, 0.0, -0.0, np.inf, -np.inf],
-                                 np.float32)])
+    x = np.concatenate(
+        [
+            rng().standard_normal(200_000).astype(np.float32) * 1e3,
+            np.array([1 + 2**-8, 1 + 3 * 2**-8, -(1 + 2**-8), 3.4e38, 1e-40, 0.0, -0.0, np.inf, -np.inf], np.float32),
+        ]
+    )
     u = x.view(np.uint32).astype(np.uint64)
     hi, lo = u >> 16, u & 0xFFFF
     expect = (hi + ((lo > 0x8000) | ((lo == 0x8000) & (hi & 1 == 1)))).astype(np.uint16)
@@ -42,6 +46,7 @@ def test_bf16_rounding_error_is_half_an_ulp():
 
 # --- GEMM -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", [(1, 64, 64, 32), (2, 128, 384, 96), (1, 32, 1536, 64)])
 def test_gemm_emulator_against_float64(shape):
     b, m, k, n = shape
@@ -56,7 +61,9 @@ def test_gemm_emulator_against_float64(shape):
     assert np.all(np.abs(got - exact16) <= gamma * mag)
     # and against the unrounded fp64 product: plus the bf16 input rounding, ≤ (2u_b + u_b²) Σ|a||b|
     exact = a.astype(np.float64) @ w.astype(np.float64)
-    assert np.all(np.abs(got - exact) <= (gamma + 2 * UB + UB * UB) * (np.abs(a) @ np.abs(w)).astype(np.float64) * 1.001)
+    assert np.all(
+        np.abs(got - exact) <= (gamma + 2 * UB + UB * UB) * (np.abs(a) @ np.abs(w)).astype(np.float64) * 1.001
+    )
 
 
 def test_gemm_accumulates_k_blocks_in_order():
@@ -71,6 +78,7 @@ def test_gemm_accumulates_k_blocks_in_order():
 
 
 # --- row kernels ------------------------------------------------------------------------------------
+
 
 def test_exp2_against_float64():
     y = np.linspace(-130, 0, 200_001, dtype=np.float32)
@@ -123,8 +131,16 @@ def test_bias_gelu_against_float64():
 
 # --- self-test bounds are neither vacuous nor too tight ---------------------------------------------
 
-@pytest.mark.parametrize("kernel,key", [("gemm", "gemm_b2_256x128x128"), ("softmax", "softmax_32x256_v200"),
-                                        ("layernorm", "layernorm_32x384"), ("bias_gelu", "bias_gelu_32x256")])
+
+@pytest.mark.parametrize(
+    "kernel,key",
+    [
+        ("gemm", "gemm_b2_256x128x128"),
+        ("softmax", "softmax_32x256_v200"),
+        ("layernorm", "layernorm_32x384"),
+        ("bias_gelu", "bias_gelu_32x256"),
+    ],
+)
 def test_self_test_bound_accepts_reordering_and_rejects_faults(kernel, key):
     dev = E.EmulatorDevice("npu1")
     inputs, _shape, _dt = make_inputs(kernel, key, rng(12))
@@ -153,6 +169,7 @@ def test_self_test_bound_accepts_reordering_and_rejects_faults(kernel, key):
 
 # --- shapes -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("gen", ["npu1", "npu2"])
 def test_plan_pads_whisper_shapes_into_kernel_blocks(gen):
     sp = DEVICES[gen]
@@ -176,6 +193,7 @@ def test_plan_pads_whisper_shapes_into_kernel_blocks(gen):
 
 
 # --- the encoder through the emulator vs the fp32 reference ------------------------------------------
+
 
 def test_emulated_encoder_close_to_fp32_reference():
     from amanuensis_desktop.backends.npu.runtime import NpuEncoder

@@ -11,7 +11,7 @@ import pytest
 
 from amanuensis_desktop.backends.npu import detect as D
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SYSFS = DATA / "sysfs"
 SMI = DATA / "xrt_smi"
 
@@ -36,8 +36,9 @@ def test_amd_trees_are_identified_by_driver_and_pci_id(name, gen, tmp_path):
     devs = D.accel_devices(*tree(name))
     assert len(devs) == 1 and devs[0].driver == "amdxdna" and devs[0].generation == gen and devs[0].node
     # everything present → available
-    det = D.detect(*tree(name), xrt_root=tmp_path, kernel_dirs=[fake_kernels(tmp_path / "k", gen)],
-                   pyxrt_probe=lambda: True)
+    det = D.detect(
+        *tree(name), xrt_root=tmp_path, kernel_dirs=[fake_kernels(tmp_path / "k", gen)], pyxrt_probe=lambda: True
+    )
     assert det.available and det.generation == gen, det.reason
     # no pyxrt → unavailable, and the sentence says so
     det = D.detect(*tree(name), xrt_root=tmp_path, kernel_dirs=[], pyxrt_probe=lambda: False)
@@ -48,16 +49,25 @@ def test_amd_trees_are_identified_by_driver_and_pci_id(name, gen, tmp_path):
 
 
 def test_kernels_of_the_other_generation_do_not_count(tmp_path):
-    det = D.detect(*tree("amd_phoenix"), xrt_root=tmp_path, kernel_dirs=[fake_kernels(tmp_path / "k", "npu2")],
-                   pyxrt_probe=lambda: True)
+    det = D.detect(
+        *tree("amd_phoenix"),
+        xrt_root=tmp_path,
+        kernel_dirs=[fake_kernels(tmp_path / "k", "npu2")],
+        pyxrt_probe=lambda: True,
+    )
     assert not det.available and "npu1" in det.reason
 
 
 def test_intel_npu_is_not_an_amd_npu(tmp_path):
     sys_root, dev_root = tree("intel_meteorlake")
     assert (dev_root / "accel" / "accel0").exists()  # the node alone proves nothing
-    det = D.detect(sys_root, dev_root, xrt_root=tmp_path, pyxrt_probe=lambda: True,
-                   kernel_dirs=[fake_kernels(tmp_path / "k", "npu1")])
+    det = D.detect(
+        sys_root,
+        dev_root,
+        xrt_root=tmp_path,
+        pyxrt_probe=lambda: True,
+        kernel_dirs=[fake_kernels(tmp_path / "k", "npu1")],
+    )
     assert not det.available
     assert "no AMD XDNA NPU" in det.reason and "intel_vpu" in det.reason
 
@@ -91,6 +101,7 @@ def test_xrt_version_from_version_json(tmp_path):
 
 # --- xrt-smi ------------------------------------------------------------------------------------------
 
+
 def test_power_mode_parser_on_recorded_output():
     rep = D.parse_xrt_smi((SMI / "phoenix_platform.txt").read_text())
     assert rep.power_mode == "Default" and rep.power_w is None and rep.device_name == "NPU Phoenix"
@@ -118,6 +129,7 @@ def test_npu_power_mode_runs_xrt_smi(monkeypatch, tmp_path):
 
 
 # --- the registry never offers the NPU or the emulator without hardware ----------------------------
+
 
 def test_probe_unavailable_here_and_never_the_emulator():
     from amanuensis_desktop.backends import npu, probe

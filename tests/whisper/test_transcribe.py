@@ -14,7 +14,7 @@ from amanuensis_desktop.bench.corpus import long_clip
 from amanuensis_desktop.formats import format_transcript
 from amanuensis_desktop.whisper.wer import normalize, wer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 
@@ -86,8 +86,9 @@ def test_srt_vtt_json_valid(long_result):
 
 
 def _cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True, cwd=ROOT, timeout=300, **kw
+    )
 
 
 def test_cli_transcribe_jfk(shared_audio):
@@ -128,7 +129,16 @@ def test_cli_usage_errors(tmp_path, shared_audio):
 
 
 def test_cli_output_formats(tmp_path, shared_audio):
-    r = _cli("transcribe", "--backend", "cpu", "--format", "srt", "--output-dir", str(tmp_path), str(shared_audio / "jfk.wav"))
+    r = _cli(
+        "transcribe",
+        "--backend",
+        "cpu",
+        "--format",
+        "srt",
+        "--output-dir",
+        str(tmp_path),
+        str(shared_audio / "jfk.wav"),
+    )
     assert r.returncode == 0, r.stderr
     srt = (tmp_path / "jfk.srt").read_text()
     assert srt.startswith("1\n00:00:00,000 --> ") and wer(JFK, " ".join(srt.split("\n")[2::4])) < 0.1

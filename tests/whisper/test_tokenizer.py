@@ -1,5 +1,6 @@
 import pytest
 
+from amanuensis_desktop.whisper.audio import TIME_PRECISION
 from amanuensis_desktop.whisper.model import default_model_path
 from amanuensis_desktop.whisper.tokenizer import Tokenizer
 
@@ -10,7 +11,13 @@ def tok():
 
 
 def test_special_tokens(tok):
-    assert (tok.eot, tok.sot, tok.no_speech, tok.no_timestamps, tok.timestamp_begin) == (50256, 50257, 50361, 50362, 50363)
+    assert (tok.eot, tok.sot, tok.no_speech, tok.no_timestamps, tok.timestamp_begin) == (
+        50256,
+        50257,
+        50361,
+        50362,
+        50363,
+    )
     assert tok.sot_sequence == (tok.sot,)  # English-only model: no language or task token
     assert not tok.multilingual
 
@@ -25,7 +32,8 @@ def test_encode_decode_round_trip(tok):
 
 def test_timestamps(tok):
     ids = [tok.timestamp_begin] + tok.encode(" Hello") + [tok.timestamp_begin + 50]
-    assert tok.decode_with_timestamps(ids) == "<|0.00|> Hello<|1.00|>"
+    assert tok.decode(ids) == " Hello"  # timestamp tokens carry no text
+    assert round((ids[-1] - tok.timestamp_begin) * TIME_PRECISION, 2) == 1.00
     assert tok.n_vocab - tok.timestamp_begin == 1501  # 0.00 .. 30.00 in 20 ms steps
 
 

@@ -78,7 +78,6 @@ def test_window_padding():
 @pytest.mark.parametrize("n", [0, 1, 150, 16000, 16000 * 11 + 37, 480000, 500001])
 def test_padding_shortcut_is_exact(n):
     """Frames of pure zero padding are filled, not computed: the result must equal the full computation."""
-    from amanuensis_desktop.whisper import audio as A
 
     rng = np.random.default_rng(n)
     audio = (0.1 * rng.standard_normal(n)).astype(np.float32)

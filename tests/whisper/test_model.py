@@ -7,7 +7,11 @@ import pytest
 
 from amanuensis_desktop.errors import ModelError
 from amanuensis_desktop.whisper.model import (
-    default_model_path, load_weights, read_ctranslate2_variables, read_safetensors, resolve_model_path,
+    default_model_path,
+    load_weights,
+    read_ctranslate2_variables,
+    read_safetensors,
+    resolve_model_path,
     write_safetensors,
 )
 

@@ -69,20 +69,27 @@ def npu_here(monkeypatch):
     from amanuensis_desktop.backends import npu
     from amanuensis_desktop.backends.npu import detect as D
 
-    det = D.Detection(npu=D.AccelDevice("accel0", "amdxdna", "1022:1502", "0000:c5:00.1", True), pyxrt=True,
-                      kernels=Path("/nonexistent/npu1"), reason="pretend amdxdna npu1")
+    det = D.Detection(
+        npu=D.AccelDevice("accel0", "amdxdna", "1022:1502", "0000:c5:00.1", True),
+        pyxrt=True,
+        kernels=Path("/nonexistent/npu1"),
+        reason="pretend amdxdna npu1",
+    )
     monkeypatch.setattr(npu.detect, "detect", lambda *a, **k: det)
     monkeypatch.setitem(npu._distrusted, "reason", "")
     assert npu.probe().available
     return npu
 
 
-@pytest.mark.parametrize("mode,kernel,words,numerics", [
-    ("zeros", "gemm", "all zeros", True),
-    ("garbage", "softmax", "differs from the emulator", True),
-    ("xrt_error", "layernorm", "RuntimeError", False),
-    ("timeout", "bias_gelu", "did not complete", False),
-])
+@pytest.mark.parametrize(
+    "mode,kernel,words,numerics",
+    [
+        ("zeros", "gemm", "all zeros", True),
+        ("garbage", "softmax", "differs from the emulator", True),
+        ("xrt_error", "layernorm", "RuntimeError", False),
+        ("timeout", "bias_gelu", "did not complete", False),
+    ],
+)
 def test_faulty_kernel_makes_the_backend_refuse(weights, reference, npu_here, mode, kernel, words, numerics):
     """Every fault refuses; only wrong numbers keep the NPU refused for the rest of the process (a timeout or
     an XRT error is left to the registry's status and tried again at the next selection)."""
@@ -114,10 +121,14 @@ def test_refusal_closes_the_fallback_it_built(weights, npu_here, monkeypatch):
             self.closed = True
 
     built = []
-    monkeypatch.setattr(npu, "fallback_backend", lambda w, **o: built.append(Tracked(w)) or built[-1])
+
+    def factory(w, **o):
+        built.append(Tracked(w))
+        return built[-1]
+
     dev = FaultyDevice("xrt_error", "gemm")
     with pytest.raises(BackendError):
-        npu.create(weights, npu_device=dev)
+        npu.create(weights, npu_device=dev, fallback_factory=factory)
     assert built and built[0].closed and dev.closed
 
     mine, dev = Tracked(weights), FaultyDevice("zeros", "gemm")
@@ -128,10 +139,9 @@ def test_refusal_closes_the_fallback_it_built(weights, npu_here, monkeypatch):
     def no_fallback(w, **o):
         raise BackendError("No backend.")
 
-    monkeypatch.setattr(npu, "fallback_backend", no_fallback)
     dev = FaultyDevice("none", None)
     with pytest.raises(BackendError):
-        npu.create(weights, npu_device=dev)
+        npu.create(weights, npu_device=dev, fallback_factory=no_fallback)
     assert dev.closed
 
 
@@ -147,12 +157,38 @@ def test_fallback_is_the_registrys_auto_choice_without_the_npu(weights, monkeypa
         return backends.Selection(NumpyBackend(w))
 
     monkeypatch.setattr(backends, "select", fake_select)
-    assert npu.fallback_backend(weights, device="GPU").name == "cpu"
+    assert backends.decoder_fallback(weights, device="GPU").name == "cpu"
     # create() hands OpenVINO's device (not its own NPU options) on to the fallback
-    b = npu.create(weights, device="GPU", npu_device="emulator", timeout_s=3.0)
+    b = npu.create(
+        weights, device="GPU", npu_device="emulator", timeout_s=3.0, fallback_factory=backends.decoder_fallback
+    )
     assert b.fallback.name == "cpu"
     b.close()
     assert calls == [("auto", ("openvino", "cpu"), {"device": "GPU"})] * 2
+
+
+def test_the_registry_hands_the_npu_backend_its_fallback(weights, npu_here, monkeypatch):
+    """select() gives the NPU's create() the registry's decoder_fallback; the NPU module never imports the
+    registry. Without a fallback or a factory, create() refuses with one sentence."""
+    from amanuensis_desktop import backends
+    from amanuensis_desktop.backends.numpy_backend import NumpyBackend
+
+    npu = npu_here
+    create = npu.create
+    seen = {}
+
+    def fake_create(w, **options):
+        seen.update(options)
+        return NumpyBackend(w)
+
+    monkeypatch.setattr(npu, "create", fake_create)
+    backends.select("npu", weights, device="GPU")
+    assert seen == {"fallback_factory": backends.decoder_fallback, "device": "GPU"}
+
+    dev = FaultyDevice("none", None)
+    with pytest.raises(BackendError) as err:
+        create(weights, npu_device=dev)
+    assert "registry" in str(err.value) and str(err.value).endswith(".") and dev.closed
 
 
 def test_healthy_fake_device_passes_the_self_test(weights, reference):
@@ -215,12 +251,15 @@ def test_failure_mid_transcription_loses_no_text(weights, reference, jfk, refere
     assert dev.calls == calls
 
 
-@pytest.mark.parametrize("mode,kernel,after,words", [
-    ("timeout", "softmax", 5, "did not complete"),
-    ("zeros", "gemm", 3, "spot check"),  # a GEMM that silently starts returning zeros is caught in-window
-    ("zeros", "layernorm", 5, "spot check"),  # even when the GEMMs downstream are self-consistent
-    ("garbage", "bias_gelu", 12, "spot check"),
-])
+@pytest.mark.parametrize(
+    "mode,kernel,after,words",
+    [
+        ("timeout", "softmax", 5, "did not complete"),
+        ("zeros", "gemm", 3, "spot check"),  # a GEMM that silently starts returning zeros is caught in-window
+        ("zeros", "layernorm", 5, "spot check"),  # even when the GEMMs downstream are self-consistent
+        ("garbage", "bias_gelu", 12, "spot check"),
+    ],
+)
 def test_failing_window_is_recomputed_on_the_fallback(weights, reference, npu_here, mode, kernel, after, words):
     b, _dev = _started(weights, reference, mode, kernel, after, kind="xrt")
     mel = (np.random.default_rng(1).standard_normal((weights.dims.n_mels, 3000)) * 0.3 - 0.3).astype(np.float32)

@@ -6,13 +6,18 @@ from pathlib import Path
 from PyInstaller.utils.hooks import collect_submodules, get_package_paths
 
 _, _package_dir = get_package_paths("openvino")
-binaries = [
-    (str(lib), "openvino/libs") for lib in sorted((Path(_package_dir) / "libs").iterdir()) if ".so" in lib.name
-]
+binaries = [(str(lib), "openvino/libs") for lib in sorted((Path(_package_dir) / "libs").iterdir()) if ".so" in lib.name]
 hiddenimports = collect_submodules(
     "openvino",
-    filter=lambda name: not name.startswith(
-        ("openvino.tools", "openvino.torch", "openvino.frontend.pytorch", "openvino.frontend.tensorflow",
-         "openvino.frontend.jax")
+    filter=lambda name: (
+        not name.startswith(
+            (
+                "openvino.tools",
+                "openvino.torch",
+                "openvino.frontend.pytorch",
+                "openvino.frontend.tensorflow",
+                "openvino.frontend.jax",
+            )
+        )
     ),
 )

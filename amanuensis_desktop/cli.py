@@ -152,7 +152,7 @@ def _backends(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     if getattr(sys, "frozen", False):  # the bench runs each backend in a fresh Python subprocess
-        return _fail("the bench needs a Python install of amanuensis (pipx install amanuensis-desktop), not the bundle.")
+        return _fail("the bench needs a Python install of amanuensis (pipx install amanuensis-desktop).")
     if args.live:
         from .bench import live
 

@@ -60,6 +60,11 @@ def test_bundle_loads_the_systems_portaudio(bundle, tmp_path):
     assert "missing" not in r.stderr and "PortAudio" not in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+def test_bundle_bench_says_it_needs_python(bundle, tmp_path):
+    r = run([str(bundle), "bench", "--no-peer"], clean_env(tmp_path / "home"), tmp_path)
+    assert r.returncode == 1 and "needs a Python install" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_bundle_starts_warm_in_under_3_s(bundle, tmp_path):
     """`amanuensis --version` imports every runtime (OpenVINO, Qt, numpy, the model package): the slowest start.
     Its CPU time is held to the limit always; its wall time only while the machine is not overloaded (more runnable

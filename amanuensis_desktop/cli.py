@@ -60,6 +60,21 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help=MODEL_HELP)
 
 
+def _add_gate_args(p: argparse.ArgumentParser) -> None:
+    from .audio.speech_gate import DEFAULT_THRESHOLD, threshold_argument
+
+    p.add_argument(
+        "--vad-threshold",
+        type=threshold_argument,
+        default=DEFAULT_THRESHOLD,
+        metavar="P",
+        help=f"speech probability (0-1) from which the neural speech gate hears speech (default {DEFAULT_THRESHOLD})",
+    )
+    p.add_argument(
+        "--no-vad", action="store_true", help="no neural speech gate: Whisper runs over the whole file, noise included"
+    )
+
+
 def _load_engine(args: argparse.Namespace) -> Engine:
     from .engine import Engine
 
@@ -111,14 +126,22 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
         def progress(done: float, _total: float, bar=bar) -> None:
             bar.update(round(done, 1) - bar.n)
 
+    from .whisper.transcribe import TranscribeOptions
+
+    options = TranscribeOptions(
+        beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
+        initial_prompt=args.initial_prompt,
+        condition_on_previous_text=not args.no_condition,
+    )
     try:
-        result = engine.transcribe(
-            audio,
-            beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
-            initial_prompt=args.initial_prompt,
-            condition_on_previous_text=not args.no_condition,
-            progress=progress,
-        )
+        if getattr(args, "no_vad", False):
+            result = engine.transcribe(audio, options, progress=progress)
+        else:  # Whisper only over the speech regions: silence, music and noise are skipped
+            from .audio.speech_regions import RegionOptions
+            from .whisper.speech_only import transcribe_speech
+
+            regions = RegionOptions(threshold=args.vad_threshold)
+            result = transcribe_speech(engine, audio, options, regions, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -153,6 +176,10 @@ def _backends(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     if getattr(sys, "frozen", False):  # the bench runs each backend in a fresh Python subprocess
         return _fail("the bench needs a Python install of amanuensis (pipx install amanuensis-desktop).")
+    if getattr(args, "noise", False):
+        from .bench import noise
+
+        return noise.run(args) or 0
     if args.live:
         from .bench import live
 
@@ -194,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--initial-prompt", default=None, help="text that steers spelling and style")
     p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_gate_args(p)
     p.set_defaults(func=_transcribe)
 
     p = sub.add_parser("backends", parents=[verbosity], help="list the backends, available or not, and why")
@@ -206,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
+    p.add_argument(
+        "--noise",
+        action="store_true",
+        help="words from noise, WER and cost with and without the speech gate (with --live: also live)",
+    )
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
     p.add_argument("--backends", nargs="*", default=None, help="backends to measure (default: all available)")
     p.add_argument("--backend", default="auto", help="backend for --live")

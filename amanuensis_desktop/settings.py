@@ -22,6 +22,8 @@ DEFAULTS: dict[str, object] = {
     "backend": "auto",  # auto / cpu / openvino / npu
     "input_device": "",  # an input device name; empty = the system default
     "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)
+    "speech_gate": True,  # the neural speech detector gates dictation and file transcription
+    "vad_threshold_percent": 50,  # its speech probability threshold, in percent (1-99)
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
@@ -47,6 +49,13 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP_NAME))
+
+
+def speech_threshold(values: dict[str, object]) -> float | None:
+    """The speech gate's threshold (0-1) from validated settings, or None when the gate is off."""
+    if not values["speech_gate"]:
+        return None
+    return int(str(values["vad_threshold_percent"])) / 100.0
 
 
 def autosave_dir(setting: str | os.PathLike | None = None) -> Path:
@@ -82,4 +91,6 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["backend"] = DEFAULTS["backend"]
     if out["vad_aggressiveness"] not in VAD_CHOICES:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
+    if not 1 <= int(str(out["vad_threshold_percent"])) <= 99:
+        out["vad_threshold_percent"] = DEFAULTS["vad_threshold_percent"]
     return out

@@ -23,6 +23,7 @@ from typing import Any
 from ..audio.sources import AudioSource, MicrophoneSource, SourceMessage, SourceQueue
 from ..errors import one_sentence
 from ..whisper.audio import SAMPLE_RATE
+from .confirm import GateOptions, SpeechConfirmation
 from .events import Backlog, Error, Stopped
 from .listener import Listener
 from .segments import SegmentBoard
@@ -49,6 +50,7 @@ class LiveOptions:
     prompt_max_gap_s: float = 3.0  # a previous final that ended longer ago is not used as prompt
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
+    gate: GateOptions = field(default_factory=GateOptions)  # the neural detector confirms segments (confirm.py)
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
     def __post_init__(self, vad_aggressiveness: int | None) -> None:
@@ -134,8 +136,17 @@ class LivePipeline:
             self.source = MicrophoneSource(o.device, stall_timeout_s=o.stall_timeout_s)
         self.source.open(self._q)  # UserError propagates: nothing started
         try:
+            gate = SpeechConfirmation(o.gate.threshold, o.gate.confirm_s) if o.gate.enabled else None
             self._listener = Listener(
-                self.source, self._q, segmenter, self._board, self._emit, self._publish_backlog, self._device_lost
+                self.source,
+                self._q,
+                segmenter,
+                self._board,
+                self._emit,
+                self._publish_backlog,
+                self._device_lost,
+                confirmation=gate,
+                stats=self.stats,
             )
         except Exception:
             self.source.close()

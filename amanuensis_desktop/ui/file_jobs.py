@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..audio.speech_gate import DEFAULT_THRESHOLD
 from .threads import sentence
 
 
@@ -61,6 +62,9 @@ class FileJob:
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    vad_threshold: float | None = (
+        DEFAULT_THRESHOLD  # the neural speech gate's threshold; None: Whisper over the whole file
+    )
 
     @property
     def name(self) -> str:
@@ -117,7 +121,14 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
-            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+            if job.vad_threshold is None:
+                transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+            else:  # Whisper only over the speech regions (silence, music and noise skipped)
+                from ..audio.speech_regions import RegionOptions
+                from ..whisper.speech_only import transcribe_speech
+
+                regions = RegionOptions(threshold=job.vad_threshold)
+                transcript = transcribe_speech(engine, audio, regions=regions, progress=progress, cancel=job.cancel)
         except Cancelled:
             self.cancelled.emit(job.id)
         except BaseException as exc:  # a bad file must not stop the queue
@@ -146,8 +157,8 @@ class FileJobQueue(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def add(self, path: str | Path) -> FileJob:
-        job = FileJob(Path(path))
+    def add(self, path: str | Path, vad_threshold: float | None = DEFAULT_THRESHOLD) -> FileJob:
+        job = FileJob(Path(path), vad_threshold=vad_threshold)
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()

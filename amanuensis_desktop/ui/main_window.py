@@ -210,9 +210,13 @@ class MainWindow(QMainWindow):
         self.dictation.stop()
 
     def _live_options(self) -> Any:
+        from ..live.confirm import GateOptions
+
+        threshold = self.store.speech_threshold()
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+            gate=GateOptions(enabled=False) if threshold is None else GateOptions(threshold=threshold),
         )
 
     def _dictation_state_changed(self, state: DictationState) -> None:
@@ -323,7 +327,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
-        return [self.jobs.add(Path(p)) for p in paths]
+        threshold = self.store.speech_threshold()
+        return [self.jobs.add(Path(p), vad_threshold=threshold) for p in paths]
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
@@ -393,7 +398,8 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
-        if new[Key.VAD_AGGRESSIVENESS] != old[Key.VAD_AGGRESSIVENESS] and self.dictation.state.active:
+        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT)
+        if any(new[k] != old[k] for k in gate_keys) and self.dictation.state.active:
             self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:

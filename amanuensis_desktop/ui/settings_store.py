@@ -25,6 +25,8 @@ class Key(_Name):
     BACKEND = "backend"
     INPUT_DEVICE = "input_device"
     VAD_AGGRESSIVENESS = "vad_aggressiveness"
+    SPEECH_GATE = "speech_gate"
+    VAD_THRESHOLD_PERCENT = "vad_threshold_percent"
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
@@ -61,6 +63,10 @@ class SettingsStore:
         for k, v in values.items():
             self.set(k, v)
         self.q.sync()
+
+    def speech_threshold(self) -> float | None:
+        """The speech gate's threshold (0-1), or None when the gate is off."""
+        return S.speech_threshold(self.all())
 
     def autosave_dir(self) -> Path:
         return S.autosave_dir(self.get(Key.AUTOSAVE_DIR))

@@ -31,6 +31,7 @@ def test_wheel_carries_icons_desktop_entry_and_metainfo_and_no_test_rigs(dist):
     assert f"{DATA}/icons/hicolor/scalable/apps/{APP_ID}.svg" in names
     assert f"{DATA}/metainfo/{APP_ID}.metainfo.xml" in names
     assert "amanuensis_desktop/cli.py" in names and "amanuensis_desktop/ui/first_run.py" in names
+    assert [n for n in names if n.startswith("amanuensis_desktop/audio/data/") and n.endswith(".onnx")]  # the VAD
     top = {n.split("/")[0] for n in names}
     assert top == {"amanuensis_desktop", f"amanuensis_desktop-{__version__}.data",
                    f"amanuensis_desktop-{__version__}.dist-info"}, top  # fmt: skip

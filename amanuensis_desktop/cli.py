@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .backends.names import PRECISIONS
 from .errors import UserError, one_sentence
@@ -196,7 +196,57 @@ def _bench(args: argparse.Namespace) -> int:
 def _dictate(args: argparse.Namespace) -> int:
     from .live import command
 
+    if getattr(args, "output", "stdout") != "stdout":
+        return _dictate_anywhere(args)
     return command.run(args) or 0
+
+
+def _dictate_anywhere(args: argparse.Namespace) -> int:
+    """``dictate --output type|paste|clipboard``: finals into the focused app, until Ctrl-C."""
+    from .audio.sources import AudioSource, FileSource
+    from .live.pipeline import LiveOptions
+    from .live.vad import VadOptions
+    from .output.command import run_dictate_anywhere
+
+    if args.speed <= 0:
+        return _fail("--speed must be a positive number.", 2)
+
+    def live_options() -> LiveOptions:
+        from .audio.speech_gate import DEFAULT_THRESHOLD
+        from .live.confirm import GateOptions
+
+        return LiveOptions(
+            device=args.device,
+            vad=VadOptions(aggressiveness=args.vad_aggressiveness),
+            use_prompt=not args.no_prompt,
+            partials=False,  # only finals are typed
+            gate=GateOptions(
+                enabled=not getattr(args, "no_vad", False),
+                threshold=getattr(args, "vad_threshold", DEFAULT_THRESHOLD),
+            ),
+        )
+
+    def file_source() -> AudioSource:
+        return FileSource(args.input, speed=args.speed)
+
+    def load_engine() -> Any:
+        from .engine import Engine
+
+        return Engine.load(args.backend or "auto", args.model)
+
+    return run_dictate_anywhere(args, live_options, file_source if args.input else None, load_engine)
+
+
+def _type(args: argparse.Namespace) -> int:
+    from .output.command import run_type
+
+    return run_type(args)
+
+
+def _control(args: argparse.Namespace) -> int:
+    from .output.command import run_control
+
+    return run_control(args.command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,7 +303,25 @@ def build_parser() -> argparse.ArgumentParser:
     from .live import command as live_command
 
     live_command.add_arguments(p)
+    from .output.command import add_dictate_output_arguments, add_type_arguments
+
+    add_dictate_output_arguments(p)
     p.set_defaults(func=_dictate)
+
+    p = sub.add_parser(
+        "type", parents=[verbosity], help="type TEXT into the focused app through the dictation's route (a check)"
+    )
+    add_type_arguments(p)
+    p.set_defaults(func=_type)
+
+    for name, text in (
+        ("toggle", "start or stop dictation in the running instance"),
+        ("ptt-press", "push-to-talk pressed: start dictation in the running instance"),
+        ("ptt-release", "push-to-talk released: stop it"),
+        ("status", "print idle, listening or finishing"),
+    ):
+        p = sub.add_parser(name, parents=[verbosity], help=text)
+        p.set_defaults(func=_control)
 
     from .models import command as models_command
 

@@ -27,8 +27,16 @@ DEFAULTS: dict[str, object] = {
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
+    "output_mode": "window",  # where finals go: window / type / paste / clipboard (output.sink.OutputMode)
+    "spoken_commands": True,  # "new line", "new paragraph", "scratch that"
+    "toggle_hotkey": "",  # global hotkey that starts/stops dictation, e.g. ctrl+alt+d; empty = none
+    "ptt_hotkey": "",  # global push-to-talk key, e.g. F9; empty = none
+    "listening_indicator": True,  # the small always-on-top indicator while dictating into other apps
+    "start_stop_sounds": False,  # a short tone when dictation starts and stops
     "first_run_done": False,  # the first-run bar was acknowledged (ui/first_run.py)
 }
+
+OUTPUT_MODE_CHOICES = ("window", "type", "paste", "clipboard")
 
 
 def data_dir() -> Path:
@@ -93,4 +101,6 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
     if not 1 <= int(str(out["vad_threshold_percent"])) <= 99:
         out["vad_threshold_percent"] = DEFAULTS["vad_threshold_percent"]
+    if out["output_mode"] not in OUTPUT_MODE_CHOICES:
+        out["output_mode"] = DEFAULTS["output_mode"]
     return out

@@ -26,6 +26,8 @@ from .. import live
 from .. import settings as S
 from ..errors import UserError
 from . import export
+from .anywhere import SETTING_KEYS as ANYWHERE_KEYS
+from .anywhere import DictateAnywhere, settings_from
 from .autosave import AutosaveSession, Transcript
 from .controls import DictationBar, WindowActions
 from .dictation import DictationController, DictationState
@@ -89,6 +91,11 @@ class MainWindow(QMainWindow):
         d.error.connect(self.show_error)
         d.stopped.connect(self._dictation_stopped)
         d.settled.connect(self._maybe_finish_quit)
+        self.anywhere = DictateAnywhere(d, self._live_options, self)  # finals into other apps, hotkeys
+        self.anywhere.message.connect(self.show_error)
+        self.anywhere.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.anywhere.configure(settings_from(self.store.all()))
+        self.anywhere.start_control()
 
         # on the file worker thread: the engine for a job, held until the job is done (released in _on_job_done)
         self.jobs = FileJobQueue(lambda job: self.keeper.engine_for_files(("file job", job.id), job.cancel), self)
@@ -398,6 +405,8 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
+        if any(new.get(k) != old.get(k) for k in ANYWHERE_KEYS):
+            self.anywhere.configure(settings_from(new))
         gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT)
         if any(new[k] != old[k] for k in gate_keys) and self.dictation.state.active:
             self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
@@ -448,6 +457,7 @@ class MainWindow(QMainWindow):
         if not self._closing or self._closed_for_real or self.dictation.busy or self.jobs.busy:
             return
         self.power_label.stop()
+        self.anywhere.close()
         self._autosave_now()
         self.transcript.close()
         self.store.set_ui_value(UiKey.GEOMETRY, self.saveGeometry())

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from .. import settings as S
 from .models_page import ModelsPage
+from .output_settings import OutputSettingsBox
 from .settings_store import Key
 
 _BACKEND_TEXT = {
@@ -161,6 +162,8 @@ class SettingsDialog(QDialog):
         self.models_page = ModelsPage()
         self.models_page.chosen.connect(self._use_model)
         self.tabs.addTab(self.models_page, "Models")
+        self.output = OutputSettingsBox(values, self)
+        self.tabs.addTab(self.output, "Other apps")
         lay.addWidget(self.tabs)
         note = QLabel("A new model or backend is loaded in the background when you press OK.")
         note.setStyleSheet("color: #666666;")
@@ -190,5 +193,6 @@ class SettingsDialog(QDialog):
                 Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
                 Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
+                **self.output.values(),
             }
         )

@@ -30,6 +30,12 @@ class Key(_Name):
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
+    OUTPUT_MODE = "output_mode"
+    SPOKEN_COMMANDS = "spoken_commands"
+    TOGGLE_HOTKEY = "toggle_hotkey"
+    PTT_HOTKEY = "ptt_hotkey"
+    LISTENING_INDICATOR = "listening_indicator"
+    START_STOP_SOUNDS = "start_stop_sounds"
     FIRST_RUN_DONE = "first_run_done"
 
 

@@ -136,6 +136,8 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     dlg.clipboard.setChecked(True)
     dlg.close_to_tray.setChecked(False)
     dlg.autosave.setText(str(tmp_path / "elsewhere"))
+    dlg.output.mode.setCurrentIndex(dlg.output.mode.findData("clipboard"))
+    dlg.output.commands.setChecked(False)
     values = dlg.values()
     reloads = []
     monkeypatch.setattr(w, "load_engine", lambda: reloads.append(1))
@@ -154,8 +156,15 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "copy_finals_to_clipboard": True,
         "close_to_tray": False,
         "autosave_dir": str(tmp_path / "elsewhere"),
+        "output_mode": "clipboard",
+        "spoken_commands": False,
+        "toggle_hotkey": "",
+        "ptt_hotkey": "",
+        "listening_indicator": True,
+        "start_stop_sounds": False,
         "first_run_done": False,  # the settings dialog leaves it alone
     }
+    assert w.anywhere.settings.mode.value == "clipboard" and not w.anywhere.settings.commands
     assert w.device_combo.currentData() == "USB Mic"
     assert w._live_options().gate.threshold == 0.65 and w._live_options().gate.enabled
     dlg.speech_gate.setChecked(False)

@@ -16,13 +16,15 @@ EMBEDDED_MODEL = "Whisper tiny.en, built in"
 ACKNOWLEDGE = "Got it"
 
 
-def first_run_text(shortcuts: Sequence[QKeySequence], model: str) -> str:
+def first_run_text(shortcuts: Sequence[QKeySequence], model: str, hotkey: str = "") -> str:
     keys = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in shortcuts) or "the Start button"
     return (
         "<b>Welcome to Amanuensis.</b> It listens to your <b>microphone</b> (the system's default input, or the one "
         f"chosen above) only while you dictate. Start and stop with <b>{keys}</b> while this window has focus, "
-        f"or from the tray icon. Speech becomes text on this computer with <b>{model}</b>; nothing is sent "
-        "anywhere. Settings… changes the microphone, the model and the backend."
+        + (f"with <b>{hotkey}</b> in any app, " if hotkey else "")
+        + f"or from the tray icon. Speech becomes text on this computer with <b>{model}</b>; nothing is sent "
+        "anywhere. Settings… changes the microphone, the model, the backend"
+        + ("." if hotkey else " and sets a hotkey that works in every app.")
     )
 
 
@@ -38,7 +40,8 @@ class FirstRunBar(InfoBar):
             self.hide()
             return
         model = self.store.get(Key.MODEL) or EMBEDDED_MODEL
-        self.show_message(first_run_text(shortcuts, model), [(ACKNOWLEDGE, self.acknowledge)], closable=False)
+        text = first_run_text(shortcuts, model, self.store.get(Key.TOGGLE_HOTKEY))
+        self.show_message(text, [(ACKNOWLEDGE, self.acknowledge)], closable=False)
 
     def acknowledge(self) -> None:
         self.store.update({Key.FIRST_RUN_DONE: True})

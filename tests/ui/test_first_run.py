@@ -15,6 +15,7 @@ def test_first_run_bar_explains_once_and_is_remembered(qtbot, tmp_path, cpu_engi
     assert bar.isVisible()
     text = bar.label.text()
     assert "microphone" in text and "Ctrl+Space" in text and "F9" in text and "tiny.en" in text
+    assert "sets a hotkey that works in every app" in text
     qtbot.mouseClick(bar.button("Got it"), Qt.MouseButton.LeftButton)
     assert not bar.isVisible()
     # stored in the settings file itself: a new store on the same file reads it
@@ -27,7 +28,8 @@ def test_first_run_bar_explains_once_and_is_remembered(qtbot, tmp_path, cpu_engi
     again.close()
 
 
-def test_first_run_bar_names_the_chosen_model(qtbot, tmp_path, cpu_engine):
-    window = make_window(qtbot, tmp_path, cpu_engine, model="/models/whisper-base")
-    assert "/models/whisper-base" in window.first_run_bar.label.text()
+def test_first_run_bar_names_the_chosen_model_and_hotkey(qtbot, tmp_path, cpu_engine):
+    window = make_window(qtbot, tmp_path, cpu_engine, model="/models/whisper-base", toggle_hotkey="ctrl+alt+d")
+    text = window.first_run_bar.label.text()
+    assert "/models/whisper-base" in text and "ctrl+alt+d</b> in any app" in text
     window.close()

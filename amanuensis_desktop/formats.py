@@ -1,6 +1,8 @@
 """Transcript writers: plain text, SubRip (SRT), WebVTT and JSON.
 
-``segments`` are any objects with ``start``, ``end`` (seconds) and ``text``.
+``segments`` are any objects with ``start``, ``end`` (seconds) and ``text`` (and optionally ``language``).
+JSON also takes ``meta``: top-level fields such as the detected ``language`` and ``language_probability``
+(:func:`transcript_meta` reads them from a Transcript).
 """
 
 from __future__ import annotations
@@ -41,7 +43,19 @@ def _cues(segments: Iterable[TimedText]) -> Iterator[tuple[float, float, str]]:
             yield seg.start, max(seg.end, seg.start + 0.001), text
 
 
-def format_transcript(segments: Iterable[TimedText], fmt: str) -> str:
+def transcript_meta(transcript: object) -> dict[str, object]:
+    """The JSON top-level fields of a Transcript: language, its probability, task."""
+    meta = {
+        "language": getattr(transcript, "language", None),
+        "language_probability": getattr(transcript, "language_probability", None),
+        "task": getattr(transcript, "task", None),
+    }
+    if isinstance(meta["language_probability"], float):
+        meta["language_probability"] = round(meta["language_probability"], 4)
+    return {k: v for k, v in meta.items() if v not in (None, "")}
+
+
+def format_transcript(segments: Iterable[TimedText], fmt: str, meta: dict[str, object] | None = None) -> str:
     fmt = fmt.lower().lstrip(".")
     segments = list(segments)
     if fmt == "txt":
@@ -55,21 +69,24 @@ def format_transcript(segments: Iterable[TimedText], fmt: str) -> str:
         blocks = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in _cues(segments)]
         return "WEBVTT\n\n" + "\n".join(blocks)
     if fmt == "json":
-        data = {
-            "text": " ".join(t for _, _, t in _cues(segments)),
-            "segments": [
-                {"id": i, "start": round(a, 3), "end": round(b, 3), "text": t}
-                for i, (a, b, t) in enumerate(_cues(segments))
-            ],
-        }
+        rows: list[dict[str, object]] = []
+        for seg, (start, end, text) in zip((s for s in segments if s.text.strip()), _cues(segments), strict=True):
+            row: dict[str, object] = {"id": len(rows), "start": round(start, 3), "end": round(end, 3), "text": text}
+            language = getattr(seg, "language", "")
+            if language:
+                row["language"] = language  # per segment: a file may switch language
+            rows.append(row)
+        data = {**(meta or {}), "text": " ".join(str(r["text"]) for r in rows), "segments": rows}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_transcript(segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str]) -> Path:
+def write_transcript(
+    segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str], meta: dict[str, object] | None = None
+) -> Path:
     """Write atomically (temp file, then rename), so a crash never leaves half a file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(format_transcript(segments, fmt), encoding="utf-8")
+    tmp.write_text(format_transcript(segments, fmt, meta), encoding="utf-8")
     os.replace(tmp, path)
     return path

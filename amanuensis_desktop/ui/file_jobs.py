@@ -62,6 +62,7 @@ class FileJob:
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    options: dict[str, Any] = field(default_factory=dict)  # transcription overrides (language, task)
     vad_threshold: float | None = (
         DEFAULT_THRESHOLD  # the neural speech gate's threshold; None: Whisper over the whole file
     )
@@ -122,13 +123,21 @@ class _Worker(QThread):
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
             if job.vad_threshold is None:
-                transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+                transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel, **job.options)
             else:  # Whisper only over the speech regions (silence, music and noise skipped)
                 from ..audio.speech_regions import RegionOptions
                 from ..whisper.speech_only import transcribe_speech
+                from ..whisper.transcribe import TranscribeOptions
 
                 regions = RegionOptions(threshold=job.vad_threshold)
-                transcript = transcribe_speech(engine, audio, regions=regions, progress=progress, cancel=job.cancel)
+                transcript = transcribe_speech(
+                    engine,
+                    audio,
+                    TranscribeOptions(**job.options),
+                    regions=regions,
+                    progress=progress,
+                    cancel=job.cancel,
+                )
         except Cancelled:
             self.cancelled.emit(job.id)
         except BaseException as exc:  # a bad file must not stop the queue
@@ -157,8 +166,10 @@ class FileJobQueue(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def add(self, path: str | Path, vad_threshold: float | None = DEFAULT_THRESHOLD) -> FileJob:
-        job = FileJob(Path(path), vad_threshold=vad_threshold)
+    def add(
+        self, path: str | Path, vad_threshold: float | None = DEFAULT_THRESHOLD, options: dict[str, Any] | None = None
+    ) -> FileJob:
+        job = FileJob(Path(path), vad_threshold=vad_threshold, options=dict(options or {}))
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()

@@ -43,6 +43,16 @@ from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
 
 
+def _memory_note(model: str | None, backend: str) -> str | None:
+    from ..models.store import resolve_model
+    from ..whisper import footprint
+
+    try:
+        return footprint.memory_note(resolve_model(model), backend)
+    except (OSError, UserError):  # a missing folder: the load itself reports it
+        return None
+
+
 def _close_on_a_task(engine: Any) -> None:
     run_task(engine.close, None, None)
 
@@ -191,6 +201,8 @@ class MainWindow(QMainWindow):
         """(Re)load the engine with the current settings on a Task thread."""
         backend, model = self.store.get(Key.BACKEND), self.store.get(Key.MODEL) or None
         self.backend_label.loading(model, backend)
+        if note := _memory_note(model, backend):  # a model that will probably not fit: say so before it loads
+            self.statusBar().showMessage(note, 15000)
         self.keeper.start_load(backend, model, run_task, self._engine_set, self._engine_failed)
 
     def _engine_failed(self, message: str) -> None:
@@ -223,6 +235,7 @@ class MainWindow(QMainWindow):
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+            **self._language_options(),
             gate=GateOptions(enabled=False) if threshold is None else GateOptions(threshold=threshold),
         )
 
@@ -335,7 +348,12 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
         threshold = self.store.speech_threshold()
-        return [self.jobs.add(Path(p), vad_threshold=threshold) for p in paths]
+        return [self.jobs.add(Path(p), vad_threshold=threshold, options=self._language_options()) for p in paths]
+
+    def _language_options(self) -> dict[str, Any]:
+        """The language and task settings as transcription options (auto: None, detected)."""
+        language = str(self.store.get(Key.LANGUAGE))
+        return {"language": None if language == "auto" else language, "task": str(self.store.get(Key.TASK))}
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
@@ -379,9 +397,13 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------------------------------------- settings
     def open_settings(self) -> None:
+        from .language_picker import LanguagePicker
         from .settings_dialog import SettingsDialog
 
         dlg = SettingsDialog(self.store.all(), self.device_combo.devices, self.statuses, str(S.autosave_dir()), self)
+        if self.engine is not None:  # the loaded model's languages, and whether it can translate
+            dlg.language.set_model(*LanguagePicker.codes_for(self.engine))
+            dlg.language.set_value(str(self.store.get(Key.LANGUAGE)), str(self.store.get(Key.TASK)))
         dlg.setObjectName("settings-dialog")
         self.settings_dialog = dlg
         if dlg.exec():
@@ -407,9 +429,9 @@ class MainWindow(QMainWindow):
                 self._reload_after_stop = True
         if any(new.get(k) != old.get(k) for k in ANYWHERE_KEYS):
             self.anywhere.configure(settings_from(new))
-        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT)
+        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT, Key.LANGUAGE, Key.TASK)
         if any(new[k] != old[k] for k in gate_keys) and self.dictation.state.active:
-            self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
+            self.statusBar().showMessage("The new setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:
         self.error_bar.show_message(message)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as S
+from .language_picker import LanguagePicker
 from .models_page import ModelsPage
 from .output_settings import OutputSettingsBox
 from .settings_store import Key
@@ -153,6 +154,9 @@ class SettingsDialog(QDialog):
         self.close_to_tray.setChecked(bool(values[Key.CLOSE_TO_TRAY]))
         form.addRow("", self.close_to_tray)
 
+        self.language = LanguagePicker(str(values[Key.LANGUAGE]), str(values[Key.TASK]), self)
+        form.addRow("Language:", self.language)
+
         self.autosave = QLineEdit(values[Key.AUTOSAVE_DIR])
         self.autosave.setPlaceholderText(default_autosave)
         self.autosave.setToolTip("The session transcript is saved here continuously; empty uses the data folder.")
@@ -193,6 +197,8 @@ class SettingsDialog(QDialog):
                 Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
                 Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
+                Key.LANGUAGE: self.language.language(),
+                Key.TASK: self.language.task(),
                 **self.output.values(),
             }
         )

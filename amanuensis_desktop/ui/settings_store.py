@@ -30,6 +30,8 @@ class Key(_Name):
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
+    LANGUAGE = "language"
+    TASK = "task"
     OUTPUT_MODE = "output_mode"
     SPOKEN_COMMANDS = "spoken_commands"
     TOGGLE_HOTKEY = "toggle_hotkey"

@@ -22,6 +22,7 @@ from .audio import (
     pad_or_trim,
 )
 from .decoding import Cancelled, DecodingOptions, DecodingResult, WindowDecoder, with_temperature
+from .language import LanguageTracker, check_request, model_can_translate
 
 __all__ = ["Cancelled", "Segment", "Transcript", "TranscribeOptions", "transcribe"]
 
@@ -42,6 +43,8 @@ class TranscribeOptions:
     without_timestamps: bool = False
     # Quiet guard: a window whose loudest 100 ms is below this RMS is silence; no decoder runs on it.
     silence_rms: float = 1e-3
+    language: str | None = None  # a code ("en", "de"...); None or "auto": detected per 30 s window
+    task: str = "transcribe"  # or "translate" (into English)
 
 
 @dataclass
@@ -55,11 +58,22 @@ class Segment:
     no_speech_prob: float
     compression_ratio: float
     temperature: float
+    language: str = ""
 
     def as_dict(self) -> dict:
         return {
             k: getattr(self, k)
-            for k in ("id", "start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio", "temperature")
+            for k in (
+                "id",
+                "start",
+                "end",
+                "text",
+                "avg_logprob",
+                "no_speech_prob",
+                "compression_ratio",
+                "temperature",
+                "language",
+            )
         }
 
 
@@ -71,6 +85,8 @@ class Transcript:
     language: str = "en"
     timings: dict[str, float] = field(default_factory=dict)
     prompted: bool = False  # decoded with an initial prompt (the live pipeline's prompting rule reads it)
+    language_probability: float = 1.0
+    task: str = "transcribe"
 
     @property
     def text(self) -> str:
@@ -156,6 +172,13 @@ def transcribe(
     mel = log_mel_spectrogram(audio, engine.dims.n_mels, padding=N_SAMPLES)
     content_frames = mel.shape[-1] - N_FRAMES
     decoder = engine.window_decoder()
+    forced = check_request(
+        tok,
+        opts.language,
+        opts.task,
+        can_translate=model_can_translate(tok, getattr(engine, "model_folder", None), engine.dims),
+    )
+    languages = LanguageTracker(tok, forced, opts.task)
     base = DecodingOptions(
         beam_size=opts.beam_size,
         best_of=opts.best_of,
@@ -187,8 +210,14 @@ def transcribe(
         features = engine.backend.encode(mel_window)
         timings["encode_s"] += time.perf_counter() - t0
         timings["windows"] += 1
+        previous = languages.current
+        language, sot_sequence = languages.window(engine.backend, features, segment_duration)
+        if previous is not None and language != previous:
+            prompt_reset_since = len(all_tokens)  # another language: the previous text would mislead
         prompt = all_tokens[prompt_reset_since:]
-        result = decode_with_fallback(decoder, features, replace(base, prompt=prompt or None), opts, cancel)
+        result = decode_with_fallback(
+            decoder, features, replace(base, prompt=prompt or None, sot_sequence=sot_sequence), opts, cancel
+        )
         timings["decode_s"] += result.timings.get("decode_s", 0.0)
         timings["steps"] += int(result.timings.get("steps", 0))
         timings["fallbacks"] += int(result.timings.get("attempts", 1)) - 1
@@ -241,6 +270,7 @@ def transcribe(
                 no_speech_prob=result.no_speech_prob,
                 compression_ratio=result.compression_ratio,
                 temperature=result.temperature,
+                language=language,
             )
             segments.append(seg)
             if on_segment:
@@ -251,10 +281,14 @@ def transcribe(
         if progress:
             progress(min(seek / FRAMES_PER_SECOND, duration), duration)
     timings["total_s"] = time.perf_counter() - t_start
+    code, probability = languages.file_language(segments)
     return Transcript(
         segments=segments,
         duration=duration,
         backend=engine.backend.label,
         timings=timings,
         prompted=opts.initial_prompt is not None,
+        language=code,
+        language_probability=probability,
+        task=opts.task,
     )

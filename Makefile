@@ -19,7 +19,7 @@ APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 # the current pins where they still fit; `make lock UPGRADE=1` moves everything to the newest allowed versions).
 LOCK := requirements.lock
 UV := uv>=0.13,<0.14
-LOCK_FLAGS := --extra test --extra bench --generate-hashes --python-version 3.11 \
+LOCK_FLAGS := --extra test --extra bench --extra package --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_36 --custom-compile-command "make lock"
 
 .PHONY: run test lint lock setup system venv bench bench-live screenshots kernels install-desktop clean
@@ -78,8 +78,29 @@ kernels:
 	$(MAKE) -C kernels
 
 install-desktop:  # a menu entry and icon for the current user
-	install -Dm644 packaging/amanuensis.desktop ~/.local/share/applications/amanuensis.desktop
-	install -Dm644 resources/amanuensis.svg ~/.local/share/icons/hicolor/scalable/apps/amanuensis.svg
+	install -Dm644 packaging/$(APP_ID).desktop ~/.local/share/applications/$(APP_ID).desktop
+	install -Dm644 resources/$(APP_ID).svg ~/.local/share/icons/hicolor/scalable/apps/$(APP_ID).svg
 
 clean:
 	rm -rf build $(VENV) *.egg-info
+
+# -- packaging: `make package` builds dist/ (sdist, wheel, the PyInstaller bundle dist/amanuensis/, the .deb);
+# `make test-package` builds them and tests them as a user gets them (tests/packaging/). ----------------------
+APP_ID := io.github.amanuensis.Amanuensis
+# binutils: readelf (the .deb's Depends); the validators of the desktop entry and the AppStream metadata;
+# libwayland-*: so that dpkg -S names the packages Qt's Wayland plugin needs; x11-utils: xwininfo (the window test)
+PACKAGE_APT_PACKAGES := binutils desktop-file-utils appstream libwayland-client0 libwayland-cursor0 \
+	libwayland-egl1 x11-utils xvfb xauth trayer
+PACKAGE_TOOLS := $(PY) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['package'], sep='\n')"
+
+.PHONY: package test-package package-setup
+
+package-setup: setup
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(PACKAGE_APT_PACKAGES)"
+	@$(PY) -c "import build, twine, PyInstaller" 2>/dev/null || $(PACKAGE_TOOLS) | xargs -d '\n' $(PY) -m pip install -q
+
+package: package-setup
+	$(PY) packaging/build.py --dist dist
+
+test-package: package
+	AMANUENSIS_PACKAGE_TESTS=1 $(PY) -m pytest tests/packaging -v -rs $(PYTEST_ARGS)

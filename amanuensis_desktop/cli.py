@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
 from .backends.names import PRECISIONS
 from .errors import UserError, one_sentence
 from .formats import FORMATS
+from .versions import VersionAction
 
 if TYPE_CHECKING:
     from .audio.isolated import Decoded
@@ -211,6 +211,8 @@ def _backends(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if getattr(sys, "frozen", False):  # the bench runs each backend in a fresh Python subprocess
+        return _fail("the bench needs a Python install of amanuensis (pipx install amanuensis-desktop).")
     if getattr(args, "noise", False):
         from .bench import noise
 
@@ -286,7 +288,7 @@ def _control(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amanuensis", description="Live dictation with Whisper.")
-    parser.add_argument("--version", action="version", version=f"amanuensis {__version__}")
+    parser.add_argument("--version", action=VersionAction, help="the versions of amanuensis and of its runtimes")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more: -v for INFO, -vv for DEBUG")
     parser.add_argument("--tray", action="store_true", help="start the window hidden, in the system tray")
     parser.add_argument("--dictate", action="store_true", help="start dictating as soon as the window is up")

@@ -10,6 +10,8 @@ from pathlib import Path
 from .backends.names import PREFERENCE, BackendName
 
 APP_NAME = "amanuensis"
+#: The app id: the desktop entry, the icon and the AppStream metadata are named after it (packaging/).
+APP_ID = "io.github.amanuensis.Amanuensis"
 
 BACKEND_CHOICES: tuple[str, ...] = (BackendName.AUTO, *reversed(PREFERENCE))  # auto, then cpu → npu
 VAD_CHOICES = (0, 1, 2, 3)
@@ -35,6 +37,7 @@ DEFAULTS: dict[str, object] = {
     "ptt_hotkey": "",  # global push-to-talk key, e.g. F9; empty = none
     "listening_indicator": True,  # the small always-on-top indicator while dictating into other apps
     "start_stop_sounds": False,  # a short tone when dictation starts and stops
+    "first_run_done": False,  # the first-run bar was acknowledged (ui/first_run.py)
 }
 
 OUTPUT_MODE_CHOICES = ("window", "type", "paste", "clipboard")

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from ..settings import BACKEND_CHOICES
+from ..settings import APP_ID, BACKEND_CHOICES
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     from .icons import icon
     from .main_window import MainWindow
     from .settings_store import Key, SettingsStore
-    from .threads import sentence
+    from .threads import Task, sentence
     from .tray import Tray, tray_available
 
     existing = QApplication.instance()
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("amanuensis")
     app.setOrganizationName("amanuensis")
     app.setApplicationDisplayName("Amanuensis")
-    app.setDesktopFileName("amanuensis")
+    app.setDesktopFileName(APP_ID)  # Wayland's app id: the desktop entry's name
     app.setWindowIcon(icon("app"))
 
     from .. import settings as S
@@ -150,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)  # lets Python run its signal handlers while Qt's loop runs
     wake.start(300)
-    return int(app.exec())
+    code = int(app.exec())
+    # An engine load can outlive the quit's 10 s wait on a slow machine; Qt aborts the process when a running
+    # QThread is destroyed, so wait for it, and if it still runs, leave without destroying anything.
+    if not Task.wait_all(30000):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .controls import DictationBar, WindowActions
 from .dictation import DictationController, DictationState
 from .engines import EngineKeeper
 from .file_jobs import FileJob, FileJobQueue, FileJobsPanel, JobState, short_error
+from .first_run import FirstRunBar
 from .icons import icon
 from .indicators import BackendIndicator, LatencyIndicator, PowerIndicator
 from .recovery import RecoveryBar
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self._autosave_timer.setInterval(1000)
         self._autosave_timer.timeout.connect(self._autosave_now)
         self.recovery_bar.offer(self.store.autosave_dir())
+        self.first_run_bar.offer(self.start_action.shortcuts())
 
         self.device_combo.refresh()
         if engine is not None:
@@ -167,6 +169,8 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(8, 6, 8, 4)
         outer.setSpacing(6)
 
+        self.first_run_bar = FirstRunBar(self.store)
+        outer.addWidget(self.first_run_bar)
         self.recovery_bar = RecoveryBar(self.restore_orphans, self.discard_orphans)
         outer.addWidget(self.recovery_bar)
         self.error_bar = InfoBar("error")

@@ -39,6 +39,7 @@ class Key(_Name):
     PTT_HOTKEY = "ptt_hotkey"
     LISTENING_INDICATOR = "listening_indicator"
     START_STOP_SOUNDS = "start_stop_sounds"
+    FIRST_RUN_DONE = "first_run_done"
 
 
 class UiKey(_Name):

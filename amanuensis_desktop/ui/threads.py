@@ -76,6 +76,17 @@ class Task(QThread):
 
     _waiters: set = set()
 
+    @classmethod
+    def wait_all(cls, timeout_ms: int) -> bool:
+        """Block until every running Task has finished (after the event loop ended); False if one still runs
+        after ``timeout_ms``."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        for task in list(cls._running):
+            left = max(0, int((deadline - time.monotonic()) * 1000))
+            if task.isRunning() and not task.wait(left):
+                return False
+        return True
+
 
 def run_task(
     fn: Callable[[], object],

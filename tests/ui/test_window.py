@@ -166,6 +166,7 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "ptt_hotkey": "",
         "listening_indicator": True,
         "start_stop_sounds": False,
+        "first_run_done": False,  # the settings dialog leaves it alone
     }
     assert w.anywhere.settings.mode.value == "clipboard" and not w.anywhere.settings.commands
     assert w.device_combo.currentData() == "USB Mic"

@@ -63,7 +63,8 @@ def test_settings_dialog_has_the_models_page(qtbot, hub, models_root):
 
     dlg = SettingsDialog(S.validate({}), [], [], "/default/autosave")
     qtbot.addWidget(dlg)
-    assert [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())] == ["General", "Models"]
+    tabs = [dlg.tabs.tabText(i) for i in range(dlg.tabs.count())]
+    assert tabs[0] == "General" and "Models" in tabs
     dlg.tabs.setCurrentWidget(dlg.models_page)
     dlg.models_page.table.selectRow(dlg.models_page.names().index("small"))
     assert not dlg.models_page.use_button.isEnabled()  # not downloaded: nothing to use yet

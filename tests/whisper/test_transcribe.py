@@ -143,7 +143,8 @@ def test_cli_output_formats(tmp_path, shared_audio):
     srt = (tmp_path / "jfk.srt").read_text()
     assert srt.startswith("1\n00:00:00,000 --> ") and wer(JFK, " ".join(srt.split("\n")[2::4])) < 0.1
     r = _cli("transcribe", "--backend", "cpu", "--format", "json", str(shared_audio / "goforward.wav"))
-    assert json.loads(r.stdout)["segments"][0]["start"] == 0.0
+    # the speech gate starts Whisper at the first speech region (padded), mapped back to the file's time
+    assert 0.0 <= json.loads(r.stdout)["segments"][0]["start"] <= 0.5
 
 
 def test_cli_backends_lists_all():

@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from .backends import Selection, select
 from .backends.names import BackendName
+from .whisper.alignment import Heads, alignment_heads
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
 from .whisper.model import Weights, load_weights, resolve_model_path
@@ -64,6 +66,11 @@ class Engine:
         if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
             weights = Weights(weights.dims, {}, weights.source)
         return cls(weights, chosen, model_folder=folder, selection=selection)
+
+    @cached_property
+    def alignment_heads(self) -> Heads:
+        """The decoder's (layer, head) pairs whose cross-attention times words (see whisper/alignment.py)."""
+        return alignment_heads(self.model_folder, self.dims)
 
     def window_decoder(self) -> WindowDecoder:
         return WindowDecoder(

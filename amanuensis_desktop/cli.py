@@ -68,6 +68,10 @@ def _load_engine(args: argparse.Namespace) -> Engine:
 def _transcribe(args: argparse.Namespace) -> int:
     if args.beam_size is not None and args.beam_size < 1:
         return _fail("--beam-size must be 1 or more.", 2)
+    if args.max_words_per_cue is not None and args.max_words_per_cue < 1:
+        return _fail("--max-words-per-cue must be 1 or more.", 2)
+    if args.max_words_per_cue is not None:
+        args.word_timestamps = True  # cues cut at words need the words' times
     out_dir = Path(args.output_dir) if args.output_dir else None
     if out_dir is not None:
         try:
@@ -115,6 +119,7 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
             beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
             initial_prompt=args.initial_prompt,
             condition_on_previous_text=not args.no_condition,
+            word_timestamps=args.word_timestamps,
             progress=progress,
         )
     finally:
@@ -122,12 +127,12 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
             bar.close()
     if out_dir is not None:
         path = out_dir / f"{Path(name).stem}.{args.format}"
-        write_transcript(result.segments, args.format, path)
+        write_transcript(result.segments, args.format, path, args.max_words_per_cue)
         _say(f"wrote {path}")
     elif args.format == "txt":
         print(result.text, flush=True)
     else:
-        sys.stdout.write(format_transcript(result.segments, args.format))
+        sys.stdout.write(format_transcript(result.segments, args.format, args.max_words_per_cue))
         sys.stdout.flush()
     return 1 if warning else 0
 
@@ -190,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--initial-prompt", default=None, help="text that steers spelling and style")
     p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--word-timestamps", action="store_true", help="time and weigh every word (JSON: words per segment)"
+    )
+    p.add_argument(
+        "--max-words-per-cue", type=int, default=None, metavar="N", help="SRT/VTT: cues of at most N words"
+    )
     p.set_defaults(func=_transcribe)
 
     p = sub.add_parser("backends", parents=[verbosity], help="list the backends, available or not, and why")

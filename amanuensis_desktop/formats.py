@@ -1,6 +1,8 @@
 """Transcript writers: plain text, SubRip (SRT), WebVTT and JSON.
 
-``segments`` are any objects with ``start``, ``end`` (seconds) and ``text``.
+``segments`` are any objects with ``start``, ``end`` (seconds) and ``text``; where they also carry ``words``
+(objects with ``word``, ``start``, ``end``, ``probability``: word timestamps), JSON lists them per segment and
+SRT/VTT can cut cues of at most ``max_words_per_cue`` words.
 """
 
 from __future__ import annotations
@@ -41,35 +43,60 @@ def _cues(segments: Iterable[TimedText]) -> Iterator[tuple[float, float, str]]:
             yield seg.start, max(seg.end, seg.start + 0.001), text
 
 
-def format_transcript(segments: Iterable[TimedText], fmt: str) -> str:
+def _word_cues(segments: Iterable[TimedText], max_words: int | None) -> Iterator[tuple[float, float, str]]:
+    """Cues of at most ``max_words`` words where a segment has word timestamps; whole segments otherwise."""
+    for seg in segments:
+        words = list(getattr(seg, "words", None) or ())
+        if not max_words or not words:
+            yield from _cues([seg])
+            continue
+        for i in range(0, len(words), max_words):
+            group = words[i : i + max_words]
+            text = "".join(w.word for w in group).strip()
+            if text:
+                yield group[0].start, max(group[-1].end, group[0].start + 0.001), text
+
+
+def _words_json(seg: TimedText) -> list[dict]:
+    return [
+        {"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3), "probability": round(w.probability, 4)}
+        for w in getattr(seg, "words", None) or ()
+    ]
+
+
+def format_transcript(segments: Iterable[TimedText], fmt: str, max_words_per_cue: int | None = None) -> str:
     fmt = fmt.lower().lstrip(".")
     segments = list(segments)
     if fmt == "txt":
         return "\n".join(text for _, _, text in _cues(segments)) + "\n"
     if fmt == "srt":
-        blocks = [
-            f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(_cues(segments), 1)
-        ]
+        cues = _word_cues(segments, max_words_per_cue)
+        blocks = [f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(cues, 1)]
         return "\n".join(blocks)
     if fmt == "vtt":
-        blocks = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in _cues(segments)]
+        cues = _word_cues(segments, max_words_per_cue)
+        blocks = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in cues]
         return "WEBVTT\n\n" + "\n".join(blocks)
     if fmt == "json":
-        data = {
-            "text": " ".join(t for _, _, t in _cues(segments)),
-            "segments": [
-                {"id": i, "start": round(a, 3), "end": round(b, 3), "text": t}
-                for i, (a, b, t) in enumerate(_cues(segments))
-            ],
-        }
+        kept = [seg for seg in segments if seg.text.strip()]
+        entries = []
+        for i, (seg, (a, b, t)) in enumerate(zip(kept, _cues(kept))):
+            entry: dict = {"id": i, "start": round(a, 3), "end": round(b, 3), "text": t}
+            words = _words_json(seg)
+            if words:
+                entry["words"] = words
+            entries.append(entry)
+        data = {"text": " ".join(e["text"] for e in entries), "segments": entries}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_transcript(segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str]) -> Path:
+def write_transcript(
+    segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str], max_words_per_cue: int | None = None
+) -> Path:
     """Write atomically (temp file, then rename), so a crash never leaves half a file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(format_transcript(segments, fmt), encoding="utf-8")
+    tmp.write_text(format_transcript(segments, fmt, max_words_per_cue), encoding="utf-8")
     os.replace(tmp, path)
     return path

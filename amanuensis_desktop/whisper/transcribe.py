@@ -267,6 +267,7 @@ def transcribe(
                 time_offset,
                 engine.alignment_heads,
                 getattr(engine, "language", "en") or "en",
+                window_audio,
             )
             timings["words_s"] = timings.get("words_s", 0.0) + time.perf_counter() - t0
         for seg in window_segments:

@@ -3,7 +3,8 @@
 A window's segments are timed together, as Whisper does: their text tokens are aligned in one pass, split into
 words (at spaces for languages that write them; per character run for zh, ja, th, lo, my, yue), punctuation is
 merged into its neighbour, over-long words are shortened (attention tends to stretch a word over the pause
-around it), and every word is then clamped into its segment, in increasing order.
+around it), word edges that fall in silence are moved to the speech (the window's audio energy, 20 ms frames),
+and every word is then clamped into its segment, in increasing order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 SENTENCE_END = ".。!！?？"
 NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
-MIN_WORD_S = 0.02
+FRAME_S = 0.02  # one audio-feature frame: the alignment's resolution
+SILENCE_DB = -40.0  # a frame this far below the window's loud frames is silence
+MIN_SILENCE_FRAMES = 3  # trim a word's edge only over at least this much silence (60 ms)
 
 
 @dataclass
@@ -119,9 +122,11 @@ def add_word_timestamps(
     time_offset: float,
     heads: Heads,
     language: str = "en",
+    audio: np.ndarray | None = None,
 ) -> None:
     """Time and weigh the words of one window's ``segments`` (their ``tokens`` are text tokens only; ``logprobs``
-    are each segment's per-token log-probabilities) and set each segment's ``words``."""
+    are each segment's per-token log-probabilities) and set each segment's ``words``. ``audio``: the window's
+    samples (16 kHz, from ``time_offset``); where given, word edges in silence move to the speech."""
     all_tokens = [t for seg in segments for t in seg.tokens]
     if not all_tokens:
         return
@@ -136,6 +141,8 @@ def add_word_timestamps(
         at += n
     _shorten_long_words(pieces)
     pieces = merge_punctuations(pieces)
+    if audio is not None and audio.size:
+        _trim_to_speech(pieces, speech_frames(audio))
     # Give each segment the words its tokens hold.
     at = 0
     prev_end = 0.0
@@ -167,6 +174,47 @@ def _shorten_long_words(pieces: list[_Piece]) -> None:
             p.end = p.start + longest
         elif i == 0 or pieces[i - 1].word.strip()[-1:] in SENTENCE_END:
             p.start = p.end - longest
+
+
+def speech_frames(audio: np.ndarray) -> np.ndarray:
+    """One bool per 20 ms frame: louder than ``SILENCE_DB`` below the window's loudest frames (99th percentile)."""
+    n = int(FRAME_S * 16000)
+    count = max(1, audio.size // n)
+    frames = np.zeros(count * n, np.float32)
+    frames[: min(audio.size, count * n)] = audio[: count * n]
+    rms = np.sqrt(np.mean(frames.reshape(count, n) ** 2, axis=1))
+    loud = float(np.percentile(rms, 99))
+    if loud <= 0:
+        return np.zeros(count, dtype=bool)
+    return rms > loud * 10 ** (SILENCE_DB / 20)
+
+
+def _silent_runs(speech: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` frame ranges of silence at least ``MIN_SILENCE_FRAMES`` long."""
+    padded = np.concatenate(([True], speech, [True])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2]) if e - s >= MIN_SILENCE_FRAMES]
+
+
+def _trim_to_speech(pieces: list[_Piece], speech: np.ndarray) -> None:
+    """Attention puts a pause into the word after it (or before it). A silence with less of the word's speech
+    before it than after moves the word's start to the speech after it (one frame of margin); otherwise it
+    moves the end to the speech before it. A word with no speech frame keeps its times."""
+    for p in pieces:
+        a = max(0, int(round(p.start / FRAME_S)))
+        b = min(len(speech), int(round(p.end / FRAME_S)))
+        if b - a < 2 or not speech[a:b].any():
+            continue
+        start, end = a, b
+        for s, e in _silent_runs(speech[a:b]):
+            before, after = int(speech[a : a + s].sum()), int(speech[a + e : b].sum())
+            if before < after:
+                start = max(start, a + e - 1)
+            elif after < before:
+                end = min(end, a + s + 1)
+        if end > start:
+            p.start = max(p.start, start * FRAME_S)
+            p.end = min(p.end, end * FRAME_S)
 
 
 def _clamp(pieces: list[_Piece], seg: Segment, time_offset: float, prev_end: float) -> list[Word]:

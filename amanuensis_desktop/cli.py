@@ -195,12 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--initial-prompt", default=None, help="text that steers spelling and style")
     p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--word-timestamps", action="store_true", help="time and weigh every word (JSON: words per segment)"
-    )
-    p.add_argument(
-        "--max-words-per-cue", type=int, default=None, metavar="N", help="SRT/VTT: cues of at most N words"
-    )
+    p.add_argument("--word-timestamps", action="store_true", help="time and weigh every word (JSON: words per segment)")
+    p.add_argument("--max-words-per-cue", type=int, default=None, metavar="N", help="SRT/VTT: cues of at most N words")
     p.set_defaults(func=_transcribe)
 
     p = sub.add_parser("backends", parents=[verbosity], help="list the backends, available or not, and why")

@@ -21,6 +21,8 @@ DEFAULTS: dict[str, object] = {
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
+    "mark_unsure_words": True,  # time and weigh the words of finals and files; underline the unsure ones
+    "unsure_word_percent": 50,  # a word below this probability (percent) is unsure
 }
 
 

@@ -37,6 +37,8 @@ class Final:
     start: float
     end: float
     latency: float
+    #: the words (whisper.words.Word, times in session seconds) when word timestamps are on; else empty
+    words: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class LiveOptions:
     prompt_max_gap_s: float = 3.0  # a previous final that ended longer ago is not used as prompt
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
+    word_timestamps: bool = False  # finals carry their words, timed (session seconds) and weighed
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
     def __post_init__(self, vad_aggressiveness: int | None) -> None:

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from .threads import sentence
+from .widgets import TranscriptView
 
 
 class JobState(Enum):
@@ -61,6 +61,8 @@ class FileJob:
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    word_timestamps: bool = False  # time and weigh every word (the transcript dialog marks unsure ones)
+    unsure_below: float | None = None  # the dialog's threshold for marking a word unsure
 
     @property
     def name(self) -> str:
@@ -117,7 +119,8 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
-            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel)
+            extra = {"word_timestamps": True} if job.word_timestamps else {}
+            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel, **extra)
         except Cancelled:
             self.cancelled.emit(job.id)
         except BaseException as exc:  # a bad file must not stop the queue
@@ -146,8 +149,8 @@ class FileJobQueue(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def add(self, path: str | Path) -> FileJob:
-        job = FileJob(Path(path))
+    def add(self, path: str | Path, word_timestamps: bool = False, unsure_below: float | None = None) -> FileJob:
+        job = FileJob(Path(path), word_timestamps=word_timestamps, unsure_below=unsure_below)
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()
@@ -430,8 +433,10 @@ class ResultDialog(QDialog):
         )
         info.setStyleSheet("color: #555555;")
         lay.addWidget(info)
-        self.text = QPlainTextEdit(job.transcript.text)
-        self.text.setReadOnly(True)
+        self.text = TranscriptView()
+        self.text.setPlaceholderText("")
+        for seg in job.transcript.segments:
+            self.text.add_final(seg.text, seg.start, seg.end, getattr(seg, "words", ()), job.unsure_below)
         lay.addWidget(self.text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.dictation = DictationController(self.keeper, parent=self)
         self.transcript = Transcript(self.store.autosave_dir())
         self._offset = 0.0  # where the current dictation starts on the transcript's time line
+        self._final_words: tuple = ()  # the words of the final about to be shown (word timestamps on)
         self._reload_after_stop = False
         self._closing = False
         self._closed_for_real = False
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         d = self.dictation
         d.state_changed.connect(self._dictation_state_changed)
         d.partial.connect(self._show_partial)
+        d.final_words.connect(self._take_final_words)
         d.final.connect(self._show_final)
         d.level.connect(self.level.set_level)
         d.backlog.connect(self.latency_label.set_backlog)
@@ -209,6 +211,7 @@ class MainWindow(QMainWindow):
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+            word_timestamps=bool(self.store.get(Key.MARK_UNSURE_WORDS)),
         )
 
     def _dictation_state_changed(self, state: DictationState) -> None:
@@ -243,13 +246,23 @@ class MainWindow(QMainWindow):
         if not self._autosave_timer.isActive():
             self._autosave_timer.start()
 
+    def _take_final_words(self, words: tuple) -> None:
+        self._final_words = tuple(words or ())
+
+    def _unsure_below(self) -> float | None:
+        """The probability under which a word is marked unsure; None when marking is off."""
+        if not self.store.get(Key.MARK_UNSURE_WORDS):
+            return None
+        return int(self.store.get(Key.UNSURE_WORD_PERCENT)) / 100.0
+
     def _show_final(self, text: str, start: float, end: float, latency: float) -> None:
-        self.add_final(text, start + self._offset, end + self._offset)
+        words, self._final_words = self._final_words, ()
+        self.add_final(text, start + self._offset, end + self._offset, words)
         self.latency_label.set_latency(latency)
 
-    def add_final(self, text: str, start: float, end: float) -> None:
+    def add_final(self, text: str, start: float, end: float, words: tuple = ()) -> None:
         seg = self.transcript.add(text, start, end)
-        self.view.add_final(text.strip(), start, end)
+        self.view.add_final(text.strip(), start, end, words, self._unsure_below())
         if seg is None:
             return
         self._autosave_now()
@@ -319,7 +332,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
-        return [self.jobs.add(Path(p)) for p in paths]
+        marks = bool(self.store.get(Key.MARK_UNSURE_WORDS))
+        return [self.jobs.add(Path(p), marks, self._unsure_below()) for p in paths]
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))

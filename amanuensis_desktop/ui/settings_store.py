@@ -28,6 +28,8 @@ class Key(_Name):
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
+    MARK_UNSURE_WORDS = "mark_unsure_words"
+    UNSURE_WORD_PERCENT = "unsure_word_percent"
 
 
 class UiKey(_Name):

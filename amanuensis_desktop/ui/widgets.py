@@ -5,11 +5,27 @@ from __future__ import annotations
 import html
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextEdit, QWidget
+
+
+def _word_pieces(text: str, words: Sequence[Any], unsure_below: float | None) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, unsure) runs: a word under ``unsure_below`` (not its leading space) is unsure.
+    Plain text when there are no words, no threshold, or the words do not spell ``text``."""
+    if not words or unsure_below is None or "".join(w.word for w in words).strip() != text:
+        return [(text, False)]
+    pieces: list[tuple[str, bool]] = []
+    for i, w in enumerate(words):
+        word = w.word.lstrip() if i == 0 else w.word
+        bare = word.lstrip()
+        if len(bare) < len(word):
+            pieces.append((word[: len(word) - len(bare)], False))
+        pieces.append((bare, w.probability < unsure_below))
+    return pieces
 
 
 class TranscriptView(QTextEdit):
@@ -37,6 +53,9 @@ class TranscriptView(QTextEdit):
         self._final_fmt = QTextCharFormat()
         self._final_fmt.setForeground(self.palette().color(QPalette.ColorRole.Text))
         self._final_fmt.setFontItalic(False)
+        self._unsure_fmt = QTextCharFormat(self._final_fmt)
+        self._unsure_fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+        self._unsure_fmt.setUnderlineColor(QColor("#c07000"))
         self._partial_fmt = QTextCharFormat()
         self._partial_fmt.setForeground(QColor("#7a7a7a"))
         self._partial_fmt.setFontItalic(True)
@@ -92,8 +111,18 @@ class TranscriptView(QTextEdit):
     def _ends_paragraph(self) -> bool:
         return self.toPlainText()[: self._partial_start].endswith("\n")
 
-    def add_final(self, text: str, start: float | None = None, end: float | None = None) -> None:
+    def add_final(
+        self,
+        text: str,
+        start: float | None = None,
+        end: float | None = None,
+        words: Sequence[Any] = (),
+        unsure_below: float | None = None,
+    ) -> None:
+        """Append a final. With ``words`` (whisper Word objects whose text joins to ``text``) and
+        ``unsure_below``, words less probable than that get a dotted underline."""
         text = text.strip()
+        pieces = _word_pieces(text, words, unsure_below)
 
         def do():
             cur = self._cursor_at_partial()
@@ -107,7 +136,8 @@ class TranscriptView(QTextEdit):
                 if self._ends_paragraph():
                     sep = ""
                 cur.insertText(sep, self._final_fmt)
-            cur.insertText(text, self._final_fmt)
+            for piece, unsure in pieces:
+                cur.insertText(piece, self._unsure_fmt if unsure else self._final_fmt)
             self._partial_start = cur.position()
             self._has_final = True
 

@@ -130,14 +130,18 @@ def add_word_timestamps(
     all_tokens = [t for seg in segments for t in seg.tokens]
     if not all_tokens:
         return
-    all_lps = [lp for seg, lps in zip(segments, logprobs) for lp in (list(lps) + [0.0] * len(seg.tokens))[: len(seg.tokens)]]
+    all_lps = [
+        lp for seg, lps in zip(segments, logprobs) for lp in (list(lps) + [0.0] * len(seg.tokens))[: len(seg.tokens)]
+    ]
     times = token_start_times(backend, tokenizer, features, all_tokens, num_frames, heads)
     words = split_words(tokenizer, all_tokens, language)
     pieces: list[_Piece] = []
     at = 0
     for text, toks in words:
         n = len(toks)
-        pieces.append(_Piece(text, toks, float(times[at]), float(times[at + n]), _word_probability(all_lps[at : at + n])))
+        pieces.append(
+            _Piece(text, toks, float(times[at]), float(times[at + n]), _word_probability(all_lps[at : at + n]))
+        )
         at += n
     _shorten_long_words(pieces)
     pieces = merge_punctuations(pieces)

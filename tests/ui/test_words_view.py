@@ -1,0 +1,73 @@
+"""Unsure words (probability under the setting) get a dotted underline in finals and in file results; the text
+stays exactly the final's text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtGui import QTextCharFormat, QTextCursor  # noqa: E402
+
+from amanuensis_desktop.live.events import Final  # noqa: E402
+from amanuensis_desktop.live.worker import session_words  # noqa: E402
+from amanuensis_desktop.whisper.words import Word  # noqa: E402
+from tests.ui.support import make_window  # noqa: E402
+
+WORDS = (Word(" Ask", 1.0, 1.3, 0.95), Word(" not", 1.3, 1.6, 0.2), Word(" what.", 1.6, 2.0, 0.9))
+DOT = QTextCharFormat.UnderlineStyle.DotLine
+
+
+def underlined(view) -> list[str]:
+    """The words of the view drawn with a dotted underline."""
+    doc = view.document()
+    out = []
+    for word in view.toPlainText().split():
+        pos = view.toPlainText().index(word)
+        cur = QTextCursor(doc)
+        cur.setPosition(pos + 1)
+        if cur.charFormat().underlineStyle() == DOT:
+            out.append(word)
+    return out
+
+
+def test_live_final_marks_unsure_words(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path, show=False)
+    window.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
+    assert window.view.toPlainText().strip() == "Ask not what."
+    assert underlined(window.view) == ["not"]
+    assert window.segments[-1].text == "Ask not what."
+
+
+def test_marking_off_and_threshold_setting(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path, show=False, mark_unsure_words=False)
+    assert window._live_options().word_timestamps is False
+    window.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
+    assert underlined(window.view) == []
+    strict = make_window(qtbot, tmp_path / "b", show=False, unsure_word_percent=92)
+    assert strict._live_options().word_timestamps is True
+    strict.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
+    assert underlined(strict.view) == ["not", "what."]
+
+
+def test_file_result_marks_unsure_words(qtbot):
+    from amanuensis_desktop.ui.file_jobs import FileJob, ResultDialog
+
+    seg = SimpleNamespace(text="Ask not what.", start=1.0, end=2.0, words=list(WORDS))
+    transcript = SimpleNamespace(segments=[seg], text=seg.text, duration=2.0, backend="test")
+    job = FileJob(Path("talk.wav"), transcript=transcript, unsure_below=0.5)
+    dialog = ResultDialog(job)
+    qtbot.addWidget(dialog)
+    assert dialog.text.toPlainText().strip() == "Ask not what."
+    assert underlined(dialog.text) == ["not"]
+
+
+def test_session_words_move_to_session_time():
+    result = SimpleNamespace(segments=[SimpleNamespace(words=list(WORDS))])
+    moved = session_words(result, 10.0)
+    assert [(w.start, w.end) for w in moved] == [(11.0, 11.3), (11.3, 11.6), (11.6, 12.0)]
+    assert session_words(SimpleNamespace(text="x"), 1.0) == ()

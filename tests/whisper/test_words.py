@@ -223,3 +223,31 @@ def test_confidence_falls_with_noise_and_marks_wrong_words(engine, shared_audio,
             (right if normalize(w.word).strip() in expected else wrong).append(w.probability)
     print(f"right words {len(right)}: {np.mean(right):.3f}; wrong words {len(wrong)}: {np.mean(wrong):.3f}")
     assert wrong and np.mean(wrong) < np.mean(right)
+
+
+# -- command line, beam search ------------------------------------------------------------------------
+def test_cli_word_json_and_word_cues(shared_audio, tmp_path):
+    import subprocess
+    import sys
+
+    clip = str(shared_audio / "goforward.wav")
+    base = [sys.executable, "-m", "amanuensis_desktop", "transcribe", clip, "--backend", "openvino", "--quiet"]
+    out = subprocess.run(base + ["--format", "json", "--word-timestamps"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    seg = json.loads(out.stdout)["segments"][0]
+    assert "".join(w["word"] for w in seg["words"]).strip() == seg["text"]
+    assert all(seg["start"] <= w["start"] <= w["end"] <= seg["end"] for w in seg["words"])
+    out = subprocess.run(
+        base + ["--format", "srt", "--max-words-per-cue", "1"], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("-->") == len(seg["words"])
+    bad = subprocess.run(base + ["--max-words-per-cue", "0"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_beam_search_words_have_probabilities(engine, shared_audio):
+    result = engine.transcribe(_load(shared_audio, "jfk.wav"), word_timestamps=True, beam_size=3)
+    _assert_well_formed(result)
+    probs = [w.probability for w in _words(result)]
+    assert len(probs) >= 20 and np.mean(probs) > 0.7

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .backends.names import PRECISIONS
 from .errors import UserError, one_sentence
 from .formats import FORMATS
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOG_FORMAT = "amanuensis: %(levelname)s %(name)s: %(message)s"
+MODEL_HELP = "a catalog name (see `amanuensis models`), a downloaded OWNER/REPO, or a model folder (default: tiny.en)"
 
 
 def _say(message: str) -> None:
@@ -52,10 +54,10 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--precision",
         default=None,
-        choices=("int8", "f16", "f32"),
+        choices=PRECISIONS,
         help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)",
     )
-    p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
 
 
 def _load_engine(args: argparse.Namespace) -> Engine:
@@ -203,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check", action="store_true", help="also build backends in auto's order, with self-checks, until one passes"
     )
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.set_defaults(func=_backends)
 
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
@@ -215,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--no-peer", action="store_true", help="skip faster-whisper")
     p.add_argument("--device", default=None, help="OpenVINO device for the bench (default AUTO)")
-    p.add_argument("--precision", default=None, choices=("int8", "f16", "f32"), help="OpenVINO weights")
-    p.add_argument("--model", default=None, help="model folder (default: the embedded Whisper tiny.en)")
+    p.add_argument("--precision", default=None, choices=PRECISIONS, help="OpenVINO weights")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("dictate", parents=[verbosity], help="dictate in the terminal (microphone or --input FILE)")
@@ -224,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     live_command.add_arguments(p)
     p.set_defaults(func=_dictate)
+
+    from .models import command as models_command
+
+    models_command.add_parser(sub, parents=[verbosity])
     return parser
 
 
@@ -237,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
             from .ui.app import main as app_main
 
             return app_main((["--tray"] if args.tray else []) + (["--dictate"] if args.dictate else []))
+        model = getattr(args, "model", None)
+        if isinstance(model, str) and model:  # NAME | OWNER/REPO | folder -> the folder, from disk alone
+            from .models.store import resolve_model
+
+            args.model = str(resolve_model(model))
         return args.func(args)
     except UserError as exc:
         return _fail(str(exc))

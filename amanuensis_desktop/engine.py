@@ -14,6 +14,7 @@ import numpy as np
 
 from .backends import Selection, select
 from .backends.names import BackendName
+from .models.store import resolve_model
 from .whisper.alignment import Heads, alignment_heads
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
@@ -59,7 +60,7 @@ class Engine:
     def load(
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
-        folder = resolve_model_path(model)
+        folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
         weights = load_weights(folder)
         selection = select(backend, weights, **backend_options)
         chosen = selection.backend

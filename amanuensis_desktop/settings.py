@@ -7,14 +7,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .backends.names import PREFERENCE, BackendName
+
 APP_NAME = "amanuensis"
 
-BACKEND_CHOICES = ("auto", "cpu", "openvino", "npu")
+BACKEND_CHOICES: tuple[str, ...] = (BackendName.AUTO, *reversed(PREFERENCE))  # auto, then cpu → npu
 VAD_CHOICES = (0, 1, 2, 3)
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
 DEFAULTS: dict[str, object] = {
-    "model": "",  # a model folder; empty = the embedded tiny.en
+    "model": "",  # a catalog name, a downloaded OWNER/REPO or a model folder; empty = the embedded tiny.en
     "backend": "auto",  # auto / cpu / openvino / npu
     "input_device": "",  # an input device name; empty = the system default
     "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="input device: a name (or part of one) or an index; see --list-devices")
     parser.add_argument("--list-devices", action="store_true", help="list the input devices and exit")
     parser.add_argument("--backend", default="auto", help="auto (fastest available), openvino, npu or cpu")
-    parser.add_argument("--model", default=None, help="model folder (default: the bundled/configured one)")
+    parser.add_argument("--model", default=None, help="a catalog name, a downloaded OWNER/REPO, or a model folder")
     parser.add_argument(
         "--vad-aggressiveness",
         type=int,

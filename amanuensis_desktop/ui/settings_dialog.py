@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSlider,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import settings as S
+from .models_page import ModelsPage
 from .settings_store import Key
 
 _BACKEND_TEXT = {
@@ -62,13 +64,18 @@ class SettingsDialog(QDialog):
         self.setObjectName("settings-dialog")
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
-        form = QFormLayout()
+        self.tabs = QTabWidget(self)
+        general = QWidget()
+        form = QFormLayout(general)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
 
         self.model = QLineEdit(values[Key.MODEL])
         self.model.setPlaceholderText("embedded tiny.en")
-        self.model.setToolTip("A Whisper model folder (CTranslate2 or safetensors); empty uses the embedded tiny.en.")
-        form.addRow("Model folder:", _folder_row(self.model, "Choose a model folder", self))
+        self.model.setToolTip(
+            "A catalog name (see the Models page), a downloaded OWNER/REPO, or a model folder (CTranslate2 or "
+            "safetensors); empty uses the embedded tiny.en."
+        )
+        form.addRow("Model:", _folder_row(self.model, "Choose a model folder", self))
 
         self.backend = QComboBox()
         reasons = {getattr(s, "name", ""): s for s in (statuses or [])}
@@ -123,7 +130,11 @@ class SettingsDialog(QDialog):
         self.autosave.setToolTip("The session transcript is saved here continuously; empty uses the data folder.")
         form.addRow("Autosave folder:", _folder_row(self.autosave, "Choose the autosave folder", self))
 
-        lay.addLayout(form)
+        self.tabs.addTab(general, "General")
+        self.models_page = ModelsPage()
+        self.models_page.chosen.connect(self._use_model)
+        self.tabs.addTab(self.models_page, "Models")
+        lay.addWidget(self.tabs)
         note = QLabel("A new model or backend is loaded in the background when you press OK.")
         note.setStyleSheet("color: #666666;")
         lay.addWidget(note)
@@ -131,6 +142,14 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def _use_model(self, spec: str) -> None:
+        self.model.setText(spec)
+        self.tabs.setCurrentIndex(0)
+
+    def done(self, result: int) -> None:
+        self.models_page.shutdown()  # a download still running is cancelled; its .part files are kept
+        super().done(result)
 
     def values(self) -> dict:
         return S.validate(

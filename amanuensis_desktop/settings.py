@@ -81,4 +81,6 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["backend"] = DEFAULTS["backend"]
     if out["vad_aggressiveness"] not in VAD_CHOICES:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
+    if not 1 <= int(out["unsure_word_percent"]) <= 99:  # type: ignore[call-overload]
+        out["unsure_word_percent"] = DEFAULTS["unsure_word_percent"]
     return out

@@ -150,6 +150,8 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "copy_finals_to_clipboard": True,
         "close_to_tray": False,
         "autosave_dir": str(tmp_path / "elsewhere"),
+        "mark_unsure_words": True,
+        "unsure_word_percent": 50,
     }
     assert w.device_combo.currentData() == "USB Mic"
     values["backend"] = "cpu"

@@ -215,5 +215,6 @@ class Worker:
                 round((seg.start + seg.n) / SR, 3),
                 round(time.monotonic() - seg.closed_at, 4),
                 words,
+                audio if self.options.word_timestamps else None,
             )
         )

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .playback import play, word_slice
 from .threads import sentence
 from .widgets import TranscriptView
 
@@ -437,12 +438,29 @@ class ResultDialog(QDialog):
         self.text.setPlaceholderText("")
         for seg in job.transcript.segments:
             self.text.add_final(seg.text, seg.start, seg.end, getattr(seg, "words", ()), job.unsure_below)
+        self.text.word_clicked.connect(self._play_word)
+        self._audio: Any = None
+        self._path = job.path
         lay.addWidget(self.text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(self._copy)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def _play_word(self, start: float, end: float) -> None:
+        """Click to listen: the word's audio (the file is read again on the first click)."""
+        from ..audio.files import load_audio
+        from ..errors import UserError
+
+        try:
+            if self._audio is None:
+                self._audio = load_audio(self._path)
+            error = play(word_slice(self._audio, start, end))
+        except (UserError, OSError) as exc:
+            error = sentence(exc)
+        if error:
+            self.setToolTip(error)
 
     def _copy(self) -> None:
         from PySide6.QtWidgets import QApplication

@@ -8,6 +8,7 @@ threads (see :mod:`.engines`, :mod:`.dictation`); the GUI thread only paints and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from .engines import EngineKeeper
 from .file_jobs import FileJob, FileJobQueue, FileJobsPanel, JobState, short_error
 from .icons import icon
 from .indicators import BackendIndicator, LatencyIndicator, PowerIndicator
+from .playback import SessionAudio, play
 from .recovery import RecoveryBar
 from .settings_store import Key, SettingsStore, UiKey
 from .threads import Task, run_task
@@ -71,6 +73,8 @@ class MainWindow(QMainWindow):
         self.transcript = Transcript(self.store.autosave_dir())
         self._offset = 0.0  # where the current dictation starts on the transcript's time line
         self._final_words: tuple = ()  # the words of the final about to be shown (word timestamps on)
+        self._final_audio: Any = None  # and its audio
+        self.session_audio = SessionAudio()  # finals' audio for click-to-listen, bounded
         self._reload_after_stop = False
         self._closing = False
         self._closed_for_real = False
@@ -165,6 +169,7 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.view = TranscriptView()
+        self.view.word_clicked.connect(self._play_word)
         self.splitter.addWidget(self.view)
         self.splitter.setChildrenCollapsible(False)
         outer.addWidget(self.splitter, 1)
@@ -246,8 +251,16 @@ class MainWindow(QMainWindow):
         if not self._autosave_timer.isActive():
             self._autosave_timer.start()
 
-    def _take_final_words(self, words: tuple) -> None:
-        self._final_words = tuple(words or ())
+    def _take_final_words(self, words_audio: tuple) -> None:
+        self._final_words, self._final_audio = tuple(words_audio[0] or ()), words_audio[1]
+
+    def _play_word(self, start: float, end: float) -> None:
+        """Click to listen: the word's audio with a little context, when this session still holds it."""
+        clip = self.session_audio.slice(start, end)
+        if clip is None:
+            self.statusBar().showMessage("The audio of this word is no longer kept.", 4000)
+        elif error := play(clip):
+            self.statusBar().showMessage(error, 6000)
 
     def _unsure_below(self) -> float | None:
         """The probability under which a word is marked unsure; None when marking is off."""
@@ -257,7 +270,12 @@ class MainWindow(QMainWindow):
 
     def _show_final(self, text: str, start: float, end: float, latency: float) -> None:
         words, self._final_words = self._final_words, ()
-        self.add_final(text, start + self._offset, end + self._offset, words)
+        audio, self._final_audio = self._final_audio, None
+        off = self._offset
+        words = tuple(replace(w, start=w.start + off, end=w.end + off) for w in words)
+        if audio is not None:
+            self.session_audio.add(start + off, audio)
+        self.add_final(text, start + off, end + off, words)
         self.latency_label.set_latency(latency)
 
     def add_final(self, text: str, start: float, end: float, words: tuple = ()) -> None:

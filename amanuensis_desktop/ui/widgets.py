@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextEdit, QWidget
 
 
-def _word_pieces(text: str, words: Sequence[Any], unsure_below: float | None) -> list[tuple[str, bool]]:
-    """``text`` cut into (piece, unsure) runs: a word under ``unsure_below`` (not its leading space) is unsure.
-    Plain text when there are no words, no threshold, or the words do not spell ``text``."""
-    if not words or unsure_below is None or "".join(w.word for w in words).strip() != text:
-        return [(text, False)]
-    pieces: list[tuple[str, bool]] = []
+def _word_pieces(text: str, words: Sequence[Any], unsure_below: float | None) -> list[tuple[str, bool, Any]]:
+    """``text`` cut into (piece, unsure, word) runs: a word under ``unsure_below`` (not its leading space) is
+    unsure; ``word`` is the Word a piece shows (None for spaces). Plain text when the words do not spell it."""
+    if not words or "".join(w.word for w in words).strip() != text:
+        return [(text, False, None)]
+    pieces: list[tuple[str, bool, Any]] = []
     for i, w in enumerate(words):
         word = w.word.lstrip() if i == 0 else w.word
         bare = word.lstrip()
         if len(bare) < len(word):
-            pieces.append((word[: len(word) - len(bare)], False))
-        pieces.append((bare, w.probability < unsure_below))
+            pieces.append((word[: len(word) - len(bare)], False, None))
+        pieces.append((bare, unsure_below is not None and w.probability < unsure_below, w))
     return pieces
 
 
@@ -36,6 +37,7 @@ class TranscriptView(QTextEdit):
     """
 
     PARAGRAPH_GAP = 4.0  # seconds of silence between finals that start a new paragraph
+    word_clicked = Signal(float, float)  # a timed word was clicked: its start and end (transcript seconds)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -65,6 +67,21 @@ class TranscriptView(QTextEdit):
         self._partial = ""
         self._last_end: float | None = None
         self._has_final = False
+        self._word_spans: list[tuple[int, int, float, float]] = []  # document span → the word's time (click)
+
+    def word_at(self, position: int) -> tuple[float, float] | None:
+        """(start, end) seconds of the timed word at a document position, if any."""
+        i = bisect.bisect_right(self._word_spans, (position, float("inf"))) - 1
+        if i >= 0 and self._word_spans[i][0] <= position < self._word_spans[i][1]:
+            return self._word_spans[i][2], self._word_spans[i][3]
+        return None
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and not self.textCursor().hasSelection():
+            hit = self.word_at(self.cursorForPosition(event.position().toPoint()).position())
+            if hit is not None:
+                self.word_clicked.emit(*hit)
 
     # -- state ----------------------------------------------------------------------------------------------
     @property
@@ -136,8 +153,11 @@ class TranscriptView(QTextEdit):
                 if self._ends_paragraph():
                     sep = ""
                 cur.insertText(sep, self._final_fmt)
-            for piece, unsure in pieces:
+            for piece, unsure, word in pieces:
+                at = cur.position()
                 cur.insertText(piece, self._unsure_fmt if unsure else self._final_fmt)
+                if word is not None:
+                    self._word_spans.append((at, cur.position(), float(word.start), float(word.end)))
             self._partial_start = cur.position()
             self._has_final = True
 
@@ -168,6 +188,7 @@ class TranscriptView(QTextEdit):
     def clear_all(self) -> None:
         self.clear()
         self._partial_start, self._partial, self._last_end, self._has_final = 0, "", None, False
+        self._word_spans.clear()
 
 
 class LevelMeter(QWidget):

@@ -71,3 +71,50 @@ def test_session_words_move_to_session_time():
     moved = session_words(result, 10.0)
     assert [(w.start, w.end) for w in moved] == [(11.0, 11.3), (11.3, 11.6), (11.6, 12.0)]
     assert session_words(SimpleNamespace(text="x"), 1.0) == ()
+
+
+# -- click to listen (the sound card cannot exist here: playback itself is replaced by a recorder) -----------
+def test_click_on_a_word_plays_its_audio_with_context(qtbot, tmp_path, monkeypatch):
+    import numpy as np
+    from PySide6.QtCore import QPoint, Qt
+
+    from amanuensis_desktop.ui import main_window
+
+    played = []
+    monkeypatch.setattr(main_window, "play", lambda audio: played.append(audio.size) or None)
+    window = make_window(qtbot, tmp_path)
+    audio = np.ones(3 * 16000, np.float32)  # the segment's audio, from its start (1.0 s) to 4.0 s
+    window.dictation.route(Final(0, "Ask not what.", 1.0, 4.0, 0.1, WORDS, audio))
+    view = window.view
+    pos = view.toPlainText().index("not") + 1
+    assert view.word_at(pos) == (1.3, 1.6)
+    cur = QTextCursor(view.document())
+    cur.setPosition(pos)
+    point = view.cursorRect(cur).center()
+    with qtbot.waitSignal(view.word_clicked, timeout=2000) as hit:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+    assert hit.args == [1.3, 1.6]
+    assert played and abs(played[-1] - int(0.7 * 16000)) <= 2  # 0.3 s word + 0.2 s context each side
+
+
+def test_session_audio_is_bounded():
+    import numpy as np
+
+    from amanuensis_desktop.ui.playback import SessionAudio
+
+    kept = SessionAudio(max_seconds=5.0)
+    for i in range(10):
+        kept.add(i * 2.0, np.full(32000, i, np.float32))
+    assert kept.seconds <= 5.0
+    assert kept.slice(1.0, 1.5) is None  # dropped
+    clip = kept.slice(18.5, 19.0)
+    assert clip is not None and clip.size == int(0.9 * 16000) and clip[0] == 9
+
+
+def test_play_without_a_sound_card_is_one_sentence():
+    import numpy as np
+
+    from amanuensis_desktop.ui.playback import play
+
+    error = play(np.zeros(1600, np.float32))  # real PortAudio: no output device on this machine
+    assert error is None or (error.endswith(".") and "\n" not in error)

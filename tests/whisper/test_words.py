@@ -251,3 +251,25 @@ def test_beam_search_words_have_probabilities(engine, shared_audio):
     _assert_well_formed(result)
     probs = [w.probability for w in _words(result)]
     assert len(probs) >= 20 and np.mean(probs) > 0.7
+
+
+# -- live finals ----------------------------------------------------------------------------------------
+def test_live_finals_carry_words_in_session_time(engine, shared_audio):
+    from amanuensis_desktop.audio.sources import FileSource
+    from amanuensis_desktop.live.events import Final
+    from amanuensis_desktop.live.pipeline import LiveOptions, LivePipeline
+
+    audio = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), _load(shared_audio, "jfk.wav")])
+    events: list = []
+    options = LiveOptions(word_timestamps=True, partials=False, speculate=False)
+    pipeline = LivePipeline(engine, options, events.append, source=FileSource(audio, speed=4.0))
+    pipeline.start()
+    assert pipeline.wait(300)
+    finals = [e for e in events if isinstance(e, Final) and e.text]
+    assert finals
+    for f in finals:
+        assert f.words and "".join(w.word for w in f.words).strip() == f.text
+        assert all(f.start - 0.01 <= w.start <= w.end <= f.end + 0.01 for w in f.words)
+        assert f.audio is not None and abs(f.audio.size / SAMPLE_RATE - (f.end - f.start)) < 0.05
+    first = finals[0].words[0]
+    assert 0.9 <= first.start <= 1.6  # "And" begins about 1.3 s into the session (1 s of silence first)

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QInputDialog,
     QMainWindow,
     QSplitter,
     QVBoxLayout,
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._final_words: tuple = ()  # the words of the final about to be shown (word timestamps on)
         self._final_audio: Any = None  # and its audio
         self.session_audio = SessionAudio()  # finals' audio for click-to-listen, bounded
+        self._shown: dict[int, Any] = {}  # the view's final number → the transcript segment it shows
         self._reload_after_stop = False
         self._closing = False
         self._closed_for_real = False
@@ -170,6 +172,8 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.view = TranscriptView()
         self.view.word_clicked.connect(self._play_word)
+        self.view.word_edit_requested.connect(self._edit_word)
+        self.view.word_corrected.connect(self._word_corrected)
         self.splitter.addWidget(self.view)
         self.splitter.setChildrenCollapsible(False)
         outer.addWidget(self.splitter, 1)
@@ -262,6 +266,18 @@ class MainWindow(QMainWindow):
         elif error := play(clip):
             self.statusBar().showMessage(error, 6000)
 
+    def _edit_word(self, index: int, word: str) -> None:
+        """Double-click on a timed word: correct it in place (what is copied and exported then)."""
+        new, ok = QInputDialog.getText(self, "Correct the word", "Word:", text=word)
+        if ok and new.strip() and new.strip() != word:
+            self.view.replace_word(index, new.strip())
+
+    def _word_corrected(self, number: int, offset: int, length: int, text: str) -> None:
+        seg = self._shown.get(number)
+        if seg is not None and seg.text[offset : offset + length]:
+            seg.text = seg.text[:offset] + text + seg.text[offset + length :]
+            self._autosave_now()
+
     def _unsure_below(self) -> float | None:
         """The probability under which a word is marked unsure; None when marking is off."""
         if not self.store.get(Key.MARK_UNSURE_WORDS):
@@ -280,7 +296,9 @@ class MainWindow(QMainWindow):
 
     def add_final(self, text: str, start: float, end: float, words: tuple = ()) -> None:
         seg = self.transcript.add(text, start, end)
-        self.view.add_final(text.strip(), start, end, words, self._unsure_below())
+        number = self.view.add_final(text.strip(), start, end, words, self._unsure_below())
+        if seg is not None and words:
+            self._shown[number] = seg
         if seg is None:
             return
         self._autosave_now()

@@ -38,6 +38,8 @@ class TranscriptView(QTextEdit):
 
     PARAGRAPH_GAP = 4.0  # seconds of silence between finals that start a new paragraph
     word_clicked = Signal(float, float)  # a timed word was clicked: its start and end (transcript seconds)
+    word_edit_requested = Signal(int, str)  # a timed word was double-clicked: its index (replace_word) and text
+    word_corrected = Signal(int, int, int, str)  # final number, offset in that final's text, old length, new text
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -67,14 +69,49 @@ class TranscriptView(QTextEdit):
         self._partial = ""
         self._last_end: float | None = None
         self._has_final = False
-        self._word_spans: list[tuple[int, int, float, float]] = []  # document span → the word's time (click)
+        # Timed words: [doc start, doc end, start s, end s, final number, offset in that final's text]
+        self._word_spans: list[list] = []
+        self._finals = 0  # finals shown so far (add_final returns each one's number)
+
+    def span_at(self, position: int) -> int | None:
+        """Index of the timed word at a document position, if any."""
+        i = bisect.bisect_right([s[0] for s in self._word_spans], position) - 1
+        if i >= 0 and self._word_spans[i][0] <= position < self._word_spans[i][1]:
+            return i
+        return None
 
     def word_at(self, position: int) -> tuple[float, float] | None:
         """(start, end) seconds of the timed word at a document position, if any."""
-        i = bisect.bisect_right(self._word_spans, (position, float("inf"))) - 1
-        if i >= 0 and self._word_spans[i][0] <= position < self._word_spans[i][1]:
-            return self._word_spans[i][2], self._word_spans[i][3]
-        return None
+        i = self.span_at(position)
+        return None if i is None else (self._word_spans[i][2], self._word_spans[i][3])
+
+    def replace_word(self, index: int, text: str) -> None:
+        """Correct timed word ``index`` in place (its format kept); sends :attr:`word_corrected`."""
+        span = self._word_spans[index]
+        a, b = span[0], span[1]
+        cur = QTextCursor(self.document())
+        cur.setPosition(a + 1)
+        fmt = cur.charFormat()
+        cur.setPosition(a)
+        cur.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
+        cur.insertText(text, fmt)
+        delta = len(text) - (b - a)
+        span[1] = b + delta
+        for later in self._word_spans[index + 1 :]:
+            later[0] += delta
+            later[1] += delta
+            if later[4] == span[4]:
+                later[5] += delta
+        self._partial_start += delta
+        self.word_corrected.emit(span[4], span[5], b - a, text)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        i = self.span_at(self.cursorForPosition(event.position().toPoint()).position())
+        if i is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        a, b = self._word_spans[i][0], self._word_spans[i][1]
+        self.word_edit_requested.emit(i, self.toPlainText()[a:b])
 
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
@@ -135,11 +172,13 @@ class TranscriptView(QTextEdit):
         end: float | None = None,
         words: Sequence[Any] = (),
         unsure_below: float | None = None,
-    ) -> None:
-        """Append a final. With ``words`` (whisper Word objects whose text joins to ``text``) and
-        ``unsure_below``, words less probable than that get a dotted underline."""
+    ) -> int:
+        """Append a final; returns its number (for :attr:`word_corrected`). With ``words`` (whisper Word objects
+        whose text joins to ``text``) and ``unsure_below``, words less probable than that get a dotted underline."""
         text = text.strip()
         pieces = _word_pieces(text, words, unsure_below)
+        number = self._finals
+        self._finals += 1
 
         def do():
             cur = self._cursor_at_partial()
@@ -153,17 +192,21 @@ class TranscriptView(QTextEdit):
                 if self._ends_paragraph():
                     sep = ""
                 cur.insertText(sep, self._final_fmt)
+            first = cur.position()
             for piece, unsure, word in pieces:
                 at = cur.position()
                 cur.insertText(piece, self._unsure_fmt if unsure else self._final_fmt)
                 if word is not None:
-                    self._word_spans.append((at, cur.position(), float(word.start), float(word.end)))
+                    self._word_spans.append(
+                        [at, cur.position(), float(word.start), float(word.end), number, at - first]
+                    )
             self._partial_start = cur.position()
             self._has_final = True
 
         self._edit(do)
         if end is not None:
             self._last_end = end
+        return number
 
     def add_paragraph_break(self) -> None:
         """Start the next final on a new paragraph (e.g. between restored and new text)."""

@@ -118,3 +118,24 @@ def test_play_without_a_sound_card_is_one_sentence():
 
     error = play(np.zeros(1600, np.float32))  # real PortAudio: no output device on this machine
     assert error is None or (error.endswith(".") and "\n" not in error)
+
+
+def test_correct_a_word_in_place_is_what_is_copied_and_exported(qtbot, tmp_path, monkeypatch):
+    from amanuensis_desktop.ui import main_window
+
+    window = make_window(qtbot, tmp_path, show=False)
+    window.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
+    window.dictation.route(Final(1, "Ask not what.", 3.0, 4.0, 0.1, WORDS))
+    view = window.view
+    index = view.span_at(view.toPlainText().index("not") + 1)
+    monkeypatch.setattr(main_window.QInputDialog, "getText", staticmethod(lambda *a, **k: ("knot", True)))
+    window._edit_word(index, "not")
+    assert view.toPlainText().strip() == "Ask knot what. Ask not what."
+    assert window.transcript_text() == "Ask knot what. Ask not what."
+    assert [s.text for s in window.segments] == ["Ask knot what.", "Ask not what."]
+    assert underlined(view) == ["knot", "not"]  # the correction keeps the word's look
+    later = view.span_at(view.toPlainText().rindex("what.") + 1)  # spans after the correction moved along
+    window._edit_word(later, "what.")  # unchanged text: nothing happens
+    monkeypatch.setattr(main_window.QInputDialog, "getText", staticmethod(lambda *a, **k: ("that?", True)))
+    window._edit_word(later, "what.")
+    assert [s.text for s in window.segments] == ["Ask knot what.", "Ask not that?"]

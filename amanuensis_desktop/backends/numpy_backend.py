@@ -154,7 +154,8 @@ class NumpyBackend(Backend):
         found: dict[tuple[int, int], np.ndarray] = {}
         x = self.tok_emb[toks] + self.dec_pos[:n]
         mask = np.triu(np.full((n, n), -np.inf, np.float32), k=1)
-        for i, b in enumerate(self.dec_blocks[: max(wanted) + 1]):
+        last = max(wanted)
+        for i, b in enumerate(self.dec_blocks[: last + 1]):
             y = layer_norm(x, *b.attn_ln)
             q, k, v = _heads(b.q(y) * scale, h), _heads(b.k(y), h), _heads(b.v(y), h)
             x = x + b.o(_merge(softmax(q @ k.swapaxes(-1, -2) + mask) @ v))
@@ -163,6 +164,8 @@ class NumpyBackend(Backend):
             att = softmax(q @ _heads(b.ck(features), h).swapaxes(-1, -2))  # [1, h, n, frames]
             for head in wanted.get(i, []):
                 found[(i, head)] = att[0, head]
+            if i == last:
+                break  # nothing after the last layer asked for is needed
             x = x + b.co(_merge(att @ _heads(b.cv(features), h)))
             x = x + b.mlp(x)
         return np.stack([found[(int(a), int(b))] for a, b in heads]).astype(np.float32, copy=False)

@@ -54,7 +54,7 @@ def main() -> None:
             runs.setdefault(label, []).append(fn(words))
     print(f"{audio.size / 16000:.0f} s of audio, {engine.backend.label}, {args.rounds} rounds (median)")
     for label, times in runs.items():
-        print(f"  {label:24} {np.median(times) / minutes:6.2f} s per audio minute   runs {[round(t, 2) for t in times]}")
+        print(f"  {label:24} {np.median(times) / minutes:6.2f} s per audio minute, runs {[round(t, 2) for t in times]}")
 
 
 if __name__ == "__main__":

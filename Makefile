@@ -6,11 +6,13 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # System packages: PortAudio + PulseAudio (microphone, and the virtual microphone in tests), Qt's runtime
-# libraries and a font (offscreen and X11/Xvfb), Xvfb + trayer (tray tests, screenshots).
+# libraries and a font (offscreen and X11/Xvfb), Xvfb + trayer (tray tests, screenshots); sway, wtype,
+# wl-clipboard and a session dbus-daemon (typing into other apps under Wayland, portal stubs).
 APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 	libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core \
 	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 \
-	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer
+	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer \
+	sway wtype wl-clipboard libwayland-cursor0 dbus-daemon
 
 # Python packages come from the lock file (exact versions with hashes, for CPython 3.11 on x86_64 Linux), so a
 # fresh machine gets the versions the tests passed with. `make lock` regenerates it from pyproject.toml (keeping

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .backends.names import PRECISIONS
@@ -58,6 +58,21 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
         help="OpenVINO weights: int8 (default), f16, or f32 (exact, slowest)",
     )
     p.add_argument("--model", default=None, help=MODEL_HELP)
+
+
+def _add_gate_args(p: argparse.ArgumentParser) -> None:
+    from .audio.speech_gate import DEFAULT_THRESHOLD, threshold_argument
+
+    p.add_argument(
+        "--vad-threshold",
+        type=threshold_argument,
+        default=DEFAULT_THRESHOLD,
+        metavar="P",
+        help=f"speech probability (0-1) from which the neural speech gate hears speech (default {DEFAULT_THRESHOLD})",
+    )
+    p.add_argument(
+        "--no-vad", action="store_true", help="no neural speech gate: Whisper runs over the whole file, noise included"
+    )
 
 
 def _load_engine(args: argparse.Namespace) -> Engine:
@@ -115,15 +130,23 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
         def progress(done: float, _total: float, bar=bar) -> None:
             bar.update(round(done, 1) - bar.n)
 
+    from .whisper.transcribe import TranscribeOptions
+
+    options = TranscribeOptions(
+        beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
+        initial_prompt=args.initial_prompt,
+        condition_on_previous_text=not args.no_condition,
+        word_timestamps=args.word_timestamps,
+    )
     try:
-        result = engine.transcribe(
-            audio,
-            beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
-            initial_prompt=args.initial_prompt,
-            condition_on_previous_text=not args.no_condition,
-            word_timestamps=args.word_timestamps,
-            progress=progress,
-        )
+        if getattr(args, "no_vad", False):
+            result = engine.transcribe(audio, options, progress=progress)
+        else:  # Whisper only over the speech regions: silence, music and noise are skipped
+            from .audio.speech_regions import RegionOptions
+            from .whisper.speech_only import transcribe_speech
+
+            regions = RegionOptions(threshold=args.vad_threshold)
+            result = transcribe_speech(engine, audio, options, regions, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -156,6 +179,10 @@ def _backends(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if getattr(args, "noise", False):
+        from .bench import noise
+
+        return noise.run(args) or 0
     if args.live:
         from .bench import live
 
@@ -172,7 +199,57 @@ def _bench(args: argparse.Namespace) -> int:
 def _dictate(args: argparse.Namespace) -> int:
     from .live import command
 
+    if getattr(args, "output", "stdout") != "stdout":
+        return _dictate_anywhere(args)
     return command.run(args) or 0
+
+
+def _dictate_anywhere(args: argparse.Namespace) -> int:
+    """``dictate --output type|paste|clipboard``: finals into the focused app, until Ctrl-C."""
+    from .audio.sources import AudioSource, FileSource
+    from .live.pipeline import LiveOptions
+    from .live.vad import VadOptions
+    from .output.command import run_dictate_anywhere
+
+    if args.speed <= 0:
+        return _fail("--speed must be a positive number.", 2)
+
+    def live_options() -> LiveOptions:
+        from .audio.speech_gate import DEFAULT_THRESHOLD
+        from .live.confirm import GateOptions
+
+        return LiveOptions(
+            device=args.device,
+            vad=VadOptions(aggressiveness=args.vad_aggressiveness),
+            use_prompt=not args.no_prompt,
+            partials=False,  # only finals are typed
+            gate=GateOptions(
+                enabled=not getattr(args, "no_vad", False),
+                threshold=getattr(args, "vad_threshold", DEFAULT_THRESHOLD),
+            ),
+        )
+
+    def file_source() -> AudioSource:
+        return FileSource(args.input, speed=args.speed)
+
+    def load_engine() -> Any:
+        from .engine import Engine
+
+        return Engine.load(args.backend or "auto", args.model)
+
+    return run_dictate_anywhere(args, live_options, file_source if args.input else None, load_engine)
+
+
+def _type(args: argparse.Namespace) -> int:
+    from .output.command import run_type
+
+    return run_type(args)
+
+
+def _control(args: argparse.Namespace) -> int:
+    from .output.command import run_control
+
+    return run_control(args.command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--word-timestamps", action="store_true", help="time and weigh every word (JSON: words per segment)")
     p.add_argument("--max-words-per-cue", type=int, default=None, metavar="N", help="SRT/VTT: cues of at most N words")
+    _add_gate_args(p)
     p.set_defaults(func=_transcribe)
 
     p = sub.add_parser("backends", parents=[verbosity], help="list the backends, available or not, and why")
@@ -211,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
+    p.add_argument(
+        "--noise",
+        action="store_true",
+        help="words from noise, WER and cost with and without the speech gate (with --live: also live)",
+    )
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
     p.add_argument("--backends", nargs="*", default=None, help="backends to measure (default: all available)")
     p.add_argument("--backend", default="auto", help="backend for --live")
@@ -225,7 +308,25 @@ def build_parser() -> argparse.ArgumentParser:
     from .live import command as live_command
 
     live_command.add_arguments(p)
+    from .output.command import add_dictate_output_arguments, add_type_arguments
+
+    add_dictate_output_arguments(p)
     p.set_defaults(func=_dictate)
+
+    p = sub.add_parser(
+        "type", parents=[verbosity], help="type TEXT into the focused app through the dictation's route (a check)"
+    )
+    add_type_arguments(p)
+    p.set_defaults(func=_type)
+
+    for name, text in (
+        ("toggle", "start or stop dictation in the running instance"),
+        ("ptt-press", "push-to-talk pressed: start dictation in the running instance"),
+        ("ptt-release", "push-to-talk released: stop it"),
+        ("status", "print idle, listening or finishing"),
+    ):
+        p = sub.add_parser(name, parents=[verbosity], help=text)
+        p.set_defaults(func=_control)
 
     from .models import command as models_command
 

@@ -20,12 +20,22 @@ DEFAULTS: dict[str, object] = {
     "backend": "auto",  # auto / cpu / openvino / npu
     "input_device": "",  # an input device name; empty = the system default
     "vad_aggressiveness": 2,  # webrtcvad 0 (least) .. 3 (most aggressive)
+    "speech_gate": True,  # the neural speech detector gates dictation and file transcription
+    "vad_threshold_percent": 50,  # its speech probability threshold, in percent (1-99)
     "copy_finals_to_clipboard": False,  # copy each final sentence to the clipboard
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
     "mark_unsure_words": True,  # time and weigh the words of finals and files; underline the unsure ones
     "unsure_word_percent": 50,  # a word below this probability (percent) is unsure
+    "output_mode": "window",  # where finals go: window / type / paste / clipboard (output.sink.OutputMode)
+    "spoken_commands": True,  # "new line", "new paragraph", "scratch that"
+    "toggle_hotkey": "",  # global hotkey that starts/stops dictation, e.g. ctrl+alt+d; empty = none
+    "ptt_hotkey": "",  # global push-to-talk key, e.g. F9; empty = none
+    "listening_indicator": True,  # the small always-on-top indicator while dictating into other apps
+    "start_stop_sounds": False,  # a short tone when dictation starts and stops
 }
+
+OUTPUT_MODE_CHOICES = ("window", "type", "paste", "clipboard")
 
 
 def data_dir() -> Path:
@@ -46,6 +56,13 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir(APP_NAME))
+
+
+def speech_threshold(values: dict[str, object]) -> float | None:
+    """The speech gate's threshold (0-1) from validated settings, or None when the gate is off."""
+    if not values["speech_gate"]:
+        return None
+    return int(str(values["vad_threshold_percent"])) / 100.0
 
 
 def autosave_dir(setting: str | os.PathLike | None = None) -> Path:
@@ -83,4 +100,8 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
     if not 1 <= int(out["unsure_word_percent"]) <= 99:  # type: ignore[call-overload]
         out["unsure_word_percent"] = DEFAULTS["unsure_word_percent"]
+    if not 1 <= int(str(out["vad_threshold_percent"])) <= 99:
+        out["vad_threshold_percent"] = DEFAULTS["vad_threshold_percent"]
+    if out["output_mode"] not in OUTPUT_MODE_CHOICES:
+        out["output_mode"] = DEFAULTS["output_mode"]
     return out

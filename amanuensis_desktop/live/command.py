@@ -14,6 +14,7 @@ import argparse
 import sys
 import threading
 
+from ..audio.speech_gate import DEFAULT_THRESHOLD, threshold_argument
 from ..errors import UserError, one_sentence
 
 GREY, RESET, CLEAR = "\x1b[90m", "\x1b[0m", "\x1b[2K"
@@ -30,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=(0, 1, 2, 3),
         default=2,
         help="how strictly the voice detector rejects non-speech (0-3, default 2)",
+    )
+    parser.add_argument(
+        "--vad-threshold",
+        type=threshold_argument,
+        default=DEFAULT_THRESHOLD,
+        metavar="P",
+        help=f"speech probability (0-1) from which the neural speech gate hears speech (default {DEFAULT_THRESHOLD})",
+    )
+    parser.add_argument(
+        "--no-vad",
+        action="store_true",
+        help="no neural speech gate: transcribe every segment the voice detector cuts, noise included",
     )
     parser.add_argument(
         "--input", metavar="FILE", help="play FILE through the live pipeline in real time instead of the microphone"
@@ -140,6 +153,7 @@ def _run(args, out, err) -> int:
     if getattr(args, "list_devices", False):
         return _list(out)
     from ..audio.sources import AudioSource, FileSource
+    from .confirm import GateOptions
     from .pipeline import LiveOptions, LivePipeline
     from .vad import VadOptions
 
@@ -154,6 +168,10 @@ def _run(args, out, err) -> int:
         vad=VadOptions(aggressiveness=getattr(args, "vad_aggressiveness", 2)),
         use_prompt=not getattr(args, "no_prompt", False),
         partials=not getattr(args, "no_partials", False),
+        gate=GateOptions(
+            enabled=not getattr(args, "no_vad", False),
+            threshold=getattr(args, "vad_threshold", DEFAULT_THRESHOLD),
+        ),
     )
     backend, model = getattr(args, "backend", "auto") or "auto", getattr(args, "model", None)
 

@@ -21,9 +21,10 @@ import numpy as np
 from ..audio.convert import Converter
 from ..audio.sources import AudioSource, SourceMessage, SourceQueue
 from ..whisper.audio import SAMPLE_RATE
+from .confirm import SpeechConfirmation
 from .events import Error, Level
 from .segments import SegmentBoard
-from .vad import Segmenter
+from .vad import Segmenter, SegmentEvent
 
 SR = SAMPLE_RATE
 LEVELS_PER_S = 20
@@ -43,8 +44,12 @@ class Listener:
         emit: Callable[[Any], None],
         publish_backlog: Callable[[], None],
         device_lost: Callable[[str], None],
+        confirmation: SpeechConfirmation | None = None,
+        stats: dict[str, Any] | None = None,
     ) -> None:
         self.source, self.q, self.segmenter, self.board = source, q, segmenter, board
+        self.confirmation = confirmation  # the neural speech gate (None: off)
+        self.stats = stats if stats is not None else {}
         self.emit, self.publish_backlog, self.device_lost = emit, publish_backlog, device_lost
         self.converter = Converter(source.sample_rate, source.channels)
         self.ready = threading.Event()  # the first audio block has arrived
@@ -52,6 +57,8 @@ class Listener:
         self.block_s = 0.01  # duration of the latest source block
 
     def run(self) -> None:
+        if self.confirmation is not None:
+            self.confirmation.prepare()  # before the first block: the microphone's queue holds what arrives meanwhile
         level_block = SR // LEVELS_PER_S
         level_buf: list[np.ndarray] = []
         level_n = 0
@@ -106,10 +113,20 @@ class Listener:
             if kind == SourceMessage.AUDIO:
                 self._feed(self.converter.push(data))
         self._feed(self.converter.flush())
-        self.board.apply(self.segmenter.flush())
+        self._apply(self.segmenter.flush())
         self.board.end_input()
 
     def _feed(self, x: np.ndarray) -> None:
         if x.size:
             self.captured += x.size
-            self.board.apply(self.segmenter.push(x))
+            self._apply(self.segmenter.push(x))
+
+    def _apply(self, events: list[SegmentEvent]) -> None:
+        gate = self.confirmation
+        if gate is None:
+            self.board.apply(events)
+            return
+        gate.feed(events)  # scores the segments' audio as it arrives (~0.45 ms per 32 ms), outside the lock
+        newly = self.board.apply(events, gate.confirmed)
+        if newly:
+            self.stats["gate_confirmed"] = self.stats.get("gate_confirmed", 0) + newly

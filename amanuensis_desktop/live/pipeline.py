@@ -23,6 +23,7 @@ from typing import Any
 from ..audio.sources import AudioSource, MicrophoneSource, SourceMessage, SourceQueue
 from ..errors import one_sentence
 from ..whisper.audio import SAMPLE_RATE
+from .confirm import GateOptions, SpeechConfirmation
 from .events import Backlog, Error, Stopped
 from .listener import Listener
 from .segments import SegmentBoard
@@ -50,6 +51,7 @@ class LiveOptions:
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
     word_timestamps: bool = False  # finals carry their words, timed (session seconds) and weighed
+    gate: GateOptions = field(default_factory=GateOptions)  # the neural detector confirms segments (confirm.py)
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
     def __post_init__(self, vad_aggressiveness: int | None) -> None:
@@ -135,8 +137,17 @@ class LivePipeline:
             self.source = MicrophoneSource(o.device, stall_timeout_s=o.stall_timeout_s)
         self.source.open(self._q)  # UserError propagates: nothing started
         try:
+            gate = SpeechConfirmation(o.gate.threshold, o.gate.confirm_s) if o.gate.enabled else None
             self._listener = Listener(
-                self.source, self._q, segmenter, self._board, self._emit, self._publish_backlog, self._device_lost
+                self.source,
+                self._q,
+                segmenter,
+                self._board,
+                self._emit,
+                self._publish_backlog,
+                self._device_lost,
+                confirmation=gate,
+                stats=self.stats,
             )
         except Exception:
             self.source.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,7 @@ class Segment:
         "shown",
         "spec",
         "reason",
+        "confirmed",
     )
 
     def __init__(self, sid: int, start: int) -> None:
@@ -65,6 +67,7 @@ class Segment:
         self.shown: tuple[str, str] | None = None
         self.spec: Speculation | None = None  # the speculative final
         self.reason = CloseReason.NONE
+        self.confirmed = True  # the neural speech gate confirmed it (always True without the gate)
 
     @property
     def spec_n(self) -> int:
@@ -92,6 +95,8 @@ class Segment:
     @property
     def pending(self) -> int:
         """Samples not covered by any decode yet (partials, or the speculative final)."""
+        if not self.confirmed:
+            return 0  # not speech (yet): nothing waits for Whisper
         covered = max(self.decoded_n, self.spec_n if self.spec_n <= self.n else 0)
         return max(0, self.n - covered)
 
@@ -105,15 +110,19 @@ class SegmentBoard:
         self.segments: list[Segment] = []
         self.input_done = False
 
-    def apply(self, events: list[SegmentEvent]) -> None:
-        """Apply the segmenter's events (open / audio / close) and wake the worker."""
+    def apply(self, events: list[SegmentEvent], confirmed: Callable[[int], bool] | None = None) -> int:
+        """Apply the segmenter's events (open / audio / close) and wake the worker. ``confirmed``: the speech
+        gate's verdict by segment id (None: no gate, every segment counts as speech). Returns how many segments
+        it newly confirmed."""
         if not events:
-            return
+            return 0
         now = time.monotonic()
+        newly = 0
         with self.cond:
             for e in events:
                 if e.kind == EventKind.OPEN:
                     seg = Segment(e.segment_id, e.start)
+                    seg.confirmed = confirmed is None
                     seg.add(e.audio, e.voiced, e.last_voiced)
                     self.segments.append(seg)
                     continue
@@ -124,7 +133,13 @@ class SegmentBoard:
                     found.add(e.audio, e.voiced, e.last_voiced)
                 elif e.kind == EventKind.CLOSE:
                     found.close(e.end, now, e.voiced, e.too_short, e.reason)
+            if confirmed is not None:
+                for seg in self.segments:
+                    if not seg.confirmed and confirmed(seg.id):
+                        seg.confirmed = True
+                        newly += 1
             self.cond.notify_all()
+        return newly
 
     def end_input(self, drop_segments: bool = False) -> None:
         """No more input will come (``drop_segments``: nobody is left to transcribe them either)."""

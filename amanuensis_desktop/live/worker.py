@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import UserError, one_sentence
 from ..whisper.audio import SAMPLE_RATE
+from ..whisper.speech_only import GATED_NO_SPEECH_THRESHOLD
 from .events import BackendInfo, Error, Final, Partial
 from .prompting import Prompter
 from .segments import Segment, SegmentBoard, Speculation
@@ -123,6 +124,9 @@ class Worker:
                         )
                     if seg.closed:
                         return Job.FINAL, seg, seg.n
+                    if not seg.confirmed:  # not speech (yet): Whisper never runs on it
+                        board.cond.wait(wait)
+                        continue
                     # The tail after the last voiced frame is complete: if no speech follows, the segment will
                     # close on exactly this audio, so decode its final now (used only when it matches).
                     spec_n = seg.last_voiced - seg.start + self.tail
@@ -148,6 +152,8 @@ class Worker:
         kw: dict[str, Any] = {"beam_size": self.options.final_beam_size} if final else {"temperature": 0.0}
         if final and self.options.word_timestamps:
             kw["word_timestamps"] = True
+        if self.options.gate.enabled:  # two detectors must agree: Whisper's no-speech rule is stricter
+            kw["no_speech_threshold"] = GATED_NO_SPEECH_THRESHOLD
         result = self.engine.transcribe(audio, condition_on_previous_text=False, initial_prompt=prompt, **kw)
         return result, prompt is not None
 
@@ -189,7 +195,9 @@ class Worker:
         with self.board.cond:
             audio = seg.audio()
         t0 = time.monotonic()
-        if not seg.too_short and audio.size:
+        if not seg.confirmed and not seg.too_short:
+            self.stats["gate_dropped"] = self.stats.get("gate_dropped", 0) + 1  # noise: never decoded
+        elif not seg.too_short and audio.size:
             try:
                 if seg.spec is not None and seg.spec.n == seg.n and seg.spec.result is not None:
                     result, prompted = seg.spec.result, seg.spec.prompted

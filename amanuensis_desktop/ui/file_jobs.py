@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..audio.speech_gate import DEFAULT_THRESHOLD
+from ..whisper.transcribe import TranscribeOptions
 from .playback import play, word_slice
 from .threads import sentence
 from .widgets import TranscriptView
@@ -64,6 +66,9 @@ class FileJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     word_timestamps: bool = False  # time and weigh every word (the transcript dialog marks unsure ones)
     unsure_below: float | None = None  # the dialog's threshold for marking a word unsure
+    vad_threshold: float | None = (
+        DEFAULT_THRESHOLD  # the neural speech gate's threshold; None: Whisper over the whole file
+    )
 
     @property
     def name(self) -> str:
@@ -120,8 +125,17 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
-            extra = {"word_timestamps": True} if job.word_timestamps else {}
-            transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel, **extra)
+            word_opts = TranscribeOptions(word_timestamps=True) if job.word_timestamps else None
+            if job.vad_threshold is None:
+                transcript = engine.transcribe(audio, word_opts, progress=progress, cancel=job.cancel)
+            else:  # Whisper only over the speech regions (silence, music and noise skipped)
+                from ..audio.speech_regions import RegionOptions
+                from ..whisper.speech_only import transcribe_speech
+
+                regions = RegionOptions(threshold=job.vad_threshold)
+                transcript = transcribe_speech(
+                    engine, audio, word_opts, regions=regions, progress=progress, cancel=job.cancel
+                )
         except Cancelled:
             self.cancelled.emit(job.id)
         except BaseException as exc:  # a bad file must not stop the queue
@@ -150,8 +164,16 @@ class FileJobQueue(QObject):
     def busy(self) -> bool:
         return self._worker is not None
 
-    def add(self, path: str | Path, word_timestamps: bool = False, unsure_below: float | None = None) -> FileJob:
-        job = FileJob(Path(path), word_timestamps=word_timestamps, unsure_below=unsure_below)
+    def add(
+        self,
+        path: str | Path,
+        vad_threshold: float | None = DEFAULT_THRESHOLD,
+        word_timestamps: bool = False,
+        unsure_below: float | None = None,
+    ) -> FileJob:
+        job = FileJob(
+            Path(path), vad_threshold=vad_threshold, word_timestamps=word_timestamps, unsure_below=unsure_below
+        )
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()

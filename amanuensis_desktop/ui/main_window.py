@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QInputDialog,
     QMainWindow,
     QSplitter,
     QVBoxLayout,
@@ -28,6 +27,8 @@ from .. import live
 from .. import settings as S
 from ..errors import UserError
 from . import export
+from .anywhere import SETTING_KEYS as ANYWHERE_KEYS
+from .anywhere import DictateAnywhere, settings_from
 from .autosave import AutosaveSession, Transcript
 from .controls import DictationBar, WindowActions
 from .dictation import DictationController, DictationState
@@ -35,19 +36,20 @@ from .engines import EngineKeeper
 from .file_jobs import FileJob, FileJobQueue, FileJobsPanel, JobState, short_error
 from .icons import icon
 from .indicators import BackendIndicator, LatencyIndicator, PowerIndicator
-from .playback import SessionAudio, play
+from .playback import SessionAudio
 from .recovery import RecoveryBar
 from .settings_store import Key, SettingsStore, UiKey
 from .threads import Task, run_task
 from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
+from .word_review import WordReview
 
 
 def _close_on_a_task(engine: Any) -> None:
     run_task(engine.close, None, None)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WordReview, QMainWindow):
     state_changed = Signal(str)  # a TrayState: the tray's look
     engine_ready = Signal(object)
     segment_added = Signal(object)  # a Seg, after it is shown and autosaved
@@ -96,6 +98,11 @@ class MainWindow(QMainWindow):
         d.error.connect(self.show_error)
         d.stopped.connect(self._dictation_stopped)
         d.settled.connect(self._maybe_finish_quit)
+        self.anywhere = DictateAnywhere(d, self._live_options, self)  # finals into other apps, hotkeys
+        self.anywhere.message.connect(self.show_error)
+        self.anywhere.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.anywhere.configure(settings_from(self.store.all()))
+        self.anywhere.start_control()
 
         # on the file worker thread: the engine for a job, held until the job is done (released in _on_job_done)
         self.jobs = FileJobQueue(lambda job: self.keeper.engine_for_files(("file job", job.id), job.cancel), self)
@@ -217,10 +224,14 @@ class MainWindow(QMainWindow):
         self.dictation.stop()
 
     def _live_options(self) -> Any:
+        from ..live.confirm import GateOptions
+
+        threshold = self.store.speech_threshold()
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
             word_timestamps=bool(self.store.get(Key.MARK_UNSURE_WORDS)),
+            gate=GateOptions(enabled=False) if threshold is None else GateOptions(threshold=threshold),
         )
 
     def _dictation_state_changed(self, state: DictationState) -> None:
@@ -254,35 +265,6 @@ class MainWindow(QMainWindow):
         self.view.set_partial(stable, unstable)
         if not self._autosave_timer.isActive():
             self._autosave_timer.start()
-
-    def _take_final_words(self, words_audio: tuple) -> None:
-        self._final_words, self._final_audio = tuple(words_audio[0] or ()), words_audio[1]
-
-    def _play_word(self, start: float, end: float) -> None:
-        """Click to listen: the word's audio with a little context, when this session still holds it."""
-        clip = self.session_audio.slice(start, end)
-        if clip is None:
-            self.statusBar().showMessage("The audio of this word is no longer kept.", 4000)
-        elif error := play(clip):
-            self.statusBar().showMessage(error, 6000)
-
-    def _edit_word(self, index: int, word: str) -> None:
-        """Double-click on a timed word: correct it in place (what is copied and exported then)."""
-        new, ok = QInputDialog.getText(self, "Correct the word", "Word:", text=word)
-        if ok and new.strip() and new.strip() != word:
-            self.view.replace_word(index, new.strip())
-
-    def _word_corrected(self, number: int, offset: int, length: int, text: str) -> None:
-        seg = self._shown.get(number)
-        if seg is not None and seg.text[offset : offset + length]:
-            seg.text = seg.text[:offset] + text + seg.text[offset + length :]
-            self._autosave_now()
-
-    def _unsure_below(self) -> float | None:
-        """The probability under which a word is marked unsure; None when marking is off."""
-        if not self.store.get(Key.MARK_UNSURE_WORDS):
-            return None
-        return int(self.store.get(Key.UNSURE_WORD_PERCENT)) / 100.0
 
     def _show_final(self, text: str, start: float, end: float, latency: float) -> None:
         words, self._final_words = self._final_words, ()
@@ -368,8 +350,9 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
+        threshold = self.store.speech_threshold()
         marks = bool(self.store.get(Key.MARK_UNSURE_WORDS))
-        return [self.jobs.add(Path(p), marks, self._unsure_below()) for p in paths]
+        return [self.jobs.add(Path(p), threshold, marks, self._unsure_below()) for p in paths]
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
@@ -439,7 +422,10 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage("The new model or backend is used from the next dictation.", 6000)
                 self._reload_after_stop = True
-        if new[Key.VAD_AGGRESSIVENESS] != old[Key.VAD_AGGRESSIVENESS] and self.dictation.state.active:
+        if any(new.get(k) != old.get(k) for k in ANYWHERE_KEYS):
+            self.anywhere.configure(settings_from(new))
+        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT)
+        if any(new[k] != old[k] for k in gate_keys) and self.dictation.state.active:
             self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:
@@ -488,6 +474,7 @@ class MainWindow(QMainWindow):
         if not self._closing or self._closed_for_real or self.dictation.busy or self.jobs.busy:
             return
         self.power_label.stop()
+        self.anywhere.close()
         self._autosave_now()
         self.transcript.close()
         self.store.set_ui_value(UiKey.GEOMETRY, self.saveGeometry())

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from .. import settings as S
 from .models_page import ModelsPage
+from .output_settings import OutputSettingsBox
 from .settings_store import Key
 
 _BACKEND_TEXT = {
@@ -119,6 +121,32 @@ class SettingsDialog(QDialog):
         vl.addWidget(self.vad_label)
         form.addRow("Voice detection:", vad_box)
 
+        gate_box = QWidget()
+        gl = QHBoxLayout(gate_box)
+        gl.setContentsMargins(0, 0, 0, 0)
+        self.speech_gate = QCheckBox("Neural speech gate, threshold")
+        self.speech_gate.setChecked(bool(values[Key.SPEECH_GATE]))
+        self.speech_gate.setToolTip(
+            "A speech detector (Silero VAD) must hear speech before Whisper runs: running water, music, rain and "
+            "traffic give no words. Off: everything the voice detection keeps is transcribed."
+        )
+        self.vad_threshold = QDoubleSpinBox()
+        self.vad_threshold.setObjectName("vad-threshold")
+        self.vad_threshold.setRange(0.05, 0.95)
+        self.vad_threshold.setSingleStep(0.05)
+        self.vad_threshold.setDecimals(2)
+        self.vad_threshold.setValue(int(values[Key.VAD_THRESHOLD_PERCENT]) / 100.0)
+        self.vad_threshold.setToolTip(
+            "Speech probability from which audio counts as speech (default 0.50; higher "
+            "drops more noise and risks soft speech)"
+        )
+        self.vad_threshold.setEnabled(self.speech_gate.isChecked())
+        self.speech_gate.toggled.connect(self.vad_threshold.setEnabled)
+        gl.addWidget(self.speech_gate)
+        gl.addWidget(self.vad_threshold)
+        gl.addStretch(1)
+        form.addRow("Speech gate:", gate_box)
+
         self.clipboard = QCheckBox("Copy each final sentence to the clipboard")
         self.clipboard.setChecked(bool(values[Key.COPY_FINALS_TO_CLIPBOARD]))
         form.addRow("", self.clipboard)
@@ -148,6 +176,8 @@ class SettingsDialog(QDialog):
         self.models_page = ModelsPage()
         self.models_page.chosen.connect(self._use_model)
         self.tabs.addTab(self.models_page, "Models")
+        self.output = OutputSettingsBox(values, self)
+        self.tabs.addTab(self.output, "Other apps")
         lay.addWidget(self.tabs)
         note = QLabel("A new model or backend is loaded in the background when you press OK.")
         note.setStyleSheet("color: #666666;")
@@ -172,10 +202,13 @@ class SettingsDialog(QDialog):
                 Key.BACKEND: self.backend.currentData(),
                 Key.INPUT_DEVICE: self.device.currentData() or "",
                 Key.VAD_AGGRESSIVENESS: self.vad.value(),
+                Key.SPEECH_GATE: self.speech_gate.isChecked(),
+                Key.VAD_THRESHOLD_PERCENT: round(self.vad_threshold.value() * 100),
                 Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
                 Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
                 Key.MARK_UNSURE_WORDS: self.mark_unsure.isChecked(),
                 Key.UNSURE_WORD_PERCENT: self.unsure_percent.value(),
+                **self.output.values(),
             }
         )

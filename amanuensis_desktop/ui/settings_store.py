@@ -25,11 +25,19 @@ class Key(_Name):
     BACKEND = "backend"
     INPUT_DEVICE = "input_device"
     VAD_AGGRESSIVENESS = "vad_aggressiveness"
+    SPEECH_GATE = "speech_gate"
+    VAD_THRESHOLD_PERCENT = "vad_threshold_percent"
     COPY_FINALS_TO_CLIPBOARD = "copy_finals_to_clipboard"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
     MARK_UNSURE_WORDS = "mark_unsure_words"
     UNSURE_WORD_PERCENT = "unsure_word_percent"
+    OUTPUT_MODE = "output_mode"
+    SPOKEN_COMMANDS = "spoken_commands"
+    TOGGLE_HOTKEY = "toggle_hotkey"
+    PTT_HOTKEY = "ptt_hotkey"
+    LISTENING_INDICATOR = "listening_indicator"
+    START_STOP_SOUNDS = "start_stop_sounds"
 
 
 class UiKey(_Name):
@@ -62,6 +70,10 @@ class SettingsStore:
         for k, v in values.items():
             self.set(k, v)
         self.q.sync()
+
+    def speech_threshold(self) -> float | None:
+        """The speech gate's threshold (0-1), or None when the gate is off."""
+        return S.speech_threshold(self.all())
 
     def autosave_dir(self) -> Path:
         return S.autosave_dir(self.get(Key.AUTOSAVE_DIR))

@@ -16,6 +16,7 @@ import pytest
 from amanuensis_desktop.errors import UserError
 from amanuensis_desktop.live import FileSource, LiveOptions, LivePipeline
 from amanuensis_desktop.live.agreement import LocalAgreement
+from amanuensis_desktop.live.confirm import GateOptions
 from amanuensis_desktop.live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
 from amanuensis_desktop.live.vad import FRAME, Segmenter, VadOptions
 
@@ -241,11 +242,15 @@ def collect(pipeline_kwargs=None, audio=None, speed=20.0, engine=None, source=No
         pipeline_kwargs = replace(pipeline_kwargs, detector=EnergyVad())
     if pipeline_kwargs is not None:  # synthetic ~1 s pauses: the plain hang-over (see the JFK test)
         pipeline_kwargs = replace(pipeline_kwargs, vad=replace(pipeline_kwargs.vad, short_speech_s=0.0))
+    # Synthetic tones are not speech: the neural speech gate is off here (it has its own tests, test_noise_gate.py).
+    no_gate = GateOptions(enabled=False)
+    if pipeline_kwargs is not None:
+        pipeline_kwargs = replace(pipeline_kwargs, gate=no_gate)
     engine = engine or FakeEngine()
     src = source or FileSource(audio, speed=speed)
     p = LivePipeline(
         engine,
-        pipeline_kwargs or LiveOptions(detector=EnergyVad(), vad=VadOptions(short_speech_s=0.0)),
+        pipeline_kwargs or LiveOptions(detector=EnergyVad(), vad=VadOptions(short_speech_s=0.0), gate=no_gate),
         events.append,
         source=src,
     )
@@ -539,7 +544,7 @@ def test_command_prints_finals_on_their_own_lines(monkeypatch, tmp_path):
     real = pipeline_mod.Segmenter
     monkeypatch.setattr(pipeline_mod, "Segmenter", lambda options, detector=None: real(options, EnergyVad()))
     out, err = io.StringIO(), io.StringIO()
-    assert command.run(_args(input=wav, speed=20), out, err) == 0
+    assert command.run(_args(input=wav, speed=20, no_vad=True), out, err) == 0  # tones: no neural speech gate
     lines = [ln.split("\r")[-1].strip() for ln in out.getvalue().split("\n") if ln.split("\r")[-1].strip()]
     assert lines == ["w0 w1 w2 w3", "w0 w1"]
     assert "Fake · test" in err.getvalue()

@@ -131,9 +131,13 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     assert [dlg.backend.itemData(i) for i in range(dlg.backend.count())] == ["auto", "cpu", "openvino", "npu"]
     dlg.device.setCurrentIndex(dlg.device.findData("USB Mic"))
     dlg.vad.setValue(3)
+    assert dlg.speech_gate.isChecked() and dlg.vad_threshold.value() == 0.5
+    dlg.vad_threshold.setValue(0.65)
     dlg.clipboard.setChecked(True)
     dlg.close_to_tray.setChecked(False)
     dlg.autosave.setText(str(tmp_path / "elsewhere"))
+    dlg.output.mode.setCurrentIndex(dlg.output.mode.findData("clipboard"))
+    dlg.output.commands.setChecked(False)
     values = dlg.values()
     reloads = []
     monkeypatch.setattr(w, "load_engine", lambda: reloads.append(1))
@@ -147,13 +151,27 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "backend": "auto",
         "input_device": "USB Mic",
         "vad_aggressiveness": 3,
+        "speech_gate": True,
+        "vad_threshold_percent": 65,
         "copy_finals_to_clipboard": True,
         "close_to_tray": False,
         "autosave_dir": str(tmp_path / "elsewhere"),
         "mark_unsure_words": True,
         "unsure_word_percent": 50,
+        "output_mode": "clipboard",
+        "spoken_commands": False,
+        "toggle_hotkey": "",
+        "ptt_hotkey": "",
+        "listening_indicator": True,
+        "start_stop_sounds": False,
     }
+    assert w.anywhere.settings.mode.value == "clipboard" and not w.anywhere.settings.commands
     assert w.device_combo.currentData() == "USB Mic"
+    assert w._live_options().gate.threshold == 0.65 and w._live_options().gate.enabled
+    dlg.speech_gate.setChecked(False)
+    assert not dlg.vad_threshold.isEnabled()
+    w.apply_settings(dlg.values())
+    assert not w._live_options().gate.enabled and w.store.speech_threshold() is None
     values["backend"] = "cpu"
     w.apply_settings(values)
     assert reloads == [1]  # a new backend preference reloads the engine (off the GUI thread)
@@ -163,11 +181,13 @@ def test_settings_validate_bad_stored_values(tmp_path):
     q = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     q.setValue("backend", "gpu-magic")
     q.setValue("vad_aggressiveness", "7")
+    q.setValue("vad_threshold_percent", "150")
     q.setValue("close_to_tray", "false")
     q.sync()
     store = make_store(tmp_path)
     assert store.get("backend") == "auto" and store.get("vad_aggressiveness") == 2
     assert store.get("close_to_tray") is False
+    assert store.get("vad_threshold_percent") == 50 and store.speech_threshold() == 0.5
 
 
 def test_window_loads_its_engine_off_the_gui_thread(qtbot, tmp_path):

@@ -78,10 +78,10 @@ def test_click_on_a_word_plays_its_audio_with_context(qtbot, tmp_path, monkeypat
     import numpy as np
     from PySide6.QtCore import QPoint, Qt
 
-    from amanuensis_desktop.ui import main_window
+    from amanuensis_desktop.ui import word_review
 
     played = []
-    monkeypatch.setattr(main_window, "play", lambda audio: played.append(audio.size) or None)
+    monkeypatch.setattr(word_review, "play", lambda audio: played.append(audio.size) or None)
     window = make_window(qtbot, tmp_path)
     audio = np.ones(3 * 16000, np.float32)  # the segment's audio, from its start (1.0 s) to 4.0 s
     window.dictation.route(Final(0, "Ask not what.", 1.0, 4.0, 0.1, WORDS, audio))
@@ -121,14 +121,14 @@ def test_play_without_a_sound_card_is_one_sentence():
 
 
 def test_correct_a_word_in_place_is_what_is_copied_and_exported(qtbot, tmp_path, monkeypatch):
-    from amanuensis_desktop.ui import main_window
+    from amanuensis_desktop.ui import word_review
 
     window = make_window(qtbot, tmp_path, show=False)
     window.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
     window.dictation.route(Final(1, "Ask not what.", 3.0, 4.0, 0.1, WORDS))
     view = window.view
     index = view.span_at(view.toPlainText().index("not") + 1)
-    monkeypatch.setattr(main_window.QInputDialog, "getText", staticmethod(lambda *a, **k: ("knot", True)))
+    monkeypatch.setattr(word_review.QInputDialog, "getText", staticmethod(lambda *a, **k: ("knot", True)))
     window._edit_word(index, "not")
     assert view.toPlainText().strip() == "Ask knot what. Ask not what."
     assert window.transcript_text() == "Ask knot what. Ask not what."
@@ -136,6 +136,6 @@ def test_correct_a_word_in_place_is_what_is_copied_and_exported(qtbot, tmp_path,
     assert underlined(view) == ["knot", "not"]  # the correction keeps the word's look
     later = view.span_at(view.toPlainText().rindex("what.") + 1)  # spans after the correction moved along
     window._edit_word(later, "what.")  # unchanged text: nothing happens
-    monkeypatch.setattr(main_window.QInputDialog, "getText", staticmethod(lambda *a, **k: ("that?", True)))
+    monkeypatch.setattr(word_review.QInputDialog, "getText", staticmethod(lambda *a, **k: ("that?", True)))
     window._edit_word(later, "what.")
     assert [s.text for s in window.segments] == ["Ask knot what.", "Ask not that?"]

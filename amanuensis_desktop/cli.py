@@ -19,6 +19,8 @@ from .errors import UserError, one_sentence
 from .formats import FORMATS
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .engine import Engine
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,13 @@ def _add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help=MODEL_HELP)
 
 
+def _add_language_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--language", default="auto", help="spoken language: auto (detected per 30 s window) or a code (en, de, fr…)"
+    )
+    p.add_argument("--task", default="transcribe", choices=("transcribe", "translate"), help="translate: into English")
+
+
 def _add_gate_args(p: argparse.ArgumentParser) -> None:
     from .audio.speech_gate import DEFAULT_THRESHOLD, threshold_argument
 
@@ -79,7 +88,17 @@ def _load_engine(args: argparse.Namespace) -> Engine:
     from .engine import Engine
 
     options = {k: getattr(args, k) for k in ("device", "precision") if getattr(args, k, None)}
-    return Engine.load(args.backend, args.model, **options)
+    return Engine.load(args.backend, args.model, notify=_say, **options)
+
+
+def _check_language(engine: Engine, args: argparse.Namespace) -> None:
+    """Refuse a language or task the model cannot do, once, before any file (raises a one-sentence ModelError)."""
+    from .whisper.language import check_request, model_can_translate
+
+    tok = engine.tokenizer
+    name = f"The model {args.model}" if args.model else "The embedded tiny.en model"
+    can_translate = model_can_translate(tok, engine.model_folder, engine.dims)
+    check_request(tok, args.language, args.task, can_translate=can_translate, model_name=name)
 
 
 def _transcribe(args: argparse.Namespace) -> int:
@@ -95,28 +114,40 @@ def _transcribe(args: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return _fail(f"Cannot create output folder {out_dir}: {exc.strerror or exc}.")
-    engine = _load_engine(args)
-    _say(f"transcribing on {engine.backend.label}")
-    failures = 0
-    for name in args.files:
-        try:
-            failures += _transcribe_one(engine, name, args, out_dir)
-        except UserError as exc:
-            _say(str(exc))
-            failures += 1
-        except OSError as exc:
-            _say(f"{name}: {one_sentence(exc)}")
-            failures += 1
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .audio.files import load_audio
+
+    # Files are decoded one ahead on a thread: the first while the model loads, the next while one transcribes.
+    with ThreadPoolExecutor(1, thread_name_prefix="decode") as pool:
+        pending = pool.submit(load_audio, args.files[0])
+        engine = _load_engine(args)
+        _check_language(engine, args)
+        _say(f"transcribing on {engine.backend.label}")
+        failures = 0
+        for i, name in enumerate(args.files):
+            decoded = pending
+            if i + 1 < len(args.files):
+                pending = pool.submit(load_audio, args.files[i + 1])
+            try:
+                failures += _transcribe_one(engine, name, args, out_dir, decoded.result())
+            except UserError as exc:
+                _say(str(exc))
+                failures += 1
+            except OSError as exc:
+                _say(f"{name}: {one_sentence(exc)}")
+                failures += 1
     return 1 if failures else 0
 
 
-def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None) -> int:
-    """Transcribe one file and print or write it; returns 1 when it was truncated (text still written)."""
-    from .audio.files import load_audio, truncation_warning
-    from .formats import format_transcript, write_transcript
+def _transcribe_one(
+    engine: Engine, name: str, args: argparse.Namespace, out_dir: Path | None, audio: np.ndarray
+) -> int:
+    """Transcribe one file's decoded ``audio`` and print or write it; returns 1 when it was truncated."""
+    from .audio.files import truncation_warning
+    from .formats import format_transcript, transcript_meta, write_transcript
     from .whisper.audio import SAMPLE_RATE
 
-    audio = load_audio(name)
     warning = truncation_warning(name, audio)
     if warning:  # keep what decoded (no data is lost), but say so and exit non-zero
         _say(warning)
@@ -137,6 +168,8 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
         initial_prompt=args.initial_prompt,
         condition_on_previous_text=not args.no_condition,
         word_timestamps=args.word_timestamps,
+        language=args.language,
+        task=args.task,
     )
     try:
         if getattr(args, "no_vad", False):
@@ -150,14 +183,18 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
     finally:
         if bar is not None:
             bar.close()
+    if engine.tokenizer.multilingual and args.language == "auto" and result.language:
+        _say(f"{Path(name).name}: language {result.language} ({result.language_probability:.0%})")
     if out_dir is not None:
         path = out_dir / f"{Path(name).stem}.{args.format}"
-        write_transcript(result.segments, args.format, path, args.max_words_per_cue)
+        write_transcript(result.segments, args.format, path, transcript_meta(result), args.max_words_per_cue)
         _say(f"wrote {path}")
     elif args.format == "txt":
         print(result.text, flush=True)
     else:
-        sys.stdout.write(format_transcript(result.segments, args.format, args.max_words_per_cue))
+        sys.stdout.write(
+            format_transcript(result.segments, args.format, transcript_meta(result), args.max_words_per_cue)
+        )
         sys.stdout.flush()
     return 1 if warning else 0
 
@@ -169,6 +206,7 @@ def _backends(args: argparse.Namespace) -> int:
     for status in probe_all():
         print(status.line())
     if args.check:
+        os.environ["AMANUENSIS_RECHECK"] = "1"  # a real self-check, not the verdict stored by an earlier start
         selection = select("auto", load_weights(args.model))
         print(f"auto selects: {selection.backend.label}")
         for status in selection.statuses:
@@ -273,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam-size", type=int, default=None, help="beam search width (default: greedy)")
     p.add_argument("--initial-prompt", default=None, help="text that steers spelling and style")
     p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
+    _add_language_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--word-timestamps", action="store_true", help="time and weigh every word (JSON: words per segment)")
     p.add_argument("--max-words-per-cue", type=int, default=None, metavar="N", help="SRT/VTT: cues of at most N words")
@@ -288,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", parents=[verbosity], help="measure speed, memory and accuracy")
     p.add_argument("--live", action="store_true", help="live dictation latency, backlog and idle CPU")
+    p.add_argument("--ptt", action="store_true", help="with --live: push-to-talk, released at each utterance's end")
     p.add_argument("--npu-emulated", action="store_true", help="NPU work split and predicted time")
     p.add_argument(
         "--noise",
@@ -308,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .live import command as live_command
 
     live_command.add_arguments(p)
+    _add_language_args(p)
     from .output.command import add_dictate_output_arguments, add_type_arguments
 
     add_dictate_output_arguments(p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -15,10 +16,12 @@ import numpy as np
 from .backends import Selection, select
 from .backends.names import BackendName
 from .models.store import resolve_model
+from .whisper import footprint
 from .whisper.alignment import Heads, alignment_heads
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
-from .whisper.model import Weights, load_weights, resolve_model_path
+from .whisper.lazy_weights import open_weights
+from .whisper.model import Weights, resolve_model_path
 from .whisper.tokenizer import Tokenizer, load_suppress_config
 from .whisper.transcribe import Segment, TranscribeOptions, Transcript, transcribe
 
@@ -61,12 +64,18 @@ class Engine:
         cls, backend: str = BackendName.AUTO, model: str | os.PathLike | None = None, **backend_options: Any
     ) -> Engine:
         folder = resolve_model(model)  # a catalog name, a downloaded OWNER/REPO or a folder; never the network
-        weights = load_weights(folder)
-        selection = select(backend, weights, **backend_options)
-        chosen = selection.backend
-        if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
-            weights = Weights(weights.dims, {}, weights.source)
-        return cls(weights, chosen, model_folder=folder, selection=selection)
+        notify = backend_options.pop("notify", None)  # called with a sentence worth telling before a long load
+        footprint.tell(footprint.memory_note(folder, backend), notify)
+        weights = open_weights(folder)  # a warm compiled backend never reads the tensors
+        footprint.tell(footprint.first_load_note(folder, backend, weights), notify)
+        # The tokenizer (~0.1 s of JSON and BPE tables) loads on a thread while the backend compiles.
+        with ThreadPoolExecutor(1, thread_name_prefix="tokenizer") as pool:
+            tokenizer = pool.submit(Tokenizer, folder / "tokenizer.json", n_vocab=weights.dims.n_vocab)
+            selection = select(backend, weights, **backend_options)
+            chosen = selection.backend
+            if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
+                weights = Weights(weights.dims, {}, weights.source)
+            return cls(weights, chosen, tokenizer.result(), model_folder=folder, selection=selection)
 
     @cached_property
     def alignment_heads(self) -> Heads:

@@ -1,8 +1,10 @@
 """Transcript writers: plain text, SubRip (SRT), WebVTT and JSON.
 
-``segments`` are any objects with ``start``, ``end`` (seconds) and ``text``; where they also carry ``words``
-(objects with ``word``, ``start``, ``end``, ``probability``: word timestamps), JSON lists them per segment and
-SRT/VTT can cut cues of at most ``max_words_per_cue`` words.
+``segments`` are any objects with ``start``, ``end`` (seconds) and ``text`` (and optionally ``language``).
+JSON also takes ``meta``: top-level fields such as the detected ``language`` and ``language_probability``
+(:func:`transcript_meta` reads them from a Transcript). Where segments also carry ``words`` (objects with
+``word``, ``start``, ``end``, ``probability``: word timestamps), JSON lists them per segment and SRT/VTT can cut
+cues of at most ``max_words_per_cue`` words.
 """
 
 from __future__ import annotations
@@ -43,6 +45,18 @@ def _cues(segments: Iterable[TimedText]) -> Iterator[tuple[float, float, str]]:
             yield seg.start, max(seg.end, seg.start + 0.001), text
 
 
+def transcript_meta(transcript: object) -> dict[str, object]:
+    """The JSON top-level fields of a Transcript: language, its probability, task."""
+    meta = {
+        "language": getattr(transcript, "language", None),
+        "language_probability": getattr(transcript, "language_probability", None),
+        "task": getattr(transcript, "task", None),
+    }
+    if isinstance(meta["language_probability"], float):
+        meta["language_probability"] = round(meta["language_probability"], 4)
+    return {k: v for k, v in meta.items() if v not in (None, "")}
+
+
 def _word_cues(segments: Iterable[TimedText], max_words: int | None) -> Iterator[tuple[float, float, str]]:
     """Cues of at most ``max_words`` words where a segment has word timestamps; whole segments otherwise."""
     for seg in segments:
@@ -64,7 +78,12 @@ def _words_json(seg: TimedText) -> list[dict]:
     ]
 
 
-def format_transcript(segments: Iterable[TimedText], fmt: str, max_words_per_cue: int | None = None) -> str:
+def format_transcript(
+    segments: Iterable[TimedText],
+    fmt: str,
+    meta: dict[str, object] | None = None,
+    max_words_per_cue: int | None = None,
+) -> str:
     fmt = fmt.lower().lstrip(".")
     segments = list(segments)
     if fmt == "txt":
@@ -74,29 +93,36 @@ def format_transcript(segments: Iterable[TimedText], fmt: str, max_words_per_cue
         blocks = [f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(cues, 1)]
         return "\n".join(blocks)
     if fmt == "vtt":
-        cues = _word_cues(segments, max_words_per_cue)
-        blocks = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in cues]
+        blocks = [
+            f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in _word_cues(segments, max_words_per_cue)
+        ]
         return "WEBVTT\n\n" + "\n".join(blocks)
     if fmt == "json":
-        kept = [seg for seg in segments if seg.text.strip()]
-        entries = []
-        for i, (seg, (a, b, t)) in enumerate(zip(kept, _cues(kept))):
-            entry: dict = {"id": i, "start": round(a, 3), "end": round(b, 3), "text": t}
+        rows: list[dict[str, object]] = []
+        for seg, (start, end, text) in zip((s for s in segments if s.text.strip()), _cues(segments), strict=True):
+            row: dict[str, object] = {"id": len(rows), "start": round(start, 3), "end": round(end, 3), "text": text}
+            language = getattr(seg, "language", "")
+            if language:
+                row["language"] = language  # per segment: a file may switch language
             words = _words_json(seg)
             if words:
-                entry["words"] = words
-            entries.append(entry)
-        data = {"text": " ".join(e["text"] for e in entries), "segments": entries}
+                row["words"] = words
+            rows.append(row)
+        data = {**(meta or {}), "text": " ".join(str(r["text"]) for r in rows), "segments": rows}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
 def write_transcript(
-    segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str], max_words_per_cue: int | None = None
+    segments: Iterable[TimedText],
+    fmt: str,
+    path: str | os.PathLike[str],
+    meta: dict[str, object] | None = None,
+    max_words_per_cue: int | None = None,
 ) -> Path:
     """Write atomically (temp file, then rename), so a crash never leaves half a file."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(format_transcript(segments, fmt, max_words_per_cue), encoding="utf-8")
+    tmp.write_text(format_transcript(segments, fmt, meta, max_words_per_cue), encoding="utf-8")
     os.replace(tmp, path)
     return path

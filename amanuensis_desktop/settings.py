@@ -13,6 +13,7 @@ APP_NAME = "amanuensis"
 
 BACKEND_CHOICES: tuple[str, ...] = (BackendName.AUTO, *reversed(PREFERENCE))  # auto, then cpu → npu
 VAD_CHOICES = (0, 1, 2, 3)
+TASK_CHOICES = ("transcribe", "translate")
 
 #: key -> default. Every value is a str, bool or int; the type of the default is the type of the setting.
 DEFAULTS: dict[str, object] = {
@@ -27,6 +28,8 @@ DEFAULTS: dict[str, object] = {
     "autosave_dir": "",  # empty = <data folder>/autosave
     "mark_unsure_words": True,  # time and weigh the words of finals and files; underline the unsure ones
     "unsure_word_percent": 50,  # a word below this probability (percent) is unsure
+    "language": "auto",  # the spoken language: auto (detected per 30 s window) or a code such as en, de
+    "task": "transcribe",  # or translate (into English)
     "output_mode": "window",  # where finals go: window / type / paste / clipboard (output.sink.OutputMode)
     "spoken_commands": True,  # "new line", "new paragraph", "scratch that"
     "toggle_hotkey": "",  # global hotkey that starts/stops dictation, e.g. ctrl+alt+d; empty = none
@@ -100,6 +103,9 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
     if not 1 <= int(out["unsure_word_percent"]) <= 99:  # type: ignore[call-overload]
         out["unsure_word_percent"] = DEFAULTS["unsure_word_percent"]
+    if out["task"] not in TASK_CHOICES:
+        out["task"] = DEFAULTS["task"]
+    out["language"] = str(out["language"]).strip().lower() or DEFAULTS["language"]
     if not 1 <= int(str(out["vad_threshold_percent"])) <= 99:
         out["vad_threshold_percent"] = DEFAULTS["vad_threshold_percent"]
     if out["output_mode"] not in OUTPUT_MODE_CHOICES:

@@ -2,8 +2,9 @@
 
 Each engine runs in its own fresh subprocess (``--serve NAME``) so that its peak RSS is its own; the parent
 rotates the order every round, prints a table and optionally writes JSON. Files: ``jfk.wav`` and a >= 60 s
-clip joined from the shared recordings; both sides decode the same way. The method in full:
-docs/decisions/engine.md.
+clip joined from the shared recordings; both sides decode the same way (language English), on the same model
+folder (``--model``: any Whisper folder or catalogue name; faster-whisper reads its CTranslate2 model.bin).
+The method in full: docs/decisions/engine.md.
 
 Standalone: ``python -m amanuensis_desktop.bench.files --json out.json --runs 5``.
 """
@@ -72,8 +73,10 @@ def _peak_rss_mb() -> float:
 def _ours(backend: str, options: dict):
     from ..engine import Engine
 
+    options = dict(options)
+    model = options.pop("model", None)  # the same folder faster-whisper reads (bench --model)
     t0 = time.perf_counter()
-    engine = Engine.load(backend, None, **options)
+    engine = Engine.load(backend, model, **options)
     load_s = time.perf_counter() - t0
     be = engine.backend
     info = {
@@ -86,7 +89,12 @@ def _ours(backend: str, options: dict):
 
     def transcribe(audio):
         r = engine.transcribe(
-            audio, beam_size=None, temperature=TEMPERATURES, condition_on_previous_text=True, without_timestamps=False
+            audio,
+            beam_size=None,
+            temperature=TEMPERATURES,
+            condition_on_previous_text=True,
+            without_timestamps=False,
+            language="en",  # as the peer: the shared clips are English; a multilingual model skips detection
         )
         t = r.timings
         return r.text, {
@@ -426,6 +434,13 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def model_folder(spec: str) -> str:
+    """``--model``: a catalogue name or repository (installed with ``amanuensis models``) or a folder."""
+    from ..models.store import resolve_model
+
+    return str(resolve_model(spec))
+
+
 def run(args) -> int:
     runs = max(1, int(getattr(args, "runs", 5) or 5))
     backends = getattr(args, "backends", None) or None
@@ -434,6 +449,8 @@ def run(args) -> int:
     for key in ("device", "precision"):
         if getattr(args, key, None):
             options[key] = getattr(args, key)
+    if getattr(args, "model", None):
+        options["model"] = model_folder(args.model)
     from .corpus import shared_audio_dir
 
     if not (shared_audio_dir() / "jfk.wav").is_file():
@@ -463,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--device", default=None)
     p.add_argument("--precision", default=None)
+    p.add_argument("--model", default=None, help="a model folder (or catalogue name); default: the embedded tiny.en")
     p.add_argument(
         "--files",
         type=lambda s: [x for x in s.split(",") if x],

@@ -168,6 +168,8 @@ def _run(args, out, err) -> int:
         vad=VadOptions(aggressiveness=getattr(args, "vad_aggressiveness", 2)),
         use_prompt=not getattr(args, "no_prompt", False),
         partials=not getattr(args, "no_partials", False),
+        language=getattr(args, "language", None),
+        task=getattr(args, "task", "transcribe") or "transcribe",
         gate=GateOptions(
             enabled=not getattr(args, "no_vad", False),
             threshold=getattr(args, "vad_threshold", DEFAULT_THRESHOLD),
@@ -177,8 +179,16 @@ def _run(args, out, err) -> int:
 
     def load_engine():
         from ..engine import Engine
+        from ..whisper.language import check_request, model_can_translate
 
-        return Engine.load(backend, model)
+        engine = Engine.load(backend, model, notify=lambda note: err.write(f"amanuensis: {note}\n"))
+        tok = getattr(engine, "tokenizer", None)  # a language or task the model cannot do: one sentence, early
+        if tok is not None:
+            can_translate = model_can_translate(
+                tok, getattr(engine, "model_folder", None), getattr(engine, "dims", None)
+            )
+            check_request(tok, opts.language, opts.task, can_translate=can_translate, model_name="This model")
+        return engine
 
     printer = _Printer(out, err, partials=opts.partials, timestamps=getattr(args, "timestamps", False))
     # The source opens first (the engine loads on the worker thread): speech during start-up is kept.

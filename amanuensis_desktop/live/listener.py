@@ -27,6 +27,8 @@ from .segments import SegmentBoard
 from .vad import Segmenter, SegmentEvent
 
 SR = SAMPLE_RATE
+WAKE = "wake"  # a queue item that only wakes the listener (for a request)
+BEGIN_UTTERANCE, END_UTTERANCE = "begin", "end"  # requests (push-to-talk press / release)
 LEVELS_PER_S = 20
 OVERFLOW_MESSAGE = "The audio system dropped some input (the computer was too busy); a few words may be missing."
 
@@ -55,6 +57,7 @@ class Listener:
         self.ready = threading.Event()  # the first audio block has arrived
         self.captured = 0  # 16 kHz samples seen
         self.block_s = 0.01  # duration of the latest source block
+        self._requests: queue.SimpleQueue[str] = queue.SimpleQueue()  # request_begin/end, run on this thread
 
     def run(self) -> None:
         if self.confirmation is not None:
@@ -88,6 +91,11 @@ class Listener:
             elif kind == SourceMessage.ERROR:
                 self.device_lost(str(data))
                 break
+            while not self._requests.empty():  # every block queued before a request is in by now
+                if self._requests.get_nowait() == END_UTTERANCE:
+                    self._apply(self.segmenter.end_now(release=True))
+                else:
+                    self.segmenter.press()
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + 0.1
@@ -102,6 +110,16 @@ class Listener:
                 next_backlog = now + 0.5
                 self.publish_backlog()
         self._flush()
+
+    def request_end(self) -> None:
+        """End the utterance now (push-to-talk release), after the audio already queued; from any thread."""
+        self._requests.put(END_UTTERANCE)
+        self.q.put((WAKE, None))
+
+    def request_begin(self) -> None:
+        """Push-to-talk press: speech opens segments again; from any thread."""
+        self._requests.put(BEGIN_UTTERANCE)
+        self.q.put((WAKE, None))
 
     def _flush(self) -> None:
         """What PortAudio, soxr and the segmenter still hold becomes part of the last segment."""

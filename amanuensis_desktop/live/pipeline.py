@@ -24,10 +24,11 @@ from ..audio.sources import AudioSource, MicrophoneSource, SourceMessage, Source
 from ..errors import one_sentence
 from ..whisper.audio import SAMPLE_RATE
 from .confirm import GateOptions, SpeechConfirmation
+from .endpoint import Endpointer, EndpointOptions
 from .events import Backlog, Error, Stopped
 from .listener import Listener
 from .segments import SegmentBoard
-from .vad import FRAME, Segmenter, SpeechDetector, VadOptions
+from .vad import FRAME, FRAME_MS, Segmenter, SpeechDetector, VadOptions
 from .worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class LiveOptions:
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
     word_timestamps: bool = False  # finals carry their words, timed (session seconds) and weighed
+    endpoint: EndpointOptions = field(default_factory=EndpointOptions)  # a sentence's end shortens the hang-over
+    push_to_talk: bool = False  # silence never ends a segment: end_utterance() (release) does; begin_utterance()
+    language: str | None = None  # a code ("en", "de"...); None: detected (multilingual models)
+    task: str = "transcribe"  # or "translate" (into English)
     gate: GateOptions = field(default_factory=GateOptions)  # the neural detector confirms segments (confirm.py)
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
@@ -132,7 +137,10 @@ class LivePipeline:
         if self._state is not PipelineState.NEW:
             raise RuntimeError("a LivePipeline starts once; create a new one")
         o = self.options
-        segmenter = Segmenter(o.vad, o.detector)
+        endpointer = Endpointer(o.endpoint, FRAME_MS / 1000) if o.endpoint.enabled and o.speculate else None
+        segmenter = Segmenter(o.vad, o.detector, endpointer=endpointer, push_to_talk=o.push_to_talk)
+        if endpointer is not None:
+            endpointer.tail_frames = segmenter.tail
         if self.source is None:
             self.source = MicrophoneSource(o.device, stall_timeout_s=o.stall_timeout_s)
         self.source.open(self._q)  # UserError propagates: nothing started
@@ -161,6 +169,7 @@ class LivePipeline:
             self.stats,
             self._close_source,
             self._publish_backlog,
+            endpointer=endpointer,
         )
         self._state = PipelineState.RUNNING
         if hasattr(self._engine, "transcribe"):
@@ -171,6 +180,20 @@ class LivePipeline:
         ]
         for t in self._threads:
             t.start()
+
+    def end_utterance(self) -> None:
+        """The utterance is over now — push-to-talk's release (used by the hotkey helper): the open segment
+        closes with everything captured so far, with no hang-over, and its final follows as soon as it is
+        decoded. With ``push_to_talk`` no new segment opens until :meth:`begin_utterance` (the next press); the
+        pipeline keeps capturing (the pre-roll before a press is kept). Hands-free, it only ends the current
+        utterance. Any thread may call it."""
+        if self._listener is not None and self.running:
+            self._listener.request_end()
+
+    def begin_utterance(self) -> None:
+        """Push-to-talk press: speech opens segments again (a pipeline starts pressed). Any thread."""
+        if self._listener is not None and self.running:
+            self._listener.request_begin()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until the first audio block has arrived (the microphone is really live)."""

@@ -22,11 +22,14 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..whisper.audio import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from .endpoint import Endpointer
 
 FRAME_MS = 30
 FRAME = SAMPLE_RATE * FRAME_MS // 1000  # 480 samples
@@ -63,6 +66,8 @@ class CloseReason(StrEnum):
     SILENCE = "silence"  # the hang-over passed
     SPLIT = "split"  # max_segment_s reached
     FLUSH = "flush"  # end of input (stop, end of a file, lost device)
+    ENDPOINT = "endpoint"  # a shorter pause after a sentence's end (endpoint.py)
+    RELEASE = "release"  # the end of the utterance was given (push-to-talk release: end_now())
 
 
 @dataclass
@@ -87,8 +92,23 @@ class _Frame:
 
 
 class Segmenter:
-    def __init__(self, options: VadOptions | None = None, detector: SpeechDetector | None = None) -> None:
+    """``endpointer`` (:class:`~.endpoint.Endpointer`): may end a segment after a shorter pause.
+    ``push_to_talk``: silence never closes a segment; :meth:`end_now` (the key's release) does."""
+
+    def __init__(
+        self,
+        options: VadOptions | None = None,
+        detector: SpeechDetector | None = None,
+        *,
+        endpointer: Endpointer | None = None,
+        push_to_talk: bool = False,
+    ) -> None:
         o = options or VadOptions()
+        self.endpointer = endpointer
+        self.push_to_talk = push_to_talk
+        self.quiet_ratio = endpointer.options.quiet_ratio if endpointer is not None else 0.0
+        self._level, self._level_n = 0.0, -1  # the open segment's loud level (see _speech) and its voiced count
+        self.holding = True  # push-to-talk: the key is down (press() / end_now(release=True)); else no new segment
         if detector is None:
             import webrtcvad
 
@@ -140,7 +160,7 @@ class Segmenter:
         events: list[SegmentEvent] = []
         rest = self._pending
         self._pending = np.zeros(0, np.float32)
-        if self._seg is None:
+        if self._seg is None and self.holding:
             voiced = sum(f.voiced for f in self._history)
             if voiced and voiced >= self.min_voiced:  # speech cut off before the onset rule fired
                 frames = self._onset_frames()
@@ -155,10 +175,40 @@ class Segmenter:
         self._pos += rest.size
         return events
 
+    def press(self) -> None:
+        """Push-to-talk: the key is down; speech opens segments again (the pre-roll may reach before the press)."""
+        self.holding = True
+
+    def end_now(self, release: bool = False) -> list[SegmentEvent]:
+        """The utterance is over (push-to-talk release): close the open segment now, with no hang-over. It ends
+        ``tail_s`` after its last voiced frame when only silence followed (as after a hang-over, so a final
+        speculated on that audio is used as is), else with every frame so far. Speech cut off before the onset
+        rule fired becomes a segment of its own, as in :meth:`flush`. ``release`` (push-to-talk): no segment
+        opens again until :meth:`press`."""
+        events: list[SegmentEvent] = []
+        holding = self.holding
+        if release and self.push_to_talk:
+            self.holding = False
+        if self._seg is None:
+            voiced = sum(f.voiced for f in self._history)
+            if not holding or not voiced or voiced < self.min_voiced:
+                return events
+            self._open(self._onset_frames(), events)
+        seg = self._seg
+        assert seg is not None
+        last = max((i for i, f in enumerate(seg) if self._speech(f)), default=-1)
+        if 0 <= last and len(seg) > last + 1 + self.tail:
+            self._end_on_silence(events, CloseReason.RELEASE)
+        else:
+            self._close(seg, self._pos, CloseReason.RELEASE, events)
+        return events
+
     # -- internals --------------------------------------------------------------------------------------
     def _step(self, fr: _Frame, events: list[SegmentEvent], grown: list[_Frame]) -> None:
         if self._seg is None:
             self._history.append(fr)
+            if not self.holding:  # push-to-talk with the key up: the history is only the next pre-roll
+                return
             recent = list(self._history)[-self.onset_window :]
             if fr.voiced and sum(f.voiced for f in recent) >= self.onset_voiced:
                 self._open(self._onset_frames(), events)
@@ -167,11 +217,23 @@ class Segmenter:
         seg.append(fr)
         grown.append(fr)
         self._seg_voiced += fr.voiced
-        hang = self.hangover if self._seg_voiced >= self.short_voiced else self.short_hangover
+        short = self._seg_voiced < self.short_voiced
+        hang = self.short_hangover if short else self.hangover
+        reason = CloseReason.SILENCE
+        if self.push_to_talk:
+            hang = self.max_frames + 1  # only the release (end_now) or the maximum length ends a segment
+        elif self.endpointer is not None and not self._speech(fr):
+            speech_end = self._last_voiced_end()
+            early = self.endpointer.hangover(self._seg_id, speech_end + self.tail * FRAME, short)
+            if early is not None and early < hang and fr.pos + FRAME - speech_end >= early * FRAME:
+                events.append(self._audio_event(grown))
+                grown.clear()
+                self._end_on_silence(events, CloseReason.ENDPOINT)
+                return
         if len(seg) > hang and not fr.voiced and sum(f.voiced for f in seg[-hang:]) <= hang // 10:
             events.append(self._audio_event(grown))
             grown.clear()
-            self._end_on_silence(events)
+            self._end_on_silence(events, reason)
         elif len(seg) >= self.max_frames:
             events.append(self._audio_event(grown))
             grown.clear()
@@ -189,6 +251,7 @@ class Segmenter:
         self._seg_id += 1
         self._seg = list(frames)
         self._seg_voiced = sum(f.voiced for f in frames)
+        self._level_n = -1
         self._history.clear()
         audio = np.concatenate([f.audio for f in frames]) if frames else np.zeros(0, np.float32)
         events.append(
@@ -202,9 +265,21 @@ class Segmenter:
             )
         )
 
+    def _speech(self, f: _Frame) -> bool:
+        """A voiced frame that counts as speech for where a segment ends: with end-pointing, voiced frames
+        ``quiet_ratio`` below the segment's loud level (its 95th-percentile voiced RMS) do not — webrtcvad
+        keeps marking breath and room noise after the last word as voiced (0.1-0.5 s on the shared clips)."""
+        if not f.voiced or self.quiet_ratio <= 0 or not self._seg:
+            return f.voiced
+        if self._level_n != self._seg_voiced:
+            rms = [g.rms for g in self._seg if g.voiced]
+            self._level = float(np.percentile(rms, 95)) if rms else 0.0
+            self._level_n = self._seg_voiced
+        return f.rms >= self.quiet_ratio * self._level
+
     def _last_voiced_end(self) -> int:
         for f in reversed(self._seg or []):
-            if f.voiced:
+            if self._speech(f):
                 return f.pos + FRAME
         return self._seg[0].pos if self._seg else self._pos
 
@@ -219,15 +294,15 @@ class Segmenter:
             last_voiced=self._last_voiced_end(),
         )
 
-    def _end_on_silence(self, events: list[SegmentEvent]) -> None:
+    def _end_on_silence(self, events: list[SegmentEvent], reason: CloseReason = CloseReason.SILENCE) -> None:
         """The hang-over passed: the segment ends ``tail`` frames after its last voiced frame; the frames after
         that go back to the history (pre-roll of the next segment)."""
         seg = self._seg
         assert seg is not None
-        last = max((i for i, f in enumerate(seg) if f.voiced), default=0)
+        last = max((i for i, f in enumerate(seg) if self._speech(f)), default=0)
         keep = min(len(seg), last + 1 + self.tail)
         kept, rest = seg[:keep], seg[keep:]
-        self._close(kept, kept[-1].pos + FRAME, CloseReason.SILENCE, events)
+        self._close(kept, kept[-1].pos + FRAME, reason, events)
         for f in rest[-(self._history.maxlen or 1) :]:
             self._history.append(f)
 

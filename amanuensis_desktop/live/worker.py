@@ -28,6 +28,7 @@ from .segments import Segment, SegmentBoard, Speculation
 from .vad import CloseReason
 
 if TYPE_CHECKING:
+    from .endpoint import Endpointer
     from .pipeline import LiveOptions
 
 SR = SAMPLE_RATE
@@ -62,8 +63,10 @@ class Worker:
         stats: dict[str, Any],
         close_source: Callable[[], None],
         publish_backlog: Callable[[], None],
+        endpointer: Endpointer | None = None,
     ) -> None:
         self.engine, self.options, self.board, self.tail = engine, options, board, tail
+        self.endpointer = endpointer  # told every speculative final (end-pointing: endpoint.py)
         self.emit, self.stats, self.close_source, self.publish_backlog = emit, stats, close_source, publish_backlog
         self.prompter = Prompter(options.use_prompt, options.prompt_max_gap_s, options.prompt_max_chars)
         self.label = ""
@@ -152,6 +155,10 @@ class Worker:
         kw: dict[str, Any] = {"beam_size": self.options.final_beam_size} if final else {"temperature": 0.0}
         if final and self.options.word_timestamps:
             kw["word_timestamps"] = True
+        if self.options.language and self.options.language != "auto":
+            kw["language"] = self.options.language
+        if self.options.task != "transcribe":
+            kw["task"] = self.options.task
         if self.options.gate.enabled:  # two detectors must agree: Whisper's no-speech rule is stricter
             kw["no_speech_threshold"] = GATED_NO_SPEECH_THRESHOLD
         result = self.engine.transcribe(audio, condition_on_previous_text=False, initial_prompt=prompt, **kw)
@@ -187,6 +194,8 @@ class Worker:
         except Exception:  # the real final will decode again and report the error
             result = None
         seg.spec = Speculation(n, result, prompted, time.monotonic() - t0)
+        if self.endpointer is not None and result is not None:
+            self.endpointer.offer(seg.id, seg.start + n, result.text)
         self.stats["speculative"] = self.stats.get("speculative", 0) + 1
 
     def _final(self, seg: Segment) -> None:

@@ -66,6 +66,7 @@ class FileJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     word_timestamps: bool = False  # time and weigh every word (the transcript dialog marks unsure ones)
     unsure_below: float | None = None  # the dialog's threshold for marking a word unsure
+    options: dict[str, Any] = field(default_factory=dict)  # transcription overrides (language, task)
     vad_threshold: float | None = (
         DEFAULT_THRESHOLD  # the neural speech gate's threshold; None: Whisper over the whole file
     )
@@ -125,16 +126,16 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
-            word_opts = TranscribeOptions(word_timestamps=True) if job.word_timestamps else None
+            opts = TranscribeOptions(**job.options, word_timestamps=job.word_timestamps)
             if job.vad_threshold is None:
-                transcript = engine.transcribe(audio, word_opts, progress=progress, cancel=job.cancel)
+                transcript = engine.transcribe(audio, opts, progress=progress, cancel=job.cancel)
             else:  # Whisper only over the speech regions (silence, music and noise skipped)
                 from ..audio.speech_regions import RegionOptions
                 from ..whisper.speech_only import transcribe_speech
 
                 regions = RegionOptions(threshold=job.vad_threshold)
                 transcript = transcribe_speech(
-                    engine, audio, word_opts, regions=regions, progress=progress, cancel=job.cancel
+                    engine, audio, opts, regions=regions, progress=progress, cancel=job.cancel
                 )
         except Cancelled:
             self.cancelled.emit(job.id)
@@ -168,11 +169,16 @@ class FileJobQueue(QObject):
         self,
         path: str | Path,
         vad_threshold: float | None = DEFAULT_THRESHOLD,
+        options: dict[str, Any] | None = None,
         word_timestamps: bool = False,
         unsure_below: float | None = None,
     ) -> FileJob:
         job = FileJob(
-            Path(path), vad_threshold=vad_threshold, word_timestamps=word_timestamps, unsure_below=unsure_below
+            Path(path),
+            vad_threshold=vad_threshold,
+            options=dict(options or {}),
+            word_timestamps=word_timestamps,
+            unsure_below=unsure_below,
         )
         self.jobs[job.id] = job
         self.changed.emit(job.id)

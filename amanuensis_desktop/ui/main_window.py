@@ -8,7 +8,6 @@ threads (see :mod:`.engines`, :mod:`.dictation`); the GUI thread only paints and
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,13 +35,22 @@ from .engines import EngineKeeper
 from .file_jobs import FileJob, FileJobQueue, FileJobsPanel, JobState, short_error
 from .icons import icon
 from .indicators import BackendIndicator, LatencyIndicator, PowerIndicator
-from .playback import SessionAudio
 from .recovery import RecoveryBar
 from .settings_store import Key, SettingsStore, UiKey
 from .threads import Task, run_task
 from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
 from .word_review import WordReview
+
+
+def _memory_note(model: str | None, backend: str) -> str | None:
+    from ..models.store import resolve_model
+    from ..whisper import footprint
+
+    try:
+        return footprint.memory_note(resolve_model(model), backend)
+    except (OSError, UserError):  # a missing folder: the load itself reports it
+        return None
 
 
 def _close_on_a_task(engine: Any) -> None:
@@ -75,10 +83,7 @@ class MainWindow(WordReview, QMainWindow):
         self.dictation = DictationController(self.keeper, parent=self)
         self.transcript = Transcript(self.store.autosave_dir())
         self._offset = 0.0  # where the current dictation starts on the transcript's time line
-        self._final_words: tuple = ()  # the words of the final about to be shown (word timestamps on)
-        self._final_audio: Any = None  # and its audio
-        self.session_audio = SessionAudio()  # finals' audio for click-to-listen, bounded
-        self._shown: dict[int, Any] = {}  # the view's final number → the transcript segment it shows
+        self._init_word_review()
         self._reload_after_stop = False
         self._closing = False
         self._closed_for_real = False
@@ -178,9 +183,7 @@ class MainWindow(WordReview, QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.view = TranscriptView()
-        self.view.word_clicked.connect(self._play_word)
-        self.view.word_edit_requested.connect(self._edit_word)
-        self.view.word_corrected.connect(self._word_corrected)
+        self._connect_word_review()
         self.splitter.addWidget(self.view)
         self.splitter.setChildrenCollapsible(False)
         outer.addWidget(self.splitter, 1)
@@ -198,6 +201,8 @@ class MainWindow(WordReview, QMainWindow):
         """(Re)load the engine with the current settings on a Task thread."""
         backend, model = self.store.get(Key.BACKEND), self.store.get(Key.MODEL) or None
         self.backend_label.loading(model, backend)
+        if note := _memory_note(model, backend):  # a model that will probably not fit: say so before it loads
+            self.statusBar().showMessage(note, 15000)
         self.keeper.start_load(backend, model, run_task, self._engine_set, self._engine_failed)
 
     def _engine_failed(self, message: str) -> None:
@@ -231,6 +236,7 @@ class MainWindow(WordReview, QMainWindow):
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
             word_timestamps=bool(self.store.get(Key.MARK_UNSURE_WORDS)),
+            **self._language_options(),
             gate=GateOptions(enabled=False) if threshold is None else GateOptions(threshold=threshold),
         )
 
@@ -267,13 +273,8 @@ class MainWindow(WordReview, QMainWindow):
             self._autosave_timer.start()
 
     def _show_final(self, text: str, start: float, end: float, latency: float) -> None:
-        words, self._final_words = self._final_words, ()
-        audio, self._final_audio = self._final_audio, None
         off = self._offset
-        words = tuple(replace(w, start=w.start + off, end=w.end + off) for w in words)
-        if audio is not None:
-            self.session_audio.add(start + off, audio)
-        self.add_final(text, start + off, end + off, words)
+        self.add_final(text, start + off, end + off, self._pending_words(start + off, off))
         self.latency_label.set_latency(latency)
 
     def add_final(self, text: str, start: float, end: float, words: tuple = ()) -> None:
@@ -352,7 +353,13 @@ class MainWindow(WordReview, QMainWindow):
     def add_files(self, paths: list) -> list[FileJob]:
         threshold = self.store.speech_threshold()
         marks = bool(self.store.get(Key.MARK_UNSURE_WORDS))
-        return [self.jobs.add(Path(p), threshold, marks, self._unsure_below()) for p in paths]
+        options = self._language_options()
+        return [self.jobs.add(Path(p), threshold, options, marks, self._unsure_below()) for p in paths]
+
+    def _language_options(self) -> dict[str, Any]:
+        """The language and task settings as transcription options (auto: None, detected)."""
+        language = str(self.store.get(Key.LANGUAGE))
+        return {"language": None if language == "auto" else language, "task": str(self.store.get(Key.TASK))}
 
     def choose_files(self) -> None:
         self.add_files(export.ask_media_files(self, self.store))
@@ -396,9 +403,13 @@ class MainWindow(WordReview, QMainWindow):
 
     # -------------------------------------------------------------------------------------------- settings
     def open_settings(self) -> None:
+        from .language_picker import LanguagePicker
         from .settings_dialog import SettingsDialog
 
         dlg = SettingsDialog(self.store.all(), self.device_combo.devices, self.statuses, str(S.autosave_dir()), self)
+        if self.engine is not None:  # the loaded model's languages, and whether it can translate
+            dlg.language.set_model(*LanguagePicker.codes_for(self.engine))
+            dlg.language.set_value(str(self.store.get(Key.LANGUAGE)), str(self.store.get(Key.TASK)))
         dlg.setObjectName("settings-dialog")
         self.settings_dialog = dlg
         if dlg.exec():
@@ -424,9 +435,9 @@ class MainWindow(WordReview, QMainWindow):
                 self._reload_after_stop = True
         if any(new.get(k) != old.get(k) for k in ANYWHERE_KEYS):
             self.anywhere.configure(settings_from(new))
-        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT)
+        gate_keys = (Key.VAD_AGGRESSIVENESS, Key.SPEECH_GATE, Key.VAD_THRESHOLD_PERCENT, Key.LANGUAGE, Key.TASK)
         if any(new[k] != old[k] for k in gate_keys) and self.dictation.state.active:
-            self.statusBar().showMessage("The new voice detection setting applies from the next dictation.", 6000)
+            self.statusBar().showMessage("The new setting applies from the next dictation.", 6000)
 
     def show_error(self, message: str) -> None:
         self.error_bar.show_message(message)

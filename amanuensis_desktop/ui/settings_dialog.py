@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as S
+from .language_picker import LanguagePicker
 from .models_page import ModelsPage
 from .output_settings import OutputSettingsBox
 from .settings_store import Key
@@ -167,6 +168,9 @@ class SettingsDialog(QDialog):
         unsure_row.addStretch(1)
         form.addRow("", unsure_row)
 
+        self.language = LanguagePicker(str(values[Key.LANGUAGE]), str(values[Key.TASK]), self)
+        form.addRow("Language:", self.language)
+
         self.autosave = QLineEdit(values[Key.AUTOSAVE_DIR])
         self.autosave.setPlaceholderText(default_autosave)
         self.autosave.setToolTip("The session transcript is saved here continuously; empty uses the data folder.")
@@ -209,6 +213,8 @@ class SettingsDialog(QDialog):
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
                 Key.MARK_UNSURE_WORDS: self.mark_unsure.isChecked(),
                 Key.UNSURE_WORD_PERCENT: self.unsure_percent.value(),
+                Key.LANGUAGE: self.language.language(),
+                Key.TASK: self.language.task(),
                 **self.output.values(),
             }
         )

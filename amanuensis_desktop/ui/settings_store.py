@@ -32,6 +32,8 @@ class Key(_Name):
     AUTOSAVE_DIR = "autosave_dir"
     MARK_UNSURE_WORDS = "mark_unsure_words"
     UNSURE_WORD_PERCENT = "unsure_word_percent"
+    LANGUAGE = "language"
+    TASK = "task"
     OUTPUT_MODE = "output_mode"
     SPOKEN_COMMANDS = "spoken_commands"
     TOGGLE_HOTKEY = "toggle_hotkey"

@@ -6,11 +6,12 @@ A mixin of :class:`~.main_window.MainWindow` (which provides ``view``, ``store``
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QInputDialog
 
-from .playback import play
+from .playback import SessionAudio, play
 from .settings_store import Key
 
 
@@ -27,6 +28,25 @@ class WordReview:
         def statusBar(self) -> Any: ...
 
         def _autosave_now(self) -> None: ...
+
+    def _init_word_review(self) -> None:
+        self._final_words = ()  # the words of the final about to be shown (word timestamps on)
+        self._final_audio = None  # and its audio
+        self.session_audio = SessionAudio()  # finals' audio for click-to-listen, bounded
+        self._shown = {}  # the view's final number → the transcript segment it shows
+
+    def _connect_word_review(self) -> None:
+        self.view.word_clicked.connect(self._play_word)
+        self.view.word_edit_requested.connect(self._edit_word)
+        self.view.word_corrected.connect(self._word_corrected)
+
+    def _pending_words(self, start: float, offset: float) -> tuple:
+        """The words of the final about to be shown, on the transcript's time (its audio kept from ``start``)."""
+        words, self._final_words = self._final_words, ()
+        audio, self._final_audio = self._final_audio, None
+        if audio is not None:
+            self.session_audio.add(start, audio)
+        return tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in words)
 
     def _take_final_words(self, words_audio: tuple) -> None:
         self._final_words, self._final_audio = tuple(words_audio[0] or ()), words_audio[1]

@@ -98,11 +98,12 @@ def token_start_times(
     num_frames: int,
     heads: Heads,
     medfilt_width: int = MEDFILT_WIDTH,
+    sot_sequence: Sequence[int] | None = None,
 ) -> np.ndarray:
     """Seconds from the window's start at which each of ``text_tokens`` starts, plus one more entry: when the
     end of text starts (so token i spans ``[t[i], t[i+1]]``). ``num_frames``: mel frames of real audio in the
     window (the padding after them is never aligned to)."""
-    prefix = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    prefix = [*(tokenizer.sot_sequence if sot_sequence is None else sot_sequence), tokenizer.no_timestamps]
     tokens = [*prefix, *map(int, text_tokens), tokenizer.eot]
     weights = backend.cross_attention(features, tokens, heads)  # [heads, tokens, frames]
     n_audio = max(1, min(weights.shape[-1], num_frames // 2))

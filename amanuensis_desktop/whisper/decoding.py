@@ -41,6 +41,7 @@ class DecodingOptions:
     # When sampling (temperature > 0): stop a sample as soon as its text is this repetitive. Such a sample
     # would be rejected by the fallback rule anyway; looping samples otherwise run to the token limit.
     abort_compression_ratio: float | None = None
+    sot_sequence: tuple[int, ...] | None = None  # language/task start tokens; None → the tokenizer's default
 
 
 @dataclass
@@ -149,7 +150,7 @@ class WindowDecoder:
         if opts.prompt:
             tokens = [self.tok.sot_prev] + list(opts.prompt)[-(self.n_text_ctx // 2 - 1) :]
         sot_index = len(tokens)
-        tokens += list(self.tok.sot_sequence)
+        tokens += list(opts.sot_sequence or self.tok.sot_sequence)
         if opts.without_timestamps:
             tokens.append(self.tok.no_timestamps)
         return tokens, sot_index

@@ -22,6 +22,7 @@ from .audio import (
     pad_or_trim,
 )
 from .decoding import Cancelled, DecodingOptions, DecodingResult, WindowDecoder, with_temperature
+from .language import LanguageTracker, check_request, model_can_translate
 from .words import Word, add_word_timestamps
 
 __all__ = ["Cancelled", "Segment", "Transcript", "TranscribeOptions", "Word", "transcribe"]
@@ -45,6 +46,8 @@ class TranscribeOptions:
     silence_rms: float = 1e-3
     # Time and weigh every word (one teacher-forced decoder pass per window; see whisper/alignment.py).
     word_timestamps: bool = False
+    language: str | None = None  # a code ("en", "de"...); None or "auto": detected per 30 s window
+    task: str = "transcribe"  # or "translate" (into English)
 
 
 @dataclass
@@ -59,11 +62,22 @@ class Segment:
     compression_ratio: float
     temperature: float
     words: list[Word] = field(default_factory=list)  # filled when word timestamps are asked for
+    language: str = ""
 
     def as_dict(self) -> dict:
         out = {
             k: getattr(self, k)
-            for k in ("id", "start", "end", "text", "avg_logprob", "no_speech_prob", "compression_ratio", "temperature")
+            for k in (
+                "id",
+                "start",
+                "end",
+                "text",
+                "avg_logprob",
+                "no_speech_prob",
+                "compression_ratio",
+                "temperature",
+                "language",
+            )
         }
         if self.words:
             out["words"] = [w.as_dict() for w in self.words]
@@ -78,6 +92,8 @@ class Transcript:
     language: str = "en"
     timings: dict[str, float] = field(default_factory=dict)
     prompted: bool = False  # decoded with an initial prompt (the live pipeline's prompting rule reads it)
+    language_probability: float = 1.0
+    task: str = "transcribe"
 
     @property
     def text(self) -> str:
@@ -163,6 +179,13 @@ def transcribe(
     mel = log_mel_spectrogram(audio, engine.dims.n_mels, padding=N_SAMPLES)
     content_frames = mel.shape[-1] - N_FRAMES
     decoder = engine.window_decoder()
+    forced = check_request(
+        tok,
+        opts.language,
+        opts.task,
+        can_translate=model_can_translate(tok, getattr(engine, "model_folder", None), engine.dims),
+    )
+    languages = LanguageTracker(tok, forced, opts.task)
     base = DecodingOptions(
         beam_size=opts.beam_size,
         best_of=opts.best_of,
@@ -194,8 +217,14 @@ def transcribe(
         features = engine.backend.encode(mel_window)
         timings["encode_s"] += time.perf_counter() - t0
         timings["windows"] += 1
+        previous = languages.current
+        language, sot_sequence = languages.window(engine.backend, features, segment_duration)
+        if previous is not None and language != previous:
+            prompt_reset_since = len(all_tokens)  # another language: the previous text would mislead
         prompt = all_tokens[prompt_reset_since:]
-        result = decode_with_fallback(decoder, features, replace(base, prompt=prompt or None), opts, cancel)
+        result = decode_with_fallback(
+            decoder, features, replace(base, prompt=prompt or None, sot_sequence=sot_sequence), opts, cancel
+        )
         timings["decode_s"] += result.timings.get("decode_s", 0.0)
         timings["steps"] += int(result.timings.get("steps", 0))
         timings["fallbacks"] += int(result.timings.get("attempts", 1)) - 1
@@ -251,6 +280,7 @@ def transcribe(
                 no_speech_prob=result.no_speech_prob,
                 compression_ratio=result.compression_ratio,
                 temperature=result.temperature,
+                language=language,
             )
             window_segments.append(seg)
             part_lps = result.token_logprobs[first : first + len(part)]
@@ -266,8 +296,9 @@ def transcribe(
                 segment_size,
                 time_offset,
                 engine.alignment_heads,
-                getattr(engine, "language", "en") or "en",
+                language or "en",
                 window_audio,
+                sot_sequence,
             )
             timings["words_s"] = timings.get("words_s", 0.0) + time.perf_counter() - t0
         for seg in window_segments:
@@ -280,10 +311,14 @@ def transcribe(
         if progress:
             progress(min(seek / FRAMES_PER_SECOND, duration), duration)
     timings["total_s"] = time.perf_counter() - t_start
+    code, probability = languages.file_language(segments)
     return Transcript(
         segments=segments,
         duration=duration,
         backend=engine.backend.label,
         timings=timings,
         prompted=opts.initial_prompt is not None,
+        language=code,
+        language_probability=probability,
+        task=opts.task,
     )

@@ -123,6 +123,7 @@ def add_word_timestamps(
     heads: Heads,
     language: str = "en",
     audio: np.ndarray | None = None,
+    sot_sequence: Sequence[int] | None = None,
 ) -> None:
     """Time and weigh the words of one window's ``segments`` (their ``tokens`` are text tokens only; ``logprobs``
     are each segment's per-token log-probabilities) and set each segment's ``words``. ``audio``: the window's
@@ -133,7 +134,7 @@ def add_word_timestamps(
     all_lps = [
         lp for seg, lps in zip(segments, logprobs) for lp in (list(lps) + [0.0] * len(seg.tokens))[: len(seg.tokens)]
     ]
-    times = token_start_times(backend, tokenizer, features, all_tokens, num_frames, heads)
+    times = token_start_times(backend, tokenizer, features, all_tokens, num_frames, heads, sot_sequence=sot_sequence)
     words = split_words(tokenizer, all_tokens, language)
     pieces: list[_Piece] = []
     at = 0

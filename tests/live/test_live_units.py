@@ -542,7 +542,9 @@ def test_command_prints_finals_on_their_own_lines(monkeypatch, tmp_path):
 
     monkeypatch.setattr(engine_mod.Engine, "load", classmethod(lambda cls, *a, **k: FakeEngine(0.0)))
     real = pipeline_mod.Segmenter
-    monkeypatch.setattr(pipeline_mod, "Segmenter", lambda options, detector=None: real(options, EnergyVad()))
+    monkeypatch.setattr(
+        pipeline_mod, "Segmenter", lambda options, detector=None, **kw: real(options, EnergyVad(), **kw)
+    )
     out, err = io.StringIO(), io.StringIO()
     assert command.run(_args(input=wav, speed=20, no_vad=True), out, err) == 0  # tones: no neural speech gate
     lines = [ln.split("\r")[-1].strip() for ln in out.getvalue().split("\n") if ln.split("\r")[-1].strip()]

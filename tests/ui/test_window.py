@@ -136,6 +136,7 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     dlg.clipboard.setChecked(True)
     dlg.close_to_tray.setChecked(False)
     dlg.autosave.setText(str(tmp_path / "elsewhere"))
+    dlg.language.set_value("de", "translate")
     dlg.output.mode.setCurrentIndex(dlg.output.mode.findData("clipboard"))
     dlg.output.commands.setChecked(False)
     values = dlg.values()
@@ -158,6 +159,8 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "autosave_dir": str(tmp_path / "elsewhere"),
         "mark_unsure_words": True,
         "unsure_word_percent": 50,
+        "language": "de",
+        "task": "translate",
         "output_mode": "clipboard",
         "spoken_commands": False,
         "toggle_hotkey": "",
@@ -167,6 +170,9 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     }
     assert w.anywhere.settings.mode.value == "clipboard" and not w.anywhere.settings.commands
     assert w.device_combo.currentData() == "USB Mic"
+    live_options = w._live_options()  # dictation and file jobs use the chosen language and task
+    assert (live_options.language, live_options.task) == ("de", "translate")
+    assert w._language_options() == {"language": "de", "task": "translate"}
     assert w._live_options().gate.threshold == 0.65 and w._live_options().gate.enabled
     dlg.speech_gate.setChecked(False)
     assert not dlg.vad_threshold.isEnabled()

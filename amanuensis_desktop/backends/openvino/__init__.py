@@ -13,6 +13,7 @@ docs/decisions/engine.md.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import Any
 
@@ -23,9 +24,32 @@ from ..names import DEFAULT_PRECISION, PRECISIONS, BackendName
 
 __all__ = ["probe", "create", "DEFAULT_PRECISION"]
 
+RECHECK_ENV = "AMANUENSIS_RECHECK"  # "1": run the self-check even when a passing verdict is stored
+
+
+def _import_openvino():
+    """``import openvino`` without its model-conversion tool: the package imports ``openvino.tools.ovc`` (and with
+    it telemetry, urllib, http, email: ~60 % of the import time) only for ``convert_model``, which we never use.
+    A ``None`` entry in ``sys.modules`` makes that one optional import fail fast, as the package allows; the entry
+    is removed afterwards, so an explicit ``import openvino.tools.ovc`` still works."""
+    if "openvino" in sys.modules:
+        import openvino as ov
+
+        return ov
+    blocked = "openvino.tools.ovc"
+    already = blocked in sys.modules
+    if not already:
+        sys.modules[blocked] = None  # type: ignore[assignment]
+    try:
+        import openvino as ov
+    finally:
+        if not already and sys.modules.get(blocked, 0) is None:
+            del sys.modules[blocked]
+    return ov
+
 
 def probe() -> BackendStatus:
-    import openvino as ov
+    ov = _import_openvino()
 
     from .devices import candidates, present
 
@@ -51,10 +75,14 @@ def create(
     available: list[str] | None = None,
     **_ignored: Any,
 ):
-    """Build, compile and self-check the backend; raise :class:`BackendError` (one sentence) when it cannot run."""
-    import openvino as ov
+    """Build, compile and self-check the backend; raise :class:`BackendError` (one sentence) when it cannot run.
 
-    from . import cache, devices, memory
+    The self-check is skipped when a passing verdict for exactly this backend is stored (:mod:`.verdict`); the
+    parts it raised to f32 are raised again."""
+    ov = _import_openvino()
+
+    from . import cache, devices, memory, verdict
+    from . import precision as compute_precision
     from .backend import OpenVINOBackend
     from .selfcheck import self_check
 
@@ -73,8 +101,18 @@ def create(
         try:
             backend = OpenVINOBackend(weights, dev, chosen, root, core)
             tc = time.perf_counter()
-            stats = self_check(backend, weights)
-            backend.release_mapped()  # every weight is repacked by now: the cached blobs' pages can go
+            stored = None if os.environ.get(RECHECK_ENV) == "1" else verdict.load(backend)
+            backend.startup["verdict_cached"] = stored is not None
+            if stored is None:
+                # a part failing in bf16 (Whisper base's encoder on AVX-512 BF16 CPUs) is recompiled in f32
+                stats = compute_precision.checked(backend, weights, self_check)
+                verdict.save(backend, stats)
+                backend.release_mapped()  # every weight is repacked by now: the cached blobs' pages can go
+            else:
+                stats, raised = stored
+                for part in raised:  # as the check that stored the verdict did
+                    compute_precision.raise_to_f32(backend, part)
+                backend.release_after_first_use()  # the repacking happens on the first real window instead
             backend.startup["selfcheck_s"] = time.perf_counter() - tc
             backend.record_self_check(stats, failures, started=t0)
             return backend

@@ -115,9 +115,10 @@ class OpenVINOBackend(Backend):
             self._decoder_cfg.pop("SNIPPETS_MODE", None)
         # Token embeddings are looked up here, from the checkpoint's own table (a view: no copy). With an int8
         # output projection, the best candidates' logits are recomputed exactly from the same table.
-        self._table: np.ndarray | cache.FileRows = weights["decoder.token_embedding.weight"]
+        # Weights not read yet (a warm start: see whisper/lazy_weights.py) stay unread: the cache's copy serves.
         self._table_path = self.model_dir / "table.npy"
-        if not self._table_path.exists():
+        self._table: np.ndarray | cache.FileRows = self._cached_table(weights)
+        if not self._table_path.exists() and isinstance(self._table, np.ndarray):
             try:
                 cache.save_array(self._table_path, self._table)
             except OSError:
@@ -133,12 +134,35 @@ class OpenVINOBackend(Backend):
         self._cross_owner: weakref.ref[_Session] | None = None
         self._dec_reqs: dict[int, ov.InferRequest] = {}
         self._dec_owner: dict[int, weakref.ref] = {}
+        self._release_pending: set[str] = set()  # see release_after_first_use()
+        self.raised_parts: tuple[str, ...] = ()  # parts recompiled in f32 after failing the self-check (precision.py)
         self.startup: dict[str, float] = {
             "built": built,
             "build_s": t_build,
             "compile_s": time.perf_counter() - tc,
             "load_s": time.perf_counter() - t0,
         }
+
+    def _cached_table(self, weights: Weights) -> np.ndarray | cache.FileRows:
+        if not getattr(weights.tensors, "loaded", True) and self._table_path.exists():
+            try:
+                rows = cache.FileRows(self._table_path)
+                if rows.shape == (self.dims.n_vocab, self.dims.n_text_state):
+                    return rows
+                rows.close()
+            except (OSError, ValueError):
+                pass
+        return weights["decoder.token_embedding.weight"]
+
+    def release_after_first_use(self) -> None:
+        """Drop the cache's mapped pages after the first encoder window and the first decoder step (when the
+        plugin has repacked every weight), as the self-check does when it runs."""
+        self._release_pending = {"encoder", "decoder"}
+
+    def _released(self, part: str) -> None:
+        if part in self._release_pending:
+            self._release_pending.discard(part)
+            self.release_mapped()
 
     def record_self_check(self, stats: dict[str, float], skipped: list[str], started: float) -> None:
         """Keep what the start-up self-check measured, the devices tried before this one, and the start-up time
@@ -152,6 +176,8 @@ class OpenVINOBackend(Backend):
         Compiled models never need them again; the one table still used (embeddings and rescoring: 40 MB for
         tiny.en) is then read row by row from the cache's copy (none of it resident), or else copied."""
         table = self._table
+        if isinstance(table, cache.FileRows):
+            return True
         try:
             rows = cache.FileRows(self._table_path)
             check = np.linspace(0, table.shape[0] - 1, 8).astype(np.int64)  # a cheap identity check
@@ -198,7 +224,8 @@ class OpenVINOBackend(Backend):
 
     @property
     def label(self) -> str:
-        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}"
+        raised = "".join(f" · {part} f32" for part in self.raised_parts)
+        return f"OpenVINO · {'+'.join(self.devices)} · {self.precision}{raised}"
 
     def close(self) -> None:
         self._dec_reqs.clear()
@@ -217,6 +244,7 @@ class OpenVINOBackend(Backend):
         if mel.shape[1] > STATIC_FRAMES:
             raise ValueError(f"a window holds at most {STATIC_FRAMES} frames, got {mel.shape[1]}")
         self._enc_req.infer({0: mel}, share_inputs=True)
+        self._released("encoder")
         return np.array(self._enc_req.get_output_tensor(0).data, dtype=np.float32, copy=True)
 
     # -- decoder ----------------------------------------------------------------------------------
@@ -346,6 +374,7 @@ class _Session(DecoderSession):
                 c[:, :, self.offset : self.offset + n] = req.get_output_tensor(2 + i).data
             self.offset += n
         logits = np.array(req.get_output_tensor(0).data, dtype=np.float32, copy=True)
+        be._released("decoder")
         if be.rescore_k:
             hidden = req.get_output_tensor(1).data
             top = np.argpartition(logits, -be.rescore_k, axis=-1)[:, -be.rescore_k :]

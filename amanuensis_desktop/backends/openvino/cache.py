@@ -27,18 +27,10 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
 
 
 def fingerprint(weights) -> str:
-    """A content fingerprint of the weights: dims, every name/shape/dtype and a strided sample of the values.
+    """The weights' content fingerprint (see :func:`~amanuensis_desktop.whisper.lazy_weights.fingerprint`)."""
+    from ...whisper.lazy_weights import fingerprint as weights_fingerprint
 
-    Sampling every 61st value keeps this at about a millisecond (hashing all 75 MB takes ~80 ms); any real
-    change of checkpoint changes the sampled values too.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr(weights.dims).encode())
-    for name in sorted(weights.tensors):
-        arr = np.asarray(weights.tensors[name])
-        h.update(f"{name}:{arr.shape}:{arr.dtype.str};".encode())
-        h.update(np.ascontiguousarray(arr.reshape(-1)[::61]).tobytes())
-    return h.hexdigest()
+    return weights_fingerprint(weights)
 
 
 def model_key(fp: str, *parts: str) -> str:

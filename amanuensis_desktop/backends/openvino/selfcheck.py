@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...errors import BackendError
 from ...whisper.audio import HOP_LENGTH, N_FRAMES, SAMPLE_RATE, log_mel_spectrogram
 from ...whisper.model import Weights, default_model_path
 from ...whisper.tokenizer import Tokenizer
 from . import cache
+from .precision import SelfCheckFailed
 
 if TYPE_CHECKING:
     from .backend import OpenVINOBackend
@@ -91,7 +91,8 @@ def compare_logits(ours: np.ndarray, ref: np.ndarray) -> dict[str, float]:
 
 
 def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
-    """Compare ``be`` with the numpy reference on a tiny known input; raise BackendError when it disagrees."""
+    """Compare ``be`` with the numpy reference on a tiny known input; raise :class:`SelfCheckFailed` (a
+    BackendError naming the part that disagrees) when it disagrees."""
     path = be.root / "selfcheck" / f"{be.fingerprint}-{CHECK_FRAMES}-{CHECK_STEPS}.npz"
     ref = cache.load_reference(path)
     if ref is None:
@@ -115,15 +116,18 @@ def self_check(be: OpenVINOBackend, weights: Weights) -> dict[str, float]:
     stats["features_max_rel"] = fdiff
     where = f"OpenVINO on {be.device} ({be.precision})"
     if not np.isfinite(feats).all() or not stats["finite"]:
-        raise BackendError(f"{where} failed its self-check: it produced NaN or infinite values.")
+        part = "encoder" if not np.isfinite(feats).all() else "decoder"
+        raise SelfCheckFailed(f"{where} failed its self-check: it produced NaN or infinite values.", part)
     if fdiff > CHECK_FEATURES_REL:
-        raise BackendError(
+        raise SelfCheckFailed(
             f"{where} failed its self-check: its encoder output differs from the numpy reference "
-            f"by {fdiff:.2f} standard deviations."
+            f"by {fdiff:.2f} standard deviations.",
+            "encoder",
         )
     if stats["max_rel"] > CHECK_MAX_REL or stats["top1"] < CHECK_TOP1:
-        raise BackendError(
+        raise SelfCheckFailed(
             f"{where} failed its self-check: its logits differ from the numpy reference "
-            f"(max {stats['max_rel']:.2f} spreads, top-1 agreement {stats['top1']:.0%})."
+            f"(max {stats['max_rel']:.2f} spreads, top-1 agreement {stats['top1']:.0%}).",
+            "decoder",
         )
     return stats

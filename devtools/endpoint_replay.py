@@ -1,0 +1,144 @@
+"""Replay the live benchmark's program through the segmenter, offline, to measure end-pointing alone.
+
+``bench --live`` runs in real time, so on a loaded machine its finals wait behind decodes that cannot keep up
+(a backlog of many seconds) and the hang-over's share of the latency is lost in the noise. This replay feeds
+the same program (the shared clips joined with pauses) in 10 ms blocks through the real webrtcvad segmenter,
+decodes every speculative final with the real engine (as the worker does: on the segment's audio up to its last
+voiced frame + tail, no prompt), and assumes each decode takes ``--decode-s`` of audio time (default 0.07 s:
+the measured time from end detection to final on an idle machine). A final is out when its segment closed and,
+if the speculation covered exactly the segment, when that decode was done; otherwise one more decode after the
+close. Reported: final after the end of each utterance (p50 / p95), WER of the finals, with and without the
+end-pointing rule (and push-to-talk: a release at each utterance's end, then one decode).
+
+    PYTHONPATH=. python devtools/endpoint_replay.py [--decode-s 0.07]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from amanuensis_desktop.bench.corpus import shared_audio_dir
+from amanuensis_desktop.bench.live import build_program
+from amanuensis_desktop.engine import Engine
+from amanuensis_desktop.live.endpoint import Endpointer, EndpointOptions
+from amanuensis_desktop.live.vad import FRAME, FRAME_MS, Segmenter, VadOptions
+from amanuensis_desktop.whisper.audio import SAMPLE_RATE as SR
+from amanuensis_desktop.whisper.wer import wer
+
+BLOCK = 160  # 10 ms, as a microphone delivers
+
+
+def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
+    vad = VadOptions()
+    endpointer = Endpointer(EndpointOptions(), FRAME_MS / 1000) if mode == "endpoint" else None
+    seg = Segmenter(vad, endpointer=endpointer, push_to_talk=mode == "ptt")
+    if endpointer is not None:
+        endpointer.tail_frames = seg.tail
+    tail = seg.tail * FRAME
+    cache: dict[tuple[int, int], str] = {}
+
+    def decode(start: int, n: int) -> str:
+        key = (start, n)
+        if key not in cache:
+            audio = program[start : start + n]
+            cache[key] = engine.transcribe(audio, condition_on_previous_text=False).text.strip()
+        return cache[key]
+
+    opened: dict[int, dict] = {}
+    pending_offers: list[tuple[float, int, int, str]] = []  # (ready at, segment id, end sample, text)
+    finals: list[dict] = []
+    # push-to-talk: the key goes down 0.3 s before each onset and up at each utterance's end
+    keys = (
+        sorted(
+            [(int(round((u["onset"] - 0.3) * SR)), "press") for u in utts]
+            + [(int(round(u["end"] * SR)), "release") for u in utts]
+        )
+        if mode == "ptt"
+        else []
+    )
+
+    def apply(events, now: float) -> None:
+        for e in events:
+            if e.kind == "open":
+                opened[e.segment_id] = {"start": e.start, "voiced": e.voiced, "last": e.last_voiced, "spec": None}
+            elif e.kind == "audio" and e.segment_id in opened:
+                s = opened[e.segment_id]
+                s["voiced"] += e.voiced
+                s["last"] = max(s["last"], e.last_voiced)
+            elif e.kind == "close" and e.segment_id in opened:
+                s = opened.pop(e.segment_id)
+                n = e.end - s["start"]
+                spec = s["spec"]
+                if e.too_short:
+                    continue
+                if spec is not None and spec[0] == n:
+                    out_at, text = max(now, spec[1]), spec[2]
+                else:
+                    out_at, text = now + decode_s, decode(s["start"], n)
+                finals.append({"start": s["start"] / SR, "end": e.end / SR, "out": out_at, "text": text})
+
+    for i in range(0, program.size, BLOCK):
+        now = (i + BLOCK) / SR
+        while pending_offers and pending_offers[0][0] <= now:
+            _, sid, end, text = pending_offers.pop(0)
+            if endpointer is not None:
+                endpointer.offer(sid, end, text)
+        apply(seg.push(program[i : i + BLOCK]), now)
+        while keys and keys[0][0] <= i + BLOCK:
+            if keys.pop(0)[1] == "press":
+                seg.press()
+            else:
+                apply(seg.end_now(release=True), now)
+        for sid, s in opened.items():  # the worker's speculation rule
+            spec_end = s["last"] + tail
+            covered = i + BLOCK - s["start"]
+            if s["voiced"] >= vad.min_speech_s * SR and covered >= spec_end - s["start"]:
+                n = spec_end - s["start"]
+                if s["spec"] is None or s["spec"][0] != n:
+                    text = decode(s["start"], n)
+                    s["spec"] = (n, now + decode_s, text)
+                    pending_offers.append((now + decode_s, sid, s["start"] + n, text))
+    apply(seg.flush(), program.size / SR)
+
+    lat = []
+    for u in utts:
+        mine = [f for f in finals if f["text"] and f["end"] > u["onset"] - 0.2 and f["start"] < u["end"] + 0.2]
+        if mine:
+            lat.append(max(f["out"] for f in mine) - u["end"])
+    refs = " ".join(u["reference"] for u in utts)
+    return {
+        "mode": mode,
+        "final_after_end_s": {
+            "p50": round(float(np.percentile(lat, 50)), 3),
+            "p95": round(float(np.percentile(lat, 95)), 3),
+        },
+        "per_utterance_s": [round(x, 3) for x in lat],
+        "segments": [
+            {"start": round(f["start"], 2), "end": round(f["end"], 2), "out": round(f["out"], 2), "text": f["text"]}
+            for f in finals
+        ],
+        "wer": round(wer(refs, " ".join(f["text"] for f in finals)), 4),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--decode-s", type=float, default=0.07)
+    ap.add_argument("--modes", nargs="*", default=["hangover", "endpoint", "ptt"])
+    args = ap.parse_args()
+    program, utts = build_program(shared_audio_dir())
+    engine = Engine.load("auto")
+    refs = " ".join(u["reference"] for u in utts)
+    file_wer = wer(refs, " ".join(engine.transcribe(u["audio"]).text for u in utts))
+    out = [replay(engine, program, utts, mode, args.decode_s) for mode in args.modes]
+    utterances = [{"clip": u["clip"], "onset": round(u["onset"], 2), "end": round(u["end"], 2)} for u in utts]
+    print(
+        json.dumps({"decode_s": args.decode_s, "file_wer": round(file_wer, 4), "utterances": utterances, "runs": out})
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -106,6 +106,10 @@ def _check_language(engine: Engine, args: argparse.Namespace) -> None:
 def _transcribe(args: argparse.Namespace) -> int:
     if args.beam_size is not None and args.beam_size < 1:
         return _fail("--beam-size must be 1 or more.", 2)
+    if args.max_words_per_cue is not None and args.max_words_per_cue < 1:
+        return _fail("--max-words-per-cue must be 1 or more.", 2)
+    if args.max_words_per_cue is not None:
+        args.word_timestamps = True  # cues cut at words need the words' times
     out_dir = Path(args.output_dir) if args.output_dir else None
     if out_dir is not None:
         try:
@@ -164,6 +168,7 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
         beam_size=args.beam_size if args.beam_size and args.beam_size > 1 else None,
         initial_prompt=args.initial_prompt,
         condition_on_previous_text=not args.no_condition,
+        word_timestamps=args.word_timestamps,
         language=args.language,
         task=args.task,
     )
@@ -183,12 +188,14 @@ def _transcribe_one(engine: Engine, name: str, args: argparse.Namespace, out_dir
         _say(f"{Path(name).name}: language {result.language} ({result.language_probability:.0%})")
     if out_dir is not None:
         path = out_dir / f"{Path(name).stem}.{args.format}"
-        write_transcript(result.segments, args.format, path, transcript_meta(result))
+        write_transcript(result.segments, args.format, path, transcript_meta(result), args.max_words_per_cue)
         _say(f"wrote {path}")
     elif args.format == "txt":
         print(result.text, flush=True)
     else:
-        sys.stdout.write(format_transcript(result.segments, args.format, transcript_meta(result)))
+        sys.stdout.write(
+            format_transcript(result.segments, args.format, transcript_meta(result), args.max_words_per_cue)
+        )
         sys.stdout.flush()
     return 1 if warning else 0
 
@@ -309,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-condition", action="store_true", help="do not prompt each window with the previous text")
     _add_language_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--word-timestamps", action="store_true", help="time and weigh every word (JSON: words per segment)")
+    p.add_argument("--max-words-per-cue", type=int, default=None, metavar="N", help="SRT/VTT: cues of at most N words")
     _add_gate_args(p)
     p.set_defaults(func=_transcribe)
 

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from .backends import Selection, select
 from .backends.names import BackendName
 from .models.store import resolve_model
 from .whisper import footprint
+from .whisper.alignment import Heads, alignment_heads
 from .whisper.decoding import WindowDecoder
 from .whisper.inference import Backend
 from .whisper.lazy_weights import open_weights
@@ -74,6 +76,11 @@ class Engine:
             if chosen.detach_weights():  # a compiled backend holds its own copy: free the numpy one
                 weights = Weights(weights.dims, {}, weights.source)
             return cls(weights, chosen, tokenizer.result(), model_folder=folder, selection=selection)
+
+    @cached_property
+    def alignment_heads(self) -> Heads:
+        """The decoder's (layer, head) pairs whose cross-attention times words (see whisper/alignment.py)."""
+        return alignment_heads(self.model_folder, self.dims)
 
     def window_decoder(self) -> WindowDecoder:
         return WindowDecoder(

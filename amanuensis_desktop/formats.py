@@ -2,7 +2,9 @@
 
 ``segments`` are any objects with ``start``, ``end`` (seconds) and ``text`` (and optionally ``language``).
 JSON also takes ``meta``: top-level fields such as the detected ``language`` and ``language_probability``
-(:func:`transcript_meta` reads them from a Transcript).
+(:func:`transcript_meta` reads them from a Transcript). Where segments also carry ``words`` (objects with
+``word``, ``start``, ``end``, ``probability``: word timestamps), JSON lists them per segment and SRT/VTT can cut
+cues of at most ``max_words_per_cue`` words.
 """
 
 from __future__ import annotations
@@ -67,18 +69,45 @@ def transcript_meta(transcript: object) -> dict[str, object]:
     return {k: v for k, v in meta.items() if v not in (None, "")}
 
 
-def format_transcript(segments: Iterable[TimedText], fmt: str, meta: dict[str, object] | None = None) -> str:
+def _word_cues(segments: Iterable[TimedText], max_words: int | None) -> Iterator[tuple[float, float, str]]:
+    """Cues of at most ``max_words`` words where a segment has word timestamps; whole segments otherwise."""
+    for seg in segments:
+        words = list(getattr(seg, "words", None) or ())
+        if not max_words or not words:
+            yield from _cues([seg])
+            continue
+        for i in range(0, len(words), max_words):
+            group = words[i : i + max_words]
+            text = "".join(w.word for w in group).strip()
+            if text:
+                yield group[0].start, max(group[-1].end, group[0].start + 0.001), text
+
+
+def _words_json(seg: TimedText) -> list[dict]:
+    return [
+        {"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3), "probability": round(w.probability, 4)}
+        for w in getattr(seg, "words", None) or ()
+    ]
+
+
+def format_transcript(
+    segments: Iterable[TimedText],
+    fmt: str,
+    meta: dict[str, object] | None = None,
+    max_words_per_cue: int | None = None,
+) -> str:
     fmt = fmt.lower().lstrip(".")
     segments = list(segments)
     if fmt == "txt":
         return "\n".join(text for _, _, text in _cues(segments)) + "\n"
     if fmt == "srt":
-        blocks = [
-            f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(_cues(segments), 1)
-        ]
+        cues = _word_cues(segments, max_words_per_cue)
+        blocks = [f"{i}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{t}\n" for i, (a, b, t) in enumerate(cues, 1)]
         return "\n".join(blocks)
     if fmt == "vtt":
-        blocks = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in _cues(segments)]
+        blocks = [
+            f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{t}\n" for a, b, t in _word_cues(segments, max_words_per_cue)
+        ]
         return "WEBVTT\n\n" + "\n".join(blocks)
     if fmt == "json":
         rows: list[dict[str, object]] = []
@@ -87,6 +116,9 @@ def format_transcript(segments: Iterable[TimedText], fmt: str, meta: dict[str, o
             language = getattr(seg, "language", "")
             if language:
                 row["language"] = language  # per segment: a file may switch language
+            words = _words_json(seg)
+            if words:
+                row["words"] = words
             rows.append(row)
         data = {**(meta or {}), "text": " ".join(str(r["text"]) for r in rows), "segments": rows}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -94,9 +126,13 @@ def format_transcript(segments: Iterable[TimedText], fmt: str, meta: dict[str, o
 
 
 def write_transcript(
-    segments: Iterable[TimedText], fmt: str, path: str | os.PathLike[str], meta: dict[str, object] | None = None
+    segments: Iterable[TimedText],
+    fmt: str,
+    path: str | os.PathLike[str],
+    meta: dict[str, object] | None = None,
+    max_words_per_cue: int | None = None,
 ) -> Path:
     """Write atomically (temp file, then rename), so a crash never leaves half a file."""
     from .storage import write_atomic
 
-    return write_atomic(path, format_transcript(segments, fmt, meta))
+    return write_atomic(path, format_transcript(segments, fmt, meta, max_words_per_cue))

@@ -29,6 +29,9 @@ DEFAULTS: dict[str, object] = {
     "clipboard_secret": False,  # mark copied text secret (x-kde-passwordManagerHint): no clipboard history
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
+    "mark_unsure_words": False,  # time and weigh the words of finals and files; underline the unsure ones (opt-in:
+    # the alignment pass runs on the numpy reference and loads its weights, which would delay live finals)
+    "unsure_word_percent": 50,  # a word below this probability (percent) is unsure
     "language": "auto",  # the spoken language: auto (detected per 30 s window) or a code such as en, de
     "task": "transcribe",  # or translate (into English)
     "output_mode": "window",  # where finals go: window / type / paste / clipboard (output.sink.OutputMode)
@@ -117,6 +120,8 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["backend"] = DEFAULTS["backend"]
     if out["vad_aggressiveness"] not in VAD_CHOICES:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
+    if not 1 <= int(out["unsure_word_percent"]) <= 99:  # type: ignore[call-overload]
+        out["unsure_word_percent"] = DEFAULTS["unsure_word_percent"]
     if out["task"] not in TASK_CHOICES:
         out["task"] = DEFAULTS["task"]
     out["language"] = str(out["language"]).strip().lower() or DEFAULTS["language"]

@@ -6,6 +6,8 @@ being careless (im2col convolutions, one matmul per projection, preallocated KV 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..whisper.inference import Backend, DecoderSession
@@ -133,6 +135,40 @@ class NumpyBackend(Backend):
 
     def decoder(self, features: np.ndarray, batch: int = 1) -> DecoderSession:
         return NumpyDecoderSession(self, np.asarray(features, dtype=np.float32), batch)
+
+    def cross_attention(
+        self, features: np.ndarray, tokens: Sequence[int], heads: Sequence[tuple[int, int]]
+    ) -> np.ndarray:
+        """Teacher-forced pass over ``tokens``; the cross-attention weights of ``heads`` (see the interface).
+        Layers past the last one asked for are skipped, and no logits are computed."""
+        features = np.asarray(features, dtype=np.float32)
+        toks = np.asarray(tokens, dtype=np.int64)[None, :]
+        n = toks.shape[1]
+        if n > self.dims.n_text_ctx:
+            raise ValueError(f"decoder context overflow ({n} > {self.dims.n_text_ctx})")
+        h = self.dims.n_text_head
+        scale = np.float32(N_HEAD_DIM**-0.5)
+        wanted: dict[int, list[int]] = {}
+        for layer, head in heads:
+            wanted.setdefault(int(layer), []).append(int(head))
+        found: dict[tuple[int, int], np.ndarray] = {}
+        x = self.tok_emb[toks] + self.dec_pos[:n]
+        mask = np.triu(np.full((n, n), -np.inf, np.float32), k=1)
+        last = max(wanted)
+        for i, b in enumerate(self.dec_blocks[: last + 1]):
+            y = layer_norm(x, *b.attn_ln)
+            q, k, v = _heads(b.q(y) * scale, h), _heads(b.k(y), h), _heads(b.v(y), h)
+            x = x + b.o(_merge(softmax(q @ k.swapaxes(-1, -2) + mask) @ v))
+            y = layer_norm(x, *b.cross_ln)
+            q = _heads(b.cq(y) * scale, h)
+            att = softmax(q @ _heads(b.ck(features), h).swapaxes(-1, -2))  # [1, h, n, frames]
+            for head in wanted.get(i, []):
+                found[(i, head)] = att[0, head]
+            if i == last:
+                break  # nothing after the last layer asked for is needed
+            x = x + b.co(_merge(att @ _heads(b.cv(features), h)))
+            x = x + b.mlp(x)
+        return np.stack([found[(int(a), int(b))] for a, b in heads]).astype(np.float32, copy=False)
 
 
 class NumpyDecoderSession(DecoderSession):

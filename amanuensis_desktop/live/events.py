@@ -7,7 +7,8 @@ started (the capture clock); ``latency`` is wall-clock seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class Final:
     start: float
     end: float
     latency: float
+    #: the words (whisper.words.Word, times in session seconds) when word timestamps are on; else empty
+    words: tuple = ()
+    #: the segment's audio (16 kHz float32, from ``start``) when word timestamps are on, for click-to-listen
+    audio: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

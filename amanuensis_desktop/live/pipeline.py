@@ -51,6 +51,7 @@ class LiveOptions:
     prompt_max_gap_s: float = 3.0  # a previous final that ended longer ago is not used as prompt
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
     speculate: bool = True  # decode the final during the hang-over (kept when no speech follows)
+    word_timestamps: bool = False  # finals carry their words, timed (session seconds) and weighed
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)  # a sentence's end shortens the hang-over
     push_to_talk: bool = False  # silence never ends a segment: end_utterance() (release) does; begin_utterance()
     language: str | None = None  # a code ("en", "de"...); None: detected (multilingual models)

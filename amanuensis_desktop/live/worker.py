@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
     from .pipeline import LiveOptions
 
 SR = SAMPLE_RATE
+
+
+def session_words(result: Any, offset: float) -> tuple:
+    """The words of a segment's transcript, their times moved from the segment's start to the session's."""
+    return tuple(
+        replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3))
+        for seg in getattr(result, "segments", ())
+        for w in getattr(seg, "words", ())
+    )
 
 
 class Job(Enum):
@@ -143,6 +153,8 @@ class Worker:
         """(result, whether it was decoded with a prompt)."""
         prompt = self.prompter.prompt_for(seg, audio)
         kw: dict[str, Any] = {"beam_size": self.options.final_beam_size} if final else {"temperature": 0.0}
+        if final and self.options.word_timestamps:
+            kw["word_timestamps"] = True
         if self.options.language and self.options.language != "auto":
             kw["language"] = self.options.language
         if self.options.task != "transcribe":
@@ -188,6 +200,7 @@ class Worker:
 
     def _final(self, seg: Segment) -> None:
         text = ""
+        words: tuple = ()
         with self.board.cond:
             audio = seg.audio()
         t0 = time.monotonic()
@@ -201,6 +214,7 @@ class Worker:
                 else:
                     result, prompted = self._decode(seg, audio, final=True)
                 text = result.text.strip()
+                words = session_words(result, seg.start / SR)
                 self.prompter.after_final(seg, result, text, prompted)
             except Exception as exc:  # one sentence to the user; the next segment still gets transcribed
                 self.stats["errors"] += 1
@@ -217,5 +231,7 @@ class Worker:
                 round(seg.start / SR, 3),
                 round((seg.start + seg.n) / SR, 3),
                 round(time.monotonic() - seg.closed_at, 4),
+                words,
+                audio if self.options.word_timestamps else None,
             )
         )

@@ -56,6 +56,7 @@ class DictationController(QObject):
     live_event = Signal(object)  # every pipeline event, delivered on the GUI thread (connected to route())
     partial = Signal(str, str)  # stable, unstable
     final = Signal(str, float, float, float)  # text, start, end (seconds since this dictation started), latency
+    final_words = Signal(object)  # the next final's (words, audio): whisper Words and its audio, or ((), None)
     level = Signal(float)  # dBFS
     backlog = Signal(float)  # seconds not yet transcribed
     backend = Signal(str)  # what really computes
@@ -150,6 +151,7 @@ class DictationController(QObject):
             case Partial():
                 self.partial.emit(ev.stable, ev.unstable)
             case Final():
+                self.final_words.emit((ev.words, ev.audio))
                 self.final.emit(ev.text, ev.start, ev.end, ev.latency)
             case Level():
                 self.level.emit(ev.db)

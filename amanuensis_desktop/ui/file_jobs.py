@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -32,7 +31,10 @@ from PySide6.QtWidgets import (
 
 from ..audio.speech_gate import DEFAULT_THRESHOLD
 from ..display import shown
+from ..whisper.transcribe import TranscribeOptions
+from .playback import play, word_slice
 from .threads import sentence
+from .widgets import TranscriptView
 
 
 class JobState(Enum):
@@ -63,6 +65,8 @@ class FileJob:
     error: str = ""
     elapsed: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    word_timestamps: bool = False  # time and weigh every word (the transcript dialog marks unsure ones)
+    unsure_below: float | None = None  # the dialog's threshold for marking a word unsure
     options: dict[str, Any] = field(default_factory=dict)  # transcription overrides (language, task)
     vad_threshold: float | None = (
         DEFAULT_THRESHOLD  # the neural speech gate's threshold; None: Whisper over the whole file
@@ -126,21 +130,16 @@ class _Worker(QThread):
                     last[0] = now
                     self.progress.emit(job.id, float(done_s), float(total_s))
 
+            opts = TranscribeOptions(**job.options, word_timestamps=job.word_timestamps)
             if job.vad_threshold is None:
-                transcript = engine.transcribe(audio, progress=progress, cancel=job.cancel, **job.options)
+                transcript = engine.transcribe(audio, opts, progress=progress, cancel=job.cancel)
             else:  # Whisper only over the speech regions (silence, music and noise skipped)
                 from ..audio.speech_regions import RegionOptions
                 from ..whisper.speech_only import transcribe_speech
-                from ..whisper.transcribe import TranscribeOptions
 
                 regions = RegionOptions(threshold=job.vad_threshold)
                 transcript = transcribe_speech(
-                    engine,
-                    audio,
-                    TranscribeOptions(**job.options),
-                    regions=regions,
-                    progress=progress,
-                    cancel=job.cancel,
+                    engine, audio, opts, regions=regions, progress=progress, cancel=job.cancel
                 )
         except Cancelled:
             self.cancelled.emit(job.id)
@@ -171,9 +170,20 @@ class FileJobQueue(QObject):
         return self._worker is not None
 
     def add(
-        self, path: str | Path, vad_threshold: float | None = DEFAULT_THRESHOLD, options: dict[str, Any] | None = None
+        self,
+        path: str | Path,
+        vad_threshold: float | None = DEFAULT_THRESHOLD,
+        options: dict[str, Any] | None = None,
+        word_timestamps: bool = False,
+        unsure_below: float | None = None,
     ) -> FileJob:
-        job = FileJob(Path(path), vad_threshold=vad_threshold, options=dict(options or {}))
+        job = FileJob(
+            Path(path),
+            vad_threshold=vad_threshold,
+            options=dict(options or {}),
+            word_timestamps=word_timestamps,
+            unsure_below=unsure_below,
+        )
         self.jobs[job.id] = job
         self.changed.emit(job.id)
         self._next()
@@ -458,14 +468,33 @@ class ResultDialog(QDialog):
         )
         info.setStyleSheet("color: #555555;")
         lay.addWidget(info)
-        self.text = QPlainTextEdit(job.transcript.text)
-        self.text.setReadOnly(True)
+        self.text = TranscriptView()
+        self.text.setPlaceholderText("")
+        for seg in job.transcript.segments:
+            self.text.add_final(seg.text, seg.start, seg.end, getattr(seg, "words", ()), job.unsure_below)
+        self.text.word_clicked.connect(self._play_word)
+        self._audio: Any = None
+        self._path = job.path
         lay.addWidget(self.text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(self._copy)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def _play_word(self, start: float, end: float) -> None:
+        """Click to listen: the word's audio (the file is read again on the first click)."""
+        from ..audio.files import load_audio
+        from ..errors import UserError
+
+        try:
+            if self._audio is None:
+                self._audio = load_audio(self._path)
+            error = play(word_slice(self._audio, start, end))
+        except (UserError, OSError) as exc:
+            error = sentence(exc)
+        if error:
+            self.setToolTip(error)
 
     def _copy(self) -> None:
         from .clipboard import copy_text

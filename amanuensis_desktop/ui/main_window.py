@@ -42,6 +42,7 @@ from .settings_store import Key, SettingsStore, UiKey
 from .threads import Task, run_task
 from .tray import TrayState
 from .widgets import InfoBar, TranscriptView
+from .word_review import WordReview
 
 
 def _memory_note(model: str | None, backend: str) -> str | None:
@@ -58,7 +59,7 @@ def _close_on_a_task(engine: Any) -> None:
     run_task(engine.close, None, None)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WordReview, QMainWindow):
     state_changed = Signal(str)  # a TrayState: the tray's look
     engine_ready = Signal(object)
     segment_added = Signal(object)  # a Seg, after it is shown and autosaved
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.dictation = DictationController(self.keeper, parent=self)
         self.transcript = Transcript(self.store.autosave_dir())
         self._offset = 0.0  # where the current dictation starts on the transcript's time line
+        self._init_word_review()
         self._reload_after_stop = False
         self._closing = False
         self._closed_for_real = False
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         d = self.dictation
         d.state_changed.connect(self._dictation_state_changed)
         d.partial.connect(self._show_partial)
+        d.final_words.connect(self._take_final_words)
         d.final.connect(self._show_final)
         d.level.connect(self.level.set_level)
         d.backlog.connect(self.latency_label.set_backlog)
@@ -185,6 +188,7 @@ class MainWindow(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.view = TranscriptView()
+        self._connect_word_review()
         self.splitter.addWidget(self.view)
         self.splitter.setChildrenCollapsible(False)
         outer.addWidget(self.splitter, 1)
@@ -236,6 +240,7 @@ class MainWindow(QMainWindow):
         return live.LiveOptions(
             device=self.store.get(Key.INPUT_DEVICE) or None,
             vad_aggressiveness=int(self.store.get(Key.VAD_AGGRESSIVENESS)),
+            word_timestamps=bool(self.store.get(Key.MARK_UNSURE_WORDS)),
             **self._language_options(),
             gate=GateOptions(enabled=False) if threshold is None else GateOptions(threshold=threshold),
         )
@@ -273,12 +278,15 @@ class MainWindow(QMainWindow):
             self._autosave_timer.start()
 
     def _show_final(self, text: str, start: float, end: float, latency: float) -> None:
-        self.add_final(text, start + self._offset, end + self._offset)
+        off = self._offset
+        self.add_final(text, start + off, end + off, self._pending_words(start + off, off))
         self.latency_label.set_latency(latency)
 
-    def add_final(self, text: str, start: float, end: float) -> None:
+    def add_final(self, text: str, start: float, end: float, words: tuple = ()) -> None:
         seg = self.transcript.add(text, start, end)
-        self.view.add_final(text.strip(), start, end)
+        number = self.view.add_final(text.strip(), start, end, words, self._unsure_below())
+        if seg is not None and words:
+            self._shown[number] = seg
         if seg is None:
             return
         self._autosave_now()
@@ -349,7 +357,9 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------------------------------------- files
     def add_files(self, paths: list) -> list[FileJob]:
         threshold = self.store.speech_threshold()
-        return [self.jobs.add(Path(p), vad_threshold=threshold, options=self._language_options()) for p in paths]
+        marks = bool(self.store.get(Key.MARK_UNSURE_WORDS))
+        options = self._language_options()
+        return [self.jobs.add(Path(p), threshold, options, marks, self._unsure_below()) for p in paths]
 
     def _language_options(self) -> dict[str, Any]:
         """The language and task settings as transcription options (auto: None, detected)."""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSlider,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -153,6 +154,19 @@ class SettingsDialog(QDialog):
         self.close_to_tray = QCheckBox("Closing the window keeps Amanuensis in the system tray")
         self.close_to_tray.setChecked(bool(values[Key.CLOSE_TO_TRAY]))
         form.addRow("", self.close_to_tray)
+        self.mark_unsure = QCheckBox("Underline words Whisper is unsure of, below")
+        self.mark_unsure.setChecked(bool(values[Key.MARK_UNSURE_WORDS]))
+        self.mark_unsure.setToolTip("Times and weighs every word of finals and files (a small extra pass each).")
+        self.unsure_percent = QSpinBox()
+        self.unsure_percent.setRange(1, 99)
+        self.unsure_percent.setSuffix(" %")
+        self.unsure_percent.setValue(int(values[Key.UNSURE_WORD_PERCENT]))
+        self.unsure_percent.setAccessibleName("Unsure word threshold")
+        unsure_row = QHBoxLayout()
+        unsure_row.addWidget(self.mark_unsure)
+        unsure_row.addWidget(self.unsure_percent)
+        unsure_row.addStretch(1)
+        form.addRow("", unsure_row)
 
         self.language = LanguagePicker(str(values[Key.LANGUAGE]), str(values[Key.TASK]), self)
         form.addRow("Language:", self.language)
@@ -197,6 +211,8 @@ class SettingsDialog(QDialog):
                 Key.COPY_FINALS_TO_CLIPBOARD: self.clipboard.isChecked(),
                 Key.CLOSE_TO_TRAY: self.close_to_tray.isChecked(),
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
+                Key.MARK_UNSURE_WORDS: self.mark_unsure.isChecked(),
+                Key.UNSURE_WORD_PERCENT: self.unsure_percent.value(),
                 Key.LANGUAGE: self.language.language(),
                 Key.TASK: self.language.task(),
                 **self.output.values(),

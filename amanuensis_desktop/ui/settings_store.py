@@ -31,6 +31,8 @@ class Key(_Name):
     CLIPBOARD_SECRET = "clipboard_secret"
     CLOSE_TO_TRAY = "close_to_tray"
     AUTOSAVE_DIR = "autosave_dir"
+    MARK_UNSURE_WORDS = "mark_unsure_words"
+    UNSURE_WORD_PERCENT = "unsure_word_percent"
     LANGUAGE = "language"
     TASK = "task"
     OUTPUT_MODE = "output_mode"

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextEdit, QWidget
+
+
+def _word_pieces(text: str, words: Sequence[Any], unsure_below: float | None) -> list[tuple[str, bool, Any]]:
+    """``text`` cut into (piece, unsure, word) runs: a word under ``unsure_below`` (not its leading space) is
+    unsure; ``word`` is the Word a piece shows (None for spaces). Plain text when the words do not spell it."""
+    if not words or "".join(w.word for w in words).strip() != text:
+        return [(text, False, None)]
+    pieces: list[tuple[str, bool, Any]] = []
+    for i, w in enumerate(words):
+        word = w.word.lstrip() if i == 0 else w.word
+        bare = word.lstrip()
+        if len(bare) < len(word):
+            pieces.append((word[: len(word) - len(bare)], False, None))
+        pieces.append((bare, unsure_below is not None and w.probability < unsure_below, w))
+    return pieces
 
 
 class TranscriptView(QTextEdit):
@@ -20,6 +37,9 @@ class TranscriptView(QTextEdit):
     """
 
     PARAGRAPH_GAP = 4.0  # seconds of silence between finals that start a new paragraph
+    word_clicked = Signal(float, float)  # a timed word was clicked: its start and end (transcript seconds)
+    word_edit_requested = Signal(int, str)  # a timed word was double-clicked: its index (replace_word) and text
+    word_corrected = Signal(int, int, int, str)  # final number, offset in that final's text, old length, new text
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -37,6 +57,9 @@ class TranscriptView(QTextEdit):
         self._final_fmt = QTextCharFormat()
         self._final_fmt.setForeground(self.palette().color(QPalette.ColorRole.Text))
         self._final_fmt.setFontItalic(False)
+        self._unsure_fmt = QTextCharFormat(self._final_fmt)
+        self._unsure_fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+        self._unsure_fmt.setUnderlineColor(QColor("#c07000"))
         self._partial_fmt = QTextCharFormat()
         self._partial_fmt.setForeground(QColor("#7a7a7a"))
         self._partial_fmt.setFontItalic(True)
@@ -46,6 +69,56 @@ class TranscriptView(QTextEdit):
         self._partial = ""
         self._last_end: float | None = None
         self._has_final = False
+        # Timed words: [doc start, doc end, start s, end s, final number, offset in that final's text]
+        self._word_spans: list[list] = []
+        self._finals = 0  # finals shown so far (add_final returns each one's number)
+
+    def span_at(self, position: int) -> int | None:
+        """Index of the timed word at a document position, if any."""
+        i = bisect.bisect_right([s[0] for s in self._word_spans], position) - 1
+        if i >= 0 and self._word_spans[i][0] <= position < self._word_spans[i][1]:
+            return i
+        return None
+
+    def word_at(self, position: int) -> tuple[float, float] | None:
+        """(start, end) seconds of the timed word at a document position, if any."""
+        i = self.span_at(position)
+        return None if i is None else (self._word_spans[i][2], self._word_spans[i][3])
+
+    def replace_word(self, index: int, text: str) -> None:
+        """Correct timed word ``index`` in place (its format kept); sends :attr:`word_corrected`."""
+        span = self._word_spans[index]
+        a, b = span[0], span[1]
+        cur = QTextCursor(self.document())
+        cur.setPosition(a + 1)
+        fmt = cur.charFormat()
+        cur.setPosition(a)
+        cur.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
+        cur.insertText(text, fmt)
+        delta = len(text) - (b - a)
+        span[1] = b + delta
+        for later in self._word_spans[index + 1 :]:
+            later[0] += delta
+            later[1] += delta
+            if later[4] == span[4]:
+                later[5] += delta
+        self._partial_start += delta
+        self.word_corrected.emit(span[4], span[5], b - a, text)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        i = self.span_at(self.cursorForPosition(event.position().toPoint()).position())
+        if i is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        a, b = self._word_spans[i][0], self._word_spans[i][1]
+        self.word_edit_requested.emit(i, self.toPlainText()[a:b])
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton and not self.textCursor().hasSelection():
+            hit = self.word_at(self.cursorForPosition(event.position().toPoint()).position())
+            if hit is not None:
+                self.word_clicked.emit(*hit)
 
     # -- state ----------------------------------------------------------------------------------------------
     @property
@@ -92,8 +165,20 @@ class TranscriptView(QTextEdit):
     def _ends_paragraph(self) -> bool:
         return self.toPlainText()[: self._partial_start].endswith("\n")
 
-    def add_final(self, text: str, start: float | None = None, end: float | None = None) -> None:
+    def add_final(
+        self,
+        text: str,
+        start: float | None = None,
+        end: float | None = None,
+        words: Sequence[Any] = (),
+        unsure_below: float | None = None,
+    ) -> int:
+        """Append a final; returns its number (for :attr:`word_corrected`). With ``words`` (whisper Word objects
+        whose text joins to ``text``) and ``unsure_below``, words less probable than that get a dotted underline."""
         text = text.strip()
+        pieces = _word_pieces(text, words, unsure_below)
+        number = self._finals
+        self._finals += 1
 
         def do():
             cur = self._cursor_at_partial()
@@ -107,13 +192,21 @@ class TranscriptView(QTextEdit):
                 if self._ends_paragraph():
                     sep = ""
                 cur.insertText(sep, self._final_fmt)
-            cur.insertText(text, self._final_fmt)
+            first = cur.position()
+            for piece, unsure, word in pieces:
+                at = cur.position()
+                cur.insertText(piece, self._unsure_fmt if unsure else self._final_fmt)
+                if word is not None:
+                    self._word_spans.append(
+                        [at, cur.position(), float(word.start), float(word.end), number, at - first]
+                    )
             self._partial_start = cur.position()
             self._has_final = True
 
         self._edit(do)
         if end is not None:
             self._last_end = end
+        return number
 
     def add_paragraph_break(self) -> None:
         """Start the next final on a new paragraph (e.g. between restored and new text)."""
@@ -138,6 +231,7 @@ class TranscriptView(QTextEdit):
     def clear_all(self) -> None:
         self.clear()
         self._partial_start, self._partial, self._last_end, self._has_final = 0, "", None, False
+        self._word_spans.clear()
 
 
 class LevelMeter(QWidget):

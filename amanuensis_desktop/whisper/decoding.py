@@ -53,6 +53,8 @@ class DecodingResult:
     temperature: float
     compression_ratio: float
     timings: dict[str, float] = field(default_factory=dict)
+    #: the log-probability of each of ``tokens`` when it was chosen (word confidence reads it)
+    token_logprobs: list[float] = field(default_factory=list)
 
 
 def compression_ratio(text: str) -> float:
@@ -179,9 +181,9 @@ class WindowDecoder:
             logits = np.repeat(logits, n_group, axis=0)
 
         if use_beam:
-            seqs, scores, steps = self._beam(session, logits, initial, rules, sample_len, opts)
+            seqs, scores, steps, token_lps = self._beam(session, logits, initial, rules, sample_len, opts)
         else:
-            seqs, scores, steps = self._sample(session, logits, initial, rules, sample_len, opts, n_group)
+            seqs, scores, steps, token_lps = self._sample(session, logits, initial, rules, sample_len, opts, n_group)
 
         # Rank candidates: mean log-prob (or Google NMT length penalty) per Whisper.
         best, best_rank = 0, -np.inf
@@ -203,6 +205,7 @@ class WindowDecoder:
             temperature=opts.temperature,
             compression_ratio=compression_ratio(text),
             timings={"decode_s": time.perf_counter() - t0, "steps": steps},
+            token_logprobs=token_lps[best][: len(tokens)],
         )
 
     # -- greedy / sampling ----------------------------------------------------------------------------
@@ -211,6 +214,7 @@ class WindowDecoder:
         rng = np.random.default_rng(opts.seed)
         seqs = [list(initial) for _ in range(n)]
         sum_lp = np.zeros(n)
+        token_lps: list[list[float]] = [[] for _ in range(n)]
         done = np.zeros(n, dtype=bool)
         abort = opts.abort_compression_ratio if opts.temperature > 0 else None
         steps = 0
@@ -227,6 +231,7 @@ class WindowDecoder:
                 if done[k]:
                     continue
                 sum_lp[k] += lp[k, nxt[k]]
+                token_lps[k].append(float(lp[k, nxt[k]]))
                 seqs[k].append(int(nxt[k]))
                 done[k] = nxt[k] == tok.eot
             steps += 1
@@ -240,7 +245,7 @@ class WindowDecoder:
             feed = np.array([[s[-1] if not d else tok.eot] for s, d in zip(seqs, done)], dtype=np.int64)
             logits = session.step(feed)
         out = [self._strip(s[len(initial) :]) for s in seqs]
-        return out, list(sum_lp), steps
+        return out, list(sum_lp), steps, token_lps
 
     def _check_cancel(self, steps: int) -> None:
         if steps % 8 == 0 and self._cancel is not None and self._cancel.is_set():
@@ -256,13 +261,15 @@ class WindowDecoder:
         max_finished = max(1, round(beam * (opts.patience or 1.0)))
         seqs = [list(initial) for _ in range(beam)]
         sum_lp = [0.0] * beam
+        token_lps: list[list[float]] = [[] for _ in range(beam)]
         finished: dict[tuple[int, ...], float] = {}
+        finished_lps: dict[tuple[int, ...], list[float]] = {}
         steps = 0
         for _ in range(sample_len):
             logits = logits.astype(np.float32, copy=True)
             rules.apply(logits, seqs)
             lp = log_softmax(logits)
-            candidates: dict[tuple[int, ...], tuple[float, int]] = {}
+            candidates: dict[tuple[int, ...], tuple[float, int, float]] = {}
             for k in range(len(seqs)):
                 top = np.argsort(-lp[k])[: beam + 1]
                 for t in top:
@@ -271,16 +278,18 @@ class WindowDecoder:
                     seq = tuple(seqs[k]) + (int(t),)
                     score = sum_lp[k] + float(lp[k, t])
                     if seq not in candidates or candidates[seq][0] < score:
-                        candidates[seq] = (score, k)
-            new_seqs, new_lp, source = [], [], []
-            for seq, (score, k) in sorted(candidates.items(), key=lambda kv: -kv[1][0]):
+                        candidates[seq] = (score, k, float(lp[k, t]))
+            new_seqs, new_lp, source, new_tlp = [], [], [], []
+            for seq, (score, k, step_lp) in sorted(candidates.items(), key=lambda kv: -kv[1][0]):
                 if seq[-1] == tok.eot:
                     if len(finished) < max_finished:
                         finished[seq[:-1]] = score
+                        finished_lps[seq[:-1]] = token_lps[k]
                 else:
                     new_seqs.append(list(seq))
                     new_lp.append(score)
                     source.append(k)
+                    new_tlp.append(token_lps[k] + [step_lp])
                 if len(new_seqs) >= beam:
                     break
             steps += 1
@@ -288,16 +297,18 @@ class WindowDecoder:
             if len(finished) >= max_finished or not new_seqs:
                 break
             if len(new_seqs[0]) >= len(initial) + sample_len:
-                for s, sc in zip(new_seqs, new_lp):
+                for s, sc, tl in zip(new_seqs, new_lp, new_tlp):
                     finished.setdefault(tuple(s), sc)
+                    finished_lps.setdefault(tuple(s), tl)
                 break
             session.reorder(np.array(source, dtype=np.int64))
-            seqs, sum_lp = new_seqs, new_lp
+            seqs, sum_lp, token_lps = new_seqs, new_lp, new_tlp
             logits = session.step(np.array([[s[-1]] for s in seqs], dtype=np.int64))
         if not finished:
             finished = {tuple(s): sc for s, sc in zip(seqs, sum_lp)}
+            finished_lps = {tuple(s): tl for s, tl in zip(seqs, token_lps)}
         out = [list(s[len(initial) :]) for s in finished]
-        return out, list(finished.values()), steps
+        return out, list(finished.values()), steps, [finished_lps.get(s, []) for s in finished]
 
 
 def with_temperature(opts: DecodingOptions, t: float) -> DecodingOptions:

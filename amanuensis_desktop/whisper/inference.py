@@ -74,6 +74,15 @@ class Backend(ABC):
         """The devices that really executed (e.g. OpenVINO's EXECUTION_DEVICES)."""
         return ["CPU"]
 
+    def cross_attention(
+        self, features: np.ndarray, tokens: Sequence[int], heads: Sequence[tuple[int, int]]
+    ) -> np.ndarray:
+        """One teacher-forced decoder pass over ``tokens`` (the start sequence and the final text tokens) on
+        ``features``; returns the softmax'd cross-attention weights of the ``(layer, head)`` pairs ``heads`` as
+        ``float32 [len(heads), len(tokens), n_frames]`` (word timestamps read them). Run once per window after
+        decoding, never during it."""
+        raise NotImplementedError(f"the {self.name or type(self).__name__} backend cannot give word timestamps")
+
     def detach_weights(self) -> bool:
         """Stop referring to the caller's weights where the backend holds its own copy (a compiled backend);
         True when the caller may then drop them. The default computes from them, so it keeps them."""

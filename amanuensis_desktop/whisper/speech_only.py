@@ -61,7 +61,13 @@ def transcribe_speech(
 
     def mapped(seg: Segment) -> Segment:
         start = tmap.to_file(seg.start)
-        return replace(seg, start=start, end=max(start, min(duration, tmap.to_file(seg.end, is_end=True))))
+        end = max(start, min(duration, tmap.to_file(seg.end, is_end=True)))
+        words, floor = [], start  # word timestamps, on the file's time too (inside the segment, increasing)
+        for w in seg.words:
+            w_start = min(max(tmap.to_file(w.start), floor), end)
+            floor = min(max(tmap.to_file(w.end, is_end=True), w_start), end)
+            words.append(replace(w, start=round(w_start, 3), end=round(floor, 3)))
+        return replace(seg, start=start, end=end, words=words)
 
     def on_clipped(seg: Segment) -> None:
         if on_segment:

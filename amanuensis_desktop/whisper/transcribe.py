@@ -23,8 +23,9 @@ from .audio import (
 )
 from .decoding import Cancelled, DecodingOptions, DecodingResult, WindowDecoder, with_temperature
 from .language import LanguageTracker, check_request, model_can_translate
+from .words import Word, add_word_timestamps
 
-__all__ = ["Cancelled", "Segment", "Transcript", "TranscribeOptions", "transcribe"]
+__all__ = ["Cancelled", "Segment", "Transcript", "TranscribeOptions", "Word", "transcribe"]
 
 INPUT_STRIDE = 2  # mel frames per audio-feature frame
 
@@ -43,6 +44,8 @@ class TranscribeOptions:
     without_timestamps: bool = False
     # Quiet guard: a window whose loudest 100 ms is below this RMS is silence; no decoder runs on it.
     silence_rms: float = 1e-3
+    # Time and weigh every word (one teacher-forced decoder pass per window; see whisper/alignment.py).
+    word_timestamps: bool = False
     language: str | None = None  # a code ("en", "de"...); None or "auto": detected per 30 s window
     task: str = "transcribe"  # or "translate" (into English)
 
@@ -58,10 +61,11 @@ class Segment:
     no_speech_prob: float
     compression_ratio: float
     temperature: float
+    words: list[Word] = field(default_factory=list)  # filled when word timestamps are asked for
     language: str = ""
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             k: getattr(self, k)
             for k in (
                 "id",
@@ -75,6 +79,9 @@ class Segment:
                 "language",
             )
         }
+        if self.words:
+            out["words"] = [w.as_dict() for w in self.words]
+        return out
 
 
 @dataclass
@@ -255,9 +262,12 @@ def transcribe(
             seek += segment_size
 
         texts = [tok.decode(part).strip() for _, _, part in new]
+        offsets = np.cumsum([0] + [len(part) for _, _, part in new])  # the parts are consecutive slices of tokens
+        window_segments: list[Segment] = []
+        window_logprobs: list[list[float]] = []
         if not any(t and not tok.is_punctuation_only(t) for t in texts):
             seek = max(seek, window_end)  # nothing but dots or blanks: move past the whole window
-        for (start, end, part), text in zip(new, texts):
+        for (start, end, part), text, first in zip(new, texts, offsets):
             if not text or tok.is_punctuation_only(text) or end <= start:
                 continue
             seg = Segment(
@@ -272,6 +282,26 @@ def transcribe(
                 temperature=result.temperature,
                 language=language,
             )
+            window_segments.append(seg)
+            part_lps = result.token_logprobs[first : first + len(part)]
+            window_logprobs.append([lp for t, lp in zip(part, part_lps) if t < tok.eot])
+        if opts.word_timestamps and window_segments:
+            t0 = time.perf_counter()
+            add_word_timestamps(
+                engine.backend,
+                tok,
+                features,
+                window_segments,
+                window_logprobs,
+                segment_size,
+                time_offset,
+                engine.alignment_heads,
+                language or "en",
+                window_audio,
+                sot_sequence,
+            )
+            timings["words_s"] = timings.get("words_s", 0.0) + time.perf_counter() - t0
+        for seg in window_segments:
             segments.append(seg)
             if on_segment:
                 on_segment(seg)

@@ -121,6 +121,10 @@ class NpuBackend(Backend):
     def decoder(self, features: np.ndarray, batch: int = 1) -> DecoderSession:
         return self.fallback.decoder(features, batch)
 
+    def cross_attention(self, features: np.ndarray, tokens, heads) -> np.ndarray:
+        """Word timestamps' cross-attention pass: on the decoder's fallback, like every decoder step."""
+        return self.fallback.cross_attention(features, tokens, heads)
+
     def close(self) -> None:
         try:
             self.encoder.close()

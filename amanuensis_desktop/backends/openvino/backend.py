@@ -15,7 +15,7 @@ import openvino as ov
 from ...errors import BackendError
 from ...whisper.audio import N_FRAMES
 from ...whisper.inference import Backend, DecoderSession
-from ...whisper.model import N_HEAD_DIM, Weights
+from ...whisper.model import N_HEAD_DIM, Weights, load_weights
 from ..names import PRECISIONS, BackendName, Precision
 from . import cache, devices, graph, memory
 
@@ -119,6 +119,11 @@ class OpenVINOBackend(Backend):
             except OSError:
                 pass  # detach_weights() then keeps a copy in memory
         self.rescore_k = RESCORE_K if precision == Precision.INT8 else 0
+        # Word timestamps: the teacher-forced cross-attention pass is delegated to the numpy reference, built
+        # on first use from these weights (or, once detached, from the checkpoint they came from).
+        self._weights: Weights | None = weights
+        self._weights_source = weights.source
+        self._aligner: Backend | None = None
         self._enc_req = self._compiled["encoder"].create_infer_request()
         self._cross_req = self._compiled["cross"].create_infer_request()
         self._cross_owner: weakref.ref[_Session] | None = None
@@ -191,6 +196,7 @@ class OpenVINOBackend(Backend):
         table = self._table
         if isinstance(table, cache.FileRows):
             return True
+        self._weights = None
         for attempt in range(2):
             try:
                 rows = cache.FileRows(self._table_path)
@@ -212,6 +218,20 @@ class OpenVINOBackend(Backend):
                 break
         self._table = np.array(table, copy=True)
         return True
+
+    def cross_attention(self, features: np.ndarray, tokens, heads) -> np.ndarray:
+        """Word timestamps' cross-attention pass, run by the numpy reference on this backend's encoder output
+        (one pass per window, only when word timestamps are asked for; normal decoding never loads it)."""
+        if self._aligner is None:
+            from ..numpy_backend import NumpyBackend
+
+            weights = self._weights
+            if weights is None:
+                if not self._weights_source:
+                    raise NotImplementedError("the OpenVINO backend's weights were detached and have no source file")
+                weights = load_weights(Path(self._weights_source).parent)
+            self._aligner = NumpyBackend(weights)
+        return self._aligner.cross_attention(features, tokens, heads)
 
     def release_mapped(self) -> int:
         """Drop the resident pages of the cache's memory-mapped files (see :mod:`.memory`); bytes advised."""
@@ -239,6 +259,7 @@ class OpenVINOBackend(Backend):
     def close(self) -> None:
         self._dec_reqs.clear()
         self._dec_owner.clear()
+        self._aligner = self._weights = None
         self._enc_req = self._cross_req = self._cross_owner = None
         self._compiled.clear()
 

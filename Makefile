@@ -12,7 +12,7 @@ APT_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins \
 	libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libglib2.0-0 libdbus-1-3 fonts-dejavu-core \
 	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 \
 	libxcb-render-util0 libxcb-image0 libxcb-xfixes0 libxcb-shm0 libxcb-sync1 libxcb-xkb1 trayer \
-	sway wtype wl-clipboard libwayland-cursor0 dbus-daemon
+	sway wtype wl-clipboard libwayland-cursor0 dbus-daemon flite
 
 # Python packages come from the lock file (exact versions with hashes, for CPython 3.11 on x86_64 Linux), so a
 # fresh machine gets the versions the tests passed with. `make lock` regenerates it from pyproject.toml (keeping

@@ -15,7 +15,11 @@ from amanuensis_desktop.versions import runtime_versions, version_text
 
 def test_version_names_every_runtime_with_its_loaded_version():
     r = subprocess.run(
-        [sys.executable, "-m", "amanuensis_desktop", "--version"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "amanuensis_desktop", "--version"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
     )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()

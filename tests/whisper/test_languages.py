@@ -172,8 +172,8 @@ def test_json_output_names_the_language():
     from amanuensis_desktop.whisper.transcribe import Segment, Transcript
 
     segs = [
-        Segment(0, 0.0, 2.0, " Permission is granted.", [], 0.0, 0.0, 1.0, 0.0, "en"),
-        Segment(1, 31.0, 33.0, " Jeden, der diese Software erhält,", [], 0.0, 0.0, 1.0, 0.0, "de"),
+        Segment(0, 0.0, 2.0, " Permission is granted.", [], 0.0, 0.0, 1.0, 0.0, language="en"),
+        Segment(1, 31.0, 33.0, " Jeden, der diese Software erhält,", [], 0.0, 0.0, 1.0, 0.0, language="de"),
     ]
     transcript = Transcript(segs, 60.0, language="de", language_probability=0.9625728)
     data = json.loads(format_transcript(segs, "json", transcript_meta(transcript)))
@@ -190,7 +190,12 @@ def _cli(*args: str):
 
     root = Path(__file__).resolve().parents[2]
     return subprocess.run(
-        [sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True, cwd=root, timeout=300
+        [sys.executable, "-m", "amanuensis_desktop", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=root,
+        timeout=300,
     )
 
 

@@ -87,7 +87,13 @@ def test_srt_vtt_json_valid(long_result):
 
 def _cli(*args, **kw):
     return subprocess.run(
-        [sys.executable, "-m", "amanuensis_desktop", *args], capture_output=True, text=True, cwd=ROOT, timeout=300, **kw
+        [sys.executable, "-m", "amanuensis_desktop", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        timeout=300,
+        **kw,
     )
 
 

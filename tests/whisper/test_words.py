@@ -232,17 +232,25 @@ def test_cli_word_json_and_word_cues(shared_audio, tmp_path):
 
     clip = str(shared_audio / "goforward.wav")
     base = [sys.executable, "-m", "amanuensis_desktop", "transcribe", clip, "--backend", "openvino", "--quiet"]
-    out = subprocess.run(base + ["--format", "json", "--word-timestamps"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        base + ["--format", "json", "--word-timestamps"], capture_output=True, text=True, encoding="utf-8", timeout=300
+    )
     assert out.returncode == 0, out.stderr
     seg = json.loads(out.stdout)["segments"][0]
     assert "".join(w["word"] for w in seg["words"]).strip() == seg["text"]
     assert all(seg["start"] <= w["start"] <= w["end"] <= seg["end"] for w in seg["words"])
     out = subprocess.run(
-        base + ["--format", "srt", "--max-words-per-cue", "1"], capture_output=True, text=True, timeout=300
+        base + ["--format", "srt", "--max-words-per-cue", "1"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("-->") == len(seg["words"])
-    bad = subprocess.run(base + ["--max-words-per-cue", "0"], capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        base + ["--max-words-per-cue", "0"], capture_output=True, text=True, encoding="utf-8", timeout=300
+    )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
 

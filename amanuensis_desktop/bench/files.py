@@ -1,13 +1,5 @@
-"""``amanuensis bench``: file transcription speed, memory and accuracy, every backend against faster-whisper.
-
-Each engine runs in its own fresh subprocess (``--serve NAME``) so that its peak RSS is its own; the parent
-rotates the order every round, prints a table and optionally writes JSON. Files: ``jfk.wav`` and a >= 60 s
-clip joined from the shared recordings; both sides decode the same way (language English), on the same model
-folder (``--model``: any Whisper folder or catalogue name; faster-whisper reads its CTranslate2 model.bin).
-The method in full: docs/decisions/engine.md.
-
-Standalone: ``python -m amanuensis_desktop.bench.files --json out.json --runs 5``.
-"""
+"""``amanuensis bench``: file transcription speed, memory and accuracy, every backend against faster-whisper,
+each in a fresh subprocess (``--serve NAME``), same model folder; method: docs/decisions/engine.md."""
 
 from __future__ import annotations
 
@@ -190,11 +182,7 @@ def _summary(
 
 
 def serve(name: str, files: list[str] | None, options: dict, inp=None, out=None) -> None:
-    """A worker process: load one engine, then answer one JSON command per line on stdin.
-
-    ``{"cmd": "run", "file": NAME}`` → ``{"wall": s, "timings": {...}, "text": ...}``;
-    ``{"cmd": "done"}`` → ``{"peak_rss_mb": ..., ...}`` and exit. The first line written is the engine's info.
-    """
+    """A worker: one engine, one JSON command per line on stdin (run FILE → times, text; done → peak RSS)."""
     inp = inp or sys.stdin
     out = out or sys.stdout
     info, transcribe = _peer(options) if name == PEER else _ours(name, options)
@@ -311,8 +299,7 @@ def collect(
     first_start: bool = True,
     cache_dir: str | None = None,
 ) -> dict:
-    """Run the benchmark. Engines take turns run by run (the order rotates every round), so that load from
-    other processes falls on all of them alike; each engine lives in its own process (its own peak RSS)."""
+    """Run the benchmark; engines take turns (order rotated every round) so outside load falls on all alike."""
     options = options or {}
     names = list(backends) if backends else available_backends()
     if peer:

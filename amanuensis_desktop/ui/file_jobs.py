@@ -78,8 +78,7 @@ class FileJob:
 
 
 def _lower_priority() -> None:
-    """Give this thread a higher nice value than the GUI thread, so the window always gets the CPU first
-    (Linux schedules threads individually; elsewhere this is a no-op)."""
+    """A higher nice value than the GUI thread's, so the window gets the CPU first (Linux; elsewhere a no-op)."""
     if os.environ.get("AMANUENSIS_NO_NICE"):
         return
     try:

@@ -1,10 +1,5 @@
 """The main window: layout, and routing between the dictation controller, the engine keeper, file jobs, the
-transcript view, autosave and the status indicators.
-
-Engines load, dictation starts and stops, file jobs, power readings and device lists all run on other
-threads (see :mod:`.engines`, :mod:`.dictation`); the GUI thread only paints and routes and never waits
-(quitting finishes from signals).
-"""
+transcript view, autosave and the indicators. Work runs on other threads; the GUI thread paints and routes."""
 
 from __future__ import annotations
 

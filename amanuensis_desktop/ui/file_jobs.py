@@ -14,8 +14,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -32,9 +30,8 @@ from PySide6.QtWidgets import (
 from ..audio.speech_gate import DEFAULT_THRESHOLD
 from ..display import shown
 from ..whisper.transcribe import TranscribeOptions
-from .playback import play, word_slice
+from .file_result import ResultDialog
 from .threads import sentence
-from .widgets import TranscriptView
 
 
 class JobState(Enum):
@@ -451,52 +448,3 @@ class FileJobsPanel(QWidget):
         for job_id, job in list(self.queue.jobs.items()):
             if not job.state.active:
                 self.queue.remove(job_id)
-
-
-class ResultDialog(QDialog):
-    """The transcript of one file, selectable, with Copy."""
-
-    def __init__(self, job: FileJob, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle(f"{shown(job.name)} — transcript")
-        self.resize(620, 420)
-        lay = QVBoxLayout(self)
-        info = QLabel(
-            f"{shown(job.path)}\n{job.transcript.duration:.1f} s of audio, transcribed by "
-            f"{job.transcript.backend or 'unknown backend'} in {job.elapsed:.1f} s."
-        )
-        info.setStyleSheet("color: #555555;")
-        lay.addWidget(info)
-        self.text = TranscriptView()
-        self.text.setPlaceholderText("")
-        for seg in job.transcript.segments:
-            self.text.add_final(seg.text, seg.start, seg.end, getattr(seg, "words", ()), job.unsure_below)
-        self.text.word_clicked.connect(self._play_word)
-        self._audio: Any = None
-        self._path = job.path
-        lay.addWidget(self.text, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(self._copy)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-
-    def _play_word(self, start: float, end: float) -> None:
-        """Click to listen: the word's audio (the file is read again on the first click)."""
-        from ..audio.files import load_audio
-        from ..errors import UserError
-
-        try:
-            if self._audio is None:
-                self._audio = load_audio(self._path)
-            error = play(word_slice(self._audio, start, end))
-        except (UserError, OSError) as exc:
-            error = sentence(exc)
-        if error:
-            self.setToolTip(error)
-
-    def _copy(self) -> None:
-        from .clipboard import copy_text
-        from .settings_store import Key, SettingsStore
-
-        copy_text(self.text.toPlainText(), secret=bool(SettingsStore().get(Key.CLIPBOARD_SECRET)))

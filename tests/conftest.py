@@ -1,5 +1,5 @@
 """Shared fixtures: the shared recordings (``shared_audio``: the one way tests find ../shared/audio, skipped with a
-reason when absent), their manifest, the CPU engine and its transcripts, the virtual microphone."""
+reason when absent), their manifest, the CPU and default engines, Whisper base, the virtual microphone."""
 
 from __future__ import annotations
 
@@ -36,6 +36,27 @@ def cpu_engine():
     from amanuensis_desktop.engine import Engine
 
     return Engine.load("cpu")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """The engine a user gets by default ("auto"), loaded once per test module."""
+    from amanuensis_desktop.engine import Engine
+
+    eng = Engine.load("auto")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def base_dir():
+    """Whisper base (multilingual), assembled from the PyPI wheels; skipped with a reason when absent."""
+    from devtools.base_model import base_model_dir, missing_reason
+
+    folder = base_model_dir()
+    if folder is None:
+        pytest.skip(missing_reason() or "Whisper base could not be assembled")
+    return folder
 
 
 @pytest.fixture(scope="session")

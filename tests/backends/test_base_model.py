@@ -22,16 +22,6 @@ WER_CLIPS = (
 
 
 @pytest.fixture(scope="module")
-def base_dir():
-    from devtools.base_model import base_model_dir, missing_reason
-
-    folder = base_model_dir()
-    if folder is None:
-        pytest.skip(missing_reason() or "Whisper base could not be assembled")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def base_ov(base_dir):
     from amanuensis_desktop.engine import Engine
 

@@ -24,15 +24,6 @@ CLIPS = ["jfk.wav"] + [f"sense_and_sensibility_01_austen_64kb-0{n}.wav" for n in
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from amanuensis_desktop.engine import Engine
-
-    eng = Engine.load("auto")
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
 def program(shared_audio, manifest):
     from amanuensis_desktop.bench.corpus import join_clips
 

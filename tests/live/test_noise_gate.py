@@ -18,15 +18,6 @@ MIC_CLIPS = ("noise/noise_cough.wav", "noise/noise_snoring.wav", "noise/noise_mu
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from amanuensis_desktop.engine import Engine
-
-    eng = Engine.load("auto")
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
 def corpus(shared_audio):
     noise, clean, noisy = clips(shared_audio)
     if not noise:

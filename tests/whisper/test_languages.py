@@ -25,16 +25,6 @@ GERMAN_STOPWORDS = set(
 
 
 @pytest.fixture(scope="module")
-def base_dir():
-    from devtools.base_model import base_model_dir, missing_reason
-
-    folder = base_model_dir()
-    if folder is None:
-        pytest.skip(missing_reason() or "Whisper base could not be assembled")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def base_tok(base_dir) -> Tokenizer:
     return Tokenizer(base_dir / "tokenizer.json", n_vocab=51865)
 

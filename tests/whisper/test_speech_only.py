@@ -15,15 +15,6 @@ SR = 16000
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from amanuensis_desktop.engine import Engine
-
-    eng = Engine.load("auto")
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
 def corpus(shared_audio):
     noise, clean, noisy = clips(shared_audio)
     if not noise or not noisy:

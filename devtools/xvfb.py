@@ -36,7 +36,8 @@ def _read_display(fd: int, timeout: float) -> str:
     return data.decode(errors="replace").strip()
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
+def stop(proc: subprocess.Popen | None) -> None:
+    """Terminate ``proc`` (kill it after 5 s) and reap it; nothing when it is None or has ended."""
     if proc is None or proc.poll() is not None:
         return
     proc.terminate()
@@ -96,5 +97,5 @@ def private_tray(
         time.sleep(settle_s)
         yield env
     finally:
-        _stop(trayer)
-        _stop(xvfb)
+        stop(trayer)
+        stop(xvfb)

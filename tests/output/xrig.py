@@ -9,17 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from devtools.xvfb import stop as stop  # re-exported: the tests stop their processes with it
+
 RECEIVER = Path(__file__).with_name("receiver.py")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def x_env(xdisplay: str) -> dict[str, str]:

@@ -89,20 +89,7 @@ def live_text(engine, audio: np.ndarray, **options) -> tuple[str, dict]:
 
 
 def run(args) -> int:
-    try:
-        return _run(args)
-    except KeyboardInterrupt:
-        print("amanuensis: interrupted.", file=sys.stderr)
-        return 130
-    except Exception as exc:  # one sentence, no traceback
-        from ..errors import UserError, one_sentence
-
-        msg = one_sentence(exc) if isinstance(exc, UserError) else one_sentence(exc, "The noise benchmark failed")
-        print(f"amanuensis: {msg}", file=sys.stderr)
-        return 1
-
-
-def _run(args) -> int:
+    """The noise benchmark; errors reach the CLI's one-sentence handler (cli.main)."""
     from ..engine import Engine
     from ..errors import UserError
     from ..whisper.speech_only import transcribe_speech

@@ -16,6 +16,10 @@ from ..whisper.audio import SAMPLE_RATE
 logger = logging.getLogger(__name__)
 
 CONTEXT_S = 0.2  # played before and after the word
+# Silence around the clip: a stream's start and its drain swallow the first ~15 ms and the last ~20 ms of what
+# is played (PortAudio through ALSA's pulse plugin, recorded back from a PulseAudio sink: tests/ui/
+# test_words_playback.py); 50 ms of silence each side gets every sample of the word out.
+PAD_S = 0.05
 
 
 class SessionAudio:
@@ -64,8 +68,9 @@ def play(audio: np.ndarray) -> str | None:
     try:
         import sounddevice as sd
 
+        pad = np.zeros(int(PAD_S * SAMPLE_RATE), np.float32)
         sd.stop()
-        sd.play(np.asarray(audio, dtype=np.float32), SAMPLE_RATE)
+        sd.play(np.concatenate([pad, np.asarray(audio, dtype=np.float32).reshape(-1), pad]), SAMPLE_RATE)
     except Exception as exc:  # PortAudio errors have many types: no device, busy device, missing library
         logger.info("playback failed: %s", exc)
         return f"Cannot play the word: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."

@@ -139,3 +139,35 @@ def test_correct_a_word_in_place_is_what_is_copied_and_exported(qtbot, tmp_path,
     monkeypatch.setattr(word_review.QInputDialog, "getText", staticmethod(lambda *a, **k: ("that?", True)))
     window._edit_word(later, "what.")
     assert [s.text for s in window.segments] == ["Ask knot what.", "Ask not that?"]
+
+
+def test_a_corrected_word_survives_copy_and_export_with_its_timings(qtbot, tmp_path, monkeypatch):
+    """The real clipboard (Copy all) and real files in every export format carry the correction; the exports
+    keep each final's times."""
+    import json
+
+    from PySide6.QtWidgets import QApplication
+
+    from amanuensis_desktop.ui import word_review
+    from tests.ui.support import parse_srt
+
+    window = make_window(qtbot, tmp_path, show=False, mark_unsure_words=True)
+    window.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
+    window.dictation.route(Final(1, "Ask not what.", 3.0, 4.0, 0.1, WORDS))
+    monkeypatch.setattr(word_review.QInputDialog, "getText", staticmethod(lambda *a, **k: ("knot", True)))
+    window._edit_word(window.view.span_at(window.view.toPlainText().index("not") + 1), "not")
+    window.copy_all()
+    assert QApplication.clipboard().text() == "Ask knot what. Ask not what."
+    for fmt in ("txt", "srt", "vtt", "json"):
+        window._export(window.segments, str(tmp_path / f"out.{fmt}"), fmt)
+    assert (tmp_path / "out.txt").read_text().split() == "Ask knot what. Ask not what.".split()
+    want = [(1.0, 2.0, "Ask knot what."), (3.0, 4.0, "Ask not what.")]
+    assert parse_srt((tmp_path / "out.srt").read_text()) == want
+    vtt = (tmp_path / "out.vtt").read_text()
+    assert "00:00:01.000 --> 00:00:02.000\nAsk knot what." in vtt and "Ask not what." in vtt
+    rows = json.loads((tmp_path / "out.json").read_text())
+    rows = rows.get("segments", rows) if isinstance(rows, dict) else rows
+    assert [(r["start"], r["end"], r["text"]) for r in rows] == [
+        (1.0, 2.0, "Ask knot what."),
+        (3.0, 4.0, "Ask not what."),
+    ]

@@ -1,6 +1,7 @@
 """Word timestamps and word confidence: our alignment against faster-whisper's on the same weights, against known
-positions, inside their segments, and lower confidence on noisy speech. OpenVINO computes the decode; the
-alignment pass runs on the numpy reference (as the backend delegates it)."""
+positions, inside their segments, and lower confidence on noisy speech. OpenVINO computes the decode and the
+alignment pass (its alignment graph: tests/backends/test_openvino_alignment.py compares it with the numpy
+reference)."""
 
 from __future__ import annotations
 

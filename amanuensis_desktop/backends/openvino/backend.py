@@ -17,7 +17,7 @@ from ...whisper.audio import N_FRAMES
 from ...whisper.inference import Backend, DecoderSession
 from ...whisper.model import N_HEAD_DIM, Weights, load_weights
 from ..names import PRECISIONS, BackendName, Precision
-from . import cache, devices, graph, memory
+from . import alignment_graph, cache, devices, graph, memory
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +119,11 @@ class OpenVINOBackend(Backend):
             except OSError:
                 pass  # detach_weights() then keeps a copy in memory
         self.rescore_k = RESCORE_K if precision == Precision.INT8 else 0
-        # Word timestamps: the teacher-forced cross-attention pass is delegated to the numpy reference, built
-        # on first use from these weights (or, once detached, from the checkpoint they came from).
+        # Word timestamps: the alignment graph (alignment_graph.py), compiled on first use; built (only when not
+        # cached) from these weights or, once detached, from the checkpoint they came from.
         self._weights: Weights | None = weights
         self._weights_source = weights.source
-        self._aligner: Backend | None = None
+        self._aligner: alignment_graph.Aligner | None = None
         self._enc_req = self._compiled["encoder"].create_infer_request()
         self._cross_req = self._compiled["cross"].create_infer_request()
         self._cross_owner: weakref.ref[_Session] | None = None
@@ -220,18 +220,27 @@ class OpenVINOBackend(Backend):
         return True
 
     def cross_attention(self, features: np.ndarray, tokens, heads) -> np.ndarray:
-        """Word timestamps' cross-attention pass, run by the numpy reference on this backend's encoder output
-        (one pass per window, only when word timestamps are asked for; normal decoding never loads it)."""
+        """Word timestamps' cross-attention pass on OpenVINO (see alignment_graph.py): compiled on the first call
+        only, through the compile cache (a warm start reads no weights); normal decoding never touches it."""
         if self._aligner is None:
-            from ..numpy_backend import NumpyBackend
 
-            weights = self._weights
-            if weights is None:
+            def weights() -> Weights:  # only called when the graph is not in the cache yet
+                if self._weights is not None:
+                    return self._weights
                 if not self._weights_source:
                     raise NotImplementedError("the OpenVINO backend's weights were detached and have no source file")
-                weights = load_weights(Path(self._weights_source).parent)
-            self._aligner = NumpyBackend(weights)
-        return self._aligner.cross_attention(features, tokens, heads)
+                return load_weights(Path(self._weights_source).parent)
+
+            self._aligner = alignment_graph.Aligner(
+                self.core,
+                "CPU" if self.static else self.device,  # the NPU plugin takes no dynamic shapes
+                self.model_dir,
+                self.dims,
+                self.precision,
+                rows=lambda toks: self._table[toks],
+                weights=weights,
+            )
+        return self._aligner.attention(features, tokens, heads)
 
     def release_mapped(self) -> int:
         """Drop the resident pages of the cache's memory-mapped files (see :mod:`.memory`); bytes advised."""

@@ -100,6 +100,14 @@ class Sampler:
         warm = [s for s in self.samples if s[0] >= end * warm_fraction] or self.samples
         return (max(s[1] for s in warm) - warm[0][1]) / 2**20
 
+    def curve(self, points: int = 5) -> str:
+        """RSS (MB) at evenly spaced moments of the run: a leak climbs steadily, a warm-up steps once."""
+        if not self.samples:
+            return ""
+        end = self.samples[-1][0]
+        picks = [next(s for s in self.samples if s[0] >= end * i / (points - 1)) for i in range(points)]
+        return " ".join(f"{s[0]:.0f}s:{s[1] / 2**20:.0f}" for s in picks)
+
     @property
     def max_threads(self) -> int:
         return max((s[2] for s in self.samples), default=threading.active_count())

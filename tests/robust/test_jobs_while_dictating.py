@@ -141,7 +141,9 @@ def test_file_jobs_queued_while_dictating(qtbot, tmp_path, ov_engine, shared_aud
     marks = (len(jobs) * 3 // 4, len(jobs) // 2, len(jobs) // 4, 0)
     at = {n: next(s for s in probe.samples if s[3] <= n) for n in marks}
     curve = " ".join(f"{n}:+{(at[n][1] - rss0) / 2**20:.0f}MB/{at[n][2]}" for n in marks)
-    per_job = (at[0][1] - at[marks[0]][1]) / 2**20  # after the file engine and the gate have loaded
+    # over the second half of the jobs: the engines' first inferences (buffers sized by the longest input so far)
+    # have happened by then, during the dictation or the first jobs
+    per_job = (at[0][1] - at[marks[1]][1]) / 2**20
     print(
         f"\njobs while dictating: {len(jobs)} jobs ({len(hostile)} hostile, "
         f"{sum(j.state is JobState.FAILED for j in jobs)} failed with one sentence), worst clip WER {worst:.1%}; "
@@ -157,8 +159,8 @@ def test_file_jobs_queued_while_dictating(qtbot, tmp_path, ov_engine, shared_aud
     # the file jobs load an engine of their own (the dictation's OpenVINO engine is not shared) and the speech
     # gate once; after that memory and threads stay flat however many jobs follow
     assert growth < (700 if LONG else 600)
-    assert per_job < (80 if LONG else 50), curve
+    assert per_job < (60 if LONG else 40), curve
     assert threads < threads0 + 30
-    assert at[0][2] <= at[marks[0]][2] + 2, curve
+    assert at[0][2] <= at[marks[1]][2] + 2, curve
     assert max(backlogs, default=0) < 15.0
     assert probe.worst_gap < STALL_BOUND_S

@@ -83,7 +83,7 @@ def test_soak_live_pipeline_loses_no_words(soak_audio):
         f"\nsoak: {audio.size / SAMPLE_RATE / 60:.1f} min of audio in {elapsed:.0f} s; {len(spans)} clips, "
         f"{len(finals)} finals, {words} words; WER {joined_wer:.1%}; deletions {lost} (as files: {base_lost}); "
         f"clips with no final: {len(missing)}; RSS growth after warm-up {growth:.0f} MB; threads max {threads}; "
-        f"backlog max {backlog:.1f} s"
+        f"backlog max {backlog:.1f} s; RSS MB over time {sampler.curve()}"
     )
     engine.close()
     assert not missing, [spans[i] for i in missing]

@@ -27,6 +27,12 @@ from ..whisper.audio import SAMPLE_RATE
 from .devices import resolve_input_device, sounddevice_module
 
 
+# PortAudio's callback block. Left to PortAudio (blocksize 0) the pulse device called back every ~8 ms; each
+# wake-up of the callback and listener threads costs more than the work on the block (idle CPU 5.0 % of a core
+# -> 2.5 % at 40 ms). 40 ms delays the end of speech by 20 ms on average, next to 30 ms VAD frames.
+BLOCK_S = 0.04
+
+
 class SourceMessage(StrEnum):
     """Kinds of the items a source puts into the pipeline's queue."""
 
@@ -56,9 +62,14 @@ class MicrophoneSource:
     """A PortAudio input stream feeding the pipeline's queue."""
 
     def __init__(
-        self, device: str | int | None = None, stall_timeout_s: float = 1.0, first_audio_timeout_s: float = 6.0
+        self,
+        device: str | int | None = None,
+        stall_timeout_s: float = 1.0,
+        first_audio_timeout_s: float = 6.0,
+        block_s: float = BLOCK_S,
     ) -> None:
         self.device_spec = device
+        self.block_s = block_s
         self.stall_timeout_s = stall_timeout_s
         self.first_audio_timeout_s = first_audio_timeout_s
         self.sample_rate = 0.0
@@ -109,6 +120,7 @@ class MicrophoneSource:
                         samplerate=rate,
                         channels=ch,
                         dtype="float32",
+                        blocksize=max(0, int(round(rate * self.block_s))),
                         callback=self._callback,
                         finished_callback=self._finished,
                     )

@@ -5,6 +5,11 @@ converts them (soxr, streaming), publishes the level (~20/s) and the backlog (2/
 frames; no model runs on silence) and applies its events to the :class:`~.segments.SegmentBoard`. At the end
 of input (stop, end of a file, lost device) it flushes the resampler and the segmenter, so the open segment
 closes with every captured sample.
+
+Listening to silence, the listener wakes every ``idle_batch_s`` (0.15 s) and takes what arrived in one go:
+nothing is lost (the segmenter keeps the pre-roll), an onset is noticed at most that much later, and the thread
+wakes ~7 times a second instead of at every block. While a segment is open, or a request waits, every block is
+handled as it comes (the end of speech and a push-to-talk release are not delayed).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ SR = SAMPLE_RATE
 WAKE = "wake"  # a queue item that only wakes the listener (for a request)
 BEGIN_UTTERANCE, END_UTTERANCE = "begin", "end"  # requests (push-to-talk press / release)
 LEVELS_PER_S = 20
+IDLE_BATCH_S = 0.15
 OVERFLOW_MESSAGE = "The audio system dropped some input (the computer was too busy); a few words may be missing."
 
 
@@ -48,8 +54,12 @@ class Listener:
         device_lost: Callable[[str], None],
         confirmation: SpeechConfirmation | None = None,
         stats: dict[str, Any] | None = None,
+        idle_batch_s: float = IDLE_BATCH_S,
     ) -> None:
         self.source, self.q, self.segmenter, self.board = source, q, segmenter, board
+        self.idle_batch_s = idle_batch_s
+        self._wake = threading.Event()  # a request (or the end) cuts an idle wait short
+        self._held: tuple[str, Any] | None = None  # an item taken after a batch of audio: the next one
         self.confirmation = confirmation  # the neural speech gate (None: off)
         self.stats = stats if stats is not None else {}
         self.emit, self.publish_backlog, self.device_lost = emit, publish_backlog, device_lost
@@ -67,14 +77,16 @@ class Listener:
         level_n = 0
         next_backlog = next_check = time.monotonic()
         overflow_told = False
+        last_batch = time.monotonic()
         while True:
-            try:
-                kind, data = self.q.get(timeout=0.05)
-            except queue.Empty:
-                kind, data = None, None
+            if self.idle_batch_s > 0 and self.segmenter.idle and self._requests.empty():
+                wait_s = last_batch + self.idle_batch_s - time.monotonic()
+                if wait_s > 0 and self._wake.wait(wait_s):
+                    self._wake.clear()
+            kind, data = self._take()
+            last_batch = time.monotonic()
             if kind == SourceMessage.AUDIO:
                 self.ready.set()
-                self.block_s = data.shape[0] / max(1.0, self.source.sample_rate)
                 x = self.converter.push(data)
                 if x.size:
                     level_buf.append(x)
@@ -111,15 +123,45 @@ class Listener:
                 self.publish_backlog()
         self._flush()
 
+    def _take(self) -> tuple[str | None, Any]:
+        """The next item: every audio block queued by now joined into one (a batch), else an END/ERROR/WAKE."""
+        if self._held is not None:
+            (kind, data), self._held = self._held, None
+        else:
+            try:
+                kind, data = self.q.get(timeout=0.05)
+            except queue.Empty:
+                return None, None
+        if kind != SourceMessage.AUDIO:
+            return kind, data
+        blocks = [data]
+        while True:
+            try:
+                k, d = self.q.get_nowait()
+            except queue.Empty:
+                break
+            if k != SourceMessage.AUDIO:  # the next item, after this batch
+                self._held = (k, d)
+                break
+            blocks.append(d)
+        self.block_s = data.shape[0] / max(1.0, self.source.sample_rate)
+        return SourceMessage.AUDIO, blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
     def request_end(self) -> None:
         """End the utterance now (push-to-talk release), after the audio already queued; from any thread."""
         self._requests.put(END_UTTERANCE)
         self.q.put((WAKE, None))
+        self._wake.set()
 
     def request_begin(self) -> None:
         """Push-to-talk press: speech opens segments again; from any thread."""
         self._requests.put(BEGIN_UTTERANCE)
         self.q.put((WAKE, None))
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Cut an idle wait short (the source was closed: its END is queued)."""
+        self._wake.set()
 
     def _flush(self) -> None:
         """What PortAudio, soxr and the segmenter still hold becomes part of the last segment."""

@@ -265,6 +265,8 @@ class LivePipeline:
             except Exception:  # closing is best effort: the stream may already be gone with its device
                 logger.debug("closing the audio source failed", exc_info=True)
         self._q.put((SourceMessage.END, None))
+        if self._listener is not None:
+            self._listener.wake()
 
     def _publish_backlog(self) -> None:
         b = self.backlog_seconds

@@ -26,7 +26,6 @@ from ..errors import UserError
 from ..whisper.audio import SAMPLE_RATE
 from .devices import resolve_input_device, sounddevice_module
 
-
 # PortAudio's callback block. Left to PortAudio (blocksize 0) the pulse device called back every ~8 ms; each
 # wake-up of the callback and listener threads costs more than the work on the block (idle CPU 5.0 % of a core
 # -> 2.5 % at 40 ms). 40 ms delays the end of speech by 20 ms on average, next to 30 ms VAD frames.

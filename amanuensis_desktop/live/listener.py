@@ -14,6 +14,7 @@ handled as it comes (the end of speech and a push-to-talk release are not delaye
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import threading
@@ -27,9 +28,11 @@ from ..audio.convert import Converter
 from ..audio.sources import AudioSource, SourceMessage, SourceQueue
 from ..whisper.audio import SAMPLE_RATE
 from .confirm import SpeechConfirmation
-from .events import Error, Level
+from .events import Error, Level, Notice
 from .segments import SegmentBoard
 from .vad import Segmenter, SegmentEvent
+
+logger = logging.getLogger(__name__)
 
 SR = SAMPLE_RATE
 WAKE = "wake"  # a queue item that only wakes the listener (for a request)
@@ -55,9 +58,12 @@ class Listener:
         confirmation: SpeechConfirmation | None = None,
         stats: dict[str, Any] | None = None,
         idle_batch_s: float = IDLE_BATCH_S,
+        reconnect_s: float = 0.0,
     ) -> None:
         self.source, self.q, self.segmenter, self.board = source, q, segmenter, board
         self.idle_batch_s = idle_batch_s
+        self.reconnect_s = reconnect_s  # > 0: a lost microphone is waited for (tried this often), not the end
+        self._lost_since: float | None = None  # the microphone was lost then and has not delivered audio since
         self._wake = threading.Event()  # a request (or the end) cuts an idle wait short
         self._held: tuple[str, Any] | None = None  # an item taken after a batch of audio: the next one
         self.confirmation = confirmation  # the neural speech gate (None: off)
@@ -77,7 +83,7 @@ class Listener:
         level_n = 0
         next_backlog = next_check = time.monotonic()
         overflow_told = False
-        last_batch = time.monotonic()
+        last_batch = next_resume = time.monotonic()
         while True:
             if self.idle_batch_s > 0 and self.segmenter.idle and self._requests.empty():
                 wait_s = last_batch + self.idle_batch_s - time.monotonic()
@@ -101,8 +107,9 @@ class Listener:
             elif kind == SourceMessage.END:
                 break
             elif kind == SourceMessage.ERROR:
-                self.device_lost(str(data))
-                break
+                if not self._suspend(str(data)):
+                    self.device_lost(str(data))
+                    break
             while not self._requests.empty():  # every block queued before a request is in by now
                 if self._requests.get_nowait() == END_UTTERANCE:
                     self._apply(self.segmenter.end_now(release=True))
@@ -115,13 +122,43 @@ class Listener:
                     overflow_told = True
                     self.emit(Error(OVERFLOW_MESSAGE, False))
                 problem = self.source.check()
-                if problem:
+                if problem and not self._suspend(problem):
                     self.device_lost(problem)
                     break
+                if self._lost_since is not None and now >= next_resume:
+                    next_resume = now + self.reconnect_s
+                    self._try_resume()
             if now >= next_backlog:
                 next_backlog = now + 0.5
                 self.publish_backlog()
         self._flush()
+
+    def _suspend(self, problem: str) -> bool:
+        """The microphone was lost: with ``reconnect_s``, the open segment closes with every sample captured
+        (its final follows: nothing said is lost), the user is told once, and dictation goes on when the device
+        delivers audio again (:meth:`_try_resume`). False: no reconnecting here (the loss ends the capture)."""
+        if self.reconnect_s <= 0 or not hasattr(self.source, "resume"):
+            return False
+        if self._lost_since is None:
+            self._lost_since = time.monotonic()
+            self._feed(self.converter.flush())
+            self._apply(self.segmenter.flush())
+            self.converter = Converter(self.source.sample_rate, self.source.channels)
+            self.stats["device_lost"] = self.stats.get("device_lost", 0) + 1
+            sentence = problem.rstrip(".")
+            self.emit(Error(f"{sentence}; the words so far are kept and dictation goes on when it is back.", False))
+        return True
+
+    def _try_resume(self) -> None:
+        resume = getattr(self.source, "resume", None)
+        if resume is None or not resume():
+            return
+        lost_s = time.monotonic() - (self._lost_since or time.monotonic())
+        self._lost_since = None
+        self.converter = Converter(self.source.sample_rate, self.source.channels)  # a reopened stream's rate
+        self.stats["device_resumed"] = self.stats.get("device_resumed", 0) + 1
+        logger.info("the microphone delivers audio again after %.1f s", lost_s)
+        self.emit(Notice(f"The microphone '{self.source.label}' delivers audio again; dictation goes on."))
 
     def _take(self) -> tuple[str | None, Any]:
         """The next item: every audio block queued by now joined into one (a batch), else an END/ERROR/WAKE."""

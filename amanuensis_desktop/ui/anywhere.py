@@ -89,6 +89,9 @@ class DictateAnywhere(QObject):
         controller.state_changed.connect(self._on_state)
         controller.level.connect(self._on_level)
         controller.stopped.connect(self._on_stopped)
+        notice = getattr(controller, "notice", None)  # the microphone is back: a passing note in the status bar
+        if notice is not None:
+            notice.connect(self.status.emit)
 
     # -- the Dictation protocol (for hotkeys and the control socket) ----------------------------------
     @property

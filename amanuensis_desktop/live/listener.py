@@ -99,12 +99,16 @@ class Listener:
                 if x.size:
                     level_buf.append(x)
                     level_n += x.size
+                    levels = []
                     while level_n >= level_block:
                         buf = np.concatenate(level_buf)
                         blk, rest = buf[:level_block], buf[level_block:]
-                        rms = float(np.sqrt(np.mean(blk.astype(np.float64) ** 2)))
-                        self.emit(Level(rms, 20.0 * math.log10(max(rms, 1e-5))))
+                        levels.append(float(np.sqrt(np.mean(blk.astype(np.float64) ** 2))))
                         level_buf, level_n = ([rest] if rest.size else []), rest.size
+                    if levels and self.segmenter.idle:  # an idle batch: its loudest level only (fewer UI wake-ups)
+                        levels = [max(levels)]
+                    for rms in levels:
+                        self.emit(Level(rms, 20.0 * math.log10(max(rms, 1e-5))))
                     self._feed(x)
             elif kind == SourceMessage.END:
                 break

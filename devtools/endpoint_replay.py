@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
 import numpy as np
 
@@ -31,14 +32,25 @@ from amanuensis_desktop.whisper.wer import wer
 BLOCK = 160  # 10 ms, as a microphone delivers
 
 
-def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
-    vad = VadOptions()
-    endpointer = Endpointer(EndpointOptions(), FRAME_MS / 1000) if mode == "endpoint" else None
+_CACHE: dict[tuple[int, int], str] = {}  # (start, n) -> text, shared by every run (the same program)
+
+
+def replay(
+    engine,
+    program,
+    utts,
+    mode: str,
+    decode_s: float,
+    endpoint: EndpointOptions | None = None,
+    vad: VadOptions | None = None,
+) -> dict:
+    vad = vad or VadOptions()
+    endpointer = Endpointer(endpoint or EndpointOptions(), FRAME_MS / 1000) if mode == "endpoint" else None
     seg = Segmenter(vad, endpointer=endpointer, push_to_talk=mode == "ptt")
     if endpointer is not None:
         endpointer.tail_frames = seg.tail
     tail = seg.tail * FRAME
-    cache: dict[tuple[int, int], str] = {}
+    cache = _CACHE
 
     def decode(start: int, n: int) -> str:
         key = (start, n)
@@ -124,16 +136,37 @@ def replay(engine, program, utts, mode: str, decode_s: float) -> dict:
     }
 
 
+def _options(variant: str) -> tuple[EndpointOptions, VadOptions]:
+    """'key=value,...' over EndpointOptions (``vad.key`` over VadOptions)."""
+    ep: dict[str, float] = {}
+    vad: dict[str, float] = {}
+    for item in filter(None, variant.split(",")):
+        key, value = item.split("=")
+        (vad if key.startswith("vad.") else ep)[key.removeprefix("vad.")] = float(value)
+    return replace(EndpointOptions(), **ep), replace(VadOptions(), **vad)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--decode-s", type=float, default=0.07)
     ap.add_argument("--modes", nargs="*", default=["hangover", "endpoint", "ptt"])
+    ap.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="extra end-pointing run with options changed, e.g. 'short_pause_s=0.35,vad.tail_s=0.15'",
+    )
     args = ap.parse_args()
     program, utts = build_program(shared_audio_dir())
     engine = Engine.load("auto")
     refs = " ".join(u["reference"] for u in utts)
     file_wer = wer(refs, " ".join(engine.transcribe(u["audio"]).text for u in utts))
     out = [replay(engine, program, utts, mode, args.decode_s) for mode in args.modes]
+    for variant in args.variant:
+        ep, vad = _options(variant)
+        run = replay(engine, program, utts, "endpoint", args.decode_s, ep, vad)
+        run["mode"] = f"endpoint {variant}"
+        out.append(run)
     utterances = [{"clip": u["clip"], "onset": round(u["onset"], 2), "end": round(u["end"], 2)} for u in utts]
     print(
         json.dumps({"decode_s": args.decode_s, "file_wer": round(file_wer, 4), "utterances": utterances, "runs": out})

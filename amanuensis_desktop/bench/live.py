@@ -11,6 +11,7 @@ Then ~10 s of silence. Measured:
 * first text: from the onset of each utterance to its first partial (or final) with text;
 * backlog: the largest published real-time backlog;
 * CPU while listening to silence: psutil ``cpu_percent`` of this process over ~10 s (100 % = one core);
+* push-to-talk: the final after each release (the target is about this one);
 * WER of the finals against the references, beside the engine's own file transcription.
 
 ``run(args)``: ``args.backend`` (default "auto"), ``args.json`` (path or None), optional ``args.model``,
@@ -178,10 +179,16 @@ def _run(args) -> int:
         program_s = program.size / SR
         # Push-to-talk: the key goes down PTT_LEAD_S before each utterance's onset and up once its end has been
         # captured (the pipeline starts with the key down).
+        released: list[float] = []  # monotonic time of each release, in utterance order
+
+        def release() -> None:
+            pipeline.end_utterance()
+            released.append(time.monotonic())
+
         keys = (
             sorted(
                 [(offset + u["onset"] - PTT_LEAD_S, pipeline.begin_utterance) for u in utts]
-                + [(offset + u["end"] + PTT_RELEASE_AFTER_S, pipeline.end_utterance) for u in utts],
+                + [(offset + u["end"] + PTT_RELEASE_AFTER_S, release) for u in utts],
                 key=lambda k: k[0],
             )
             if ptt
@@ -217,8 +224,8 @@ def _run(args) -> int:
         if isinstance(e, (Partial, Final))
         and (e.text.strip() if isinstance(e, Final) else (e.stable + e.unstable).strip())
     ]
-    end_lat, detect_lat, first_text, per_utt = [], [], [], []
-    for u in utts:
+    end_lat, detect_lat, first_text, per_utt, release_lat = [], [], [], [], []
+    for i, u in enumerate(utts):
         on_p, end_p = u["onset"] + offset, u["end"] + offset  # pipeline seconds
         mine = [(t, f) for t, f in finals if f.text.strip() and f.end > on_p - 0.2 and f.start < end_p + 0.2]
         row = {
@@ -231,6 +238,9 @@ def _run(args) -> int:
             t_last, f_last = max(mine, key=lambda tf: tf[1].end)
             row["final_after_end_s"] = round(t_last - (t_play + u["end"]), 3)
             end_lat.append(row["final_after_end_s"])
+            if i < len(released):
+                row["final_after_release_s"] = round(t_last - released[i], 3)
+                release_lat.append(row["final_after_release_s"])
         # the first text of a segment that starts with this utterance (pre-roll included) or overlaps it
         firsts = [t for t, e in texts if on_p - 1.5 <= e.start <= end_p and t >= t_play + u["onset"]]
         if firsts:
@@ -261,6 +271,9 @@ def _run(args) -> int:
             "p95": round(_pct(first_text, 95), 3),
             "max": round(max(first_text), 3) if first_text else None,
         },
+        "final_after_release_s": {"p50": round(_pct(release_lat, 50), 3), "p95": round(_pct(release_lat, 95), 3)}
+        if ptt
+        else None,
         "backlog_max_s": round(max(backlog), 3) if backlog else 0.0,
         "cpu_silence_percent_of_one_core": round(cpu_silence, 2),
         "cpu_silence_from_cpu_times": round(cpu_core, 2),
@@ -300,6 +313,7 @@ def _print_table(r: dict[str, Any]) -> None:
             f"{_ms(r['final_after_end_detected_s'])}  (n={r['final_after_end_detected_s']['n']})",
         ),
         ("first text after speech onset (p50 / p95)", _ms(r["first_text_after_onset_s"])),
+        *([("final after release (p50 / p95)", _ms(r["final_after_release_s"]))] if r["final_after_release_s"] else []),
         ("backlog max", f"{r['backlog_max_s']:.2f} s"),
         (
             "CPU listening to silence",

@@ -76,10 +76,17 @@ class Error:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """One sentence for people that is not a failure (e.g. the microphone delivers audio again)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class Stopped:
     """The last event: everything captured has been transcribed and its :class:`Final` sent."""
 
 
-Event = Partial | Final | Level | Backlog | BackendInfo | Error | Stopped
+Event = Partial | Final | Level | Backlog | BackendInfo | Error | Notice | Stopped
 
-__all__ = ["Partial", "Final", "Level", "Backlog", "BackendInfo", "Error", "Stopped", "Event"]
+__all__ = ["Partial", "Final", "Level", "Backlog", "BackendInfo", "Error", "Notice", "Stopped", "Event"]

@@ -7,7 +7,9 @@ prompting rule is in :mod:`.prompting`).
 
 ``stop()`` closes the source, lets the listener flush the resampler and the segmenter (the open segment closes
 with every captured sample) and waits for the worker to transcribe all of it; then ``Stopped``. A device lost
-mid-stream is a fatal :class:`~.events.Error` followed by the same flush.
+mid-stream closes the open segment (its final follows), is told as a non-fatal :class:`~.events.Error`, and
+dictation goes on when the device delivers audio again (:class:`~.events.Notice`); with ``reconnect_s=0`` (or
+a source that cannot come back) it is a fatal Error followed by the same flush as ``stop()``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class LiveOptions:
     partials: bool = True
     first_partial_speech_s: float = 0.4  # voiced speech needed before the first partial
     stall_timeout_s: float = 1.0  # no audio from the device for this long = device lost
+    reconnect_s: float = 1.0  # a lost microphone is waited for (reopened this often), dictation goes on; 0: it ends
     prompt_max_chars: int = 200
     prompt_max_gap_s: float = 3.0  # a previous final that ended longer ago is not used as prompt
     final_beam_size: int | None = None  # beam search for finals (None: greedy + temperature fallback, as files)
@@ -156,6 +159,7 @@ class LivePipeline:
                 self._device_lost,
                 confirmation=gate,
                 stats=self.stats,
+                reconnect_s=o.reconnect_s,
             )
         except Exception:
             self.source.close()
@@ -265,6 +269,8 @@ class LivePipeline:
             except Exception:  # closing is best effort: the stream may already be gone with its device
                 logger.debug("closing the audio source failed", exc_info=True)
         self._q.put((SourceMessage.END, None))
+        if self._listener is not None:
+            self._listener.wake()
 
     def _publish_backlog(self) -> None:
         b = self.backlog_seconds

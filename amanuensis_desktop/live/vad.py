@@ -135,6 +135,11 @@ class Segmenter:
         self._last_end = 0  # end sample of the previous segment
 
     # -- public -----------------------------------------------------------------------------------------
+    @property
+    def idle(self) -> bool:
+        """No segment is open (silence, or push-to-talk with the key up)."""
+        return self._seg is None
+
     def push(self, audio: np.ndarray) -> list[SegmentEvent]:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         buf = np.concatenate([self._pending, audio]) if self._pending.size else audio

@@ -55,6 +55,16 @@ class Dictation(Protocol):
     def stop_listening(self) -> None: ...
 
 
+class PushToTalk(Protocol):
+    """A dictation that knows push-to-talk itself (the window: press = the utterance begins on a pipeline
+    running with ``LiveOptions.push_to_talk``, release = it ends, with no hang-over). Without these methods
+    a press starts dictating and the release stops it."""
+
+    def ptt_press(self) -> None: ...
+
+    def ptt_release(self) -> None: ...
+
+
 class DictationControl:
     """Commands and hotkeys -> start/stop. ``post(fn)`` runs ``fn`` on the dictation's own thread (the GUI
     thread); commands may come from any thread."""
@@ -92,11 +102,20 @@ class DictationControl:
             self.dictation.stop_listening()
 
     def _press(self) -> None:
+        press = getattr(self.dictation, "ptt_press", None)
+        if press is not None:
+            self._ptt = False
+            press()
+            return
         if self.dictation.listen_state is ListenState.IDLE:
             self._ptt = True
             self.dictation.start_listening()
 
     def _release(self) -> None:
+        release = getattr(self.dictation, "ptt_release", None)
+        if release is not None:
+            release()
+            return
         if self._ptt and self.dictation.listen_state is ListenState.LISTENING:
             self.dictation.stop_listening()
         self._ptt = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -89,6 +89,9 @@ class DictateAnywhere(QObject):
         controller.state_changed.connect(self._on_state)
         controller.level.connect(self._on_level)
         controller.stopped.connect(self._on_stopped)
+        notice = getattr(controller, "notice", None)  # the microphone is back: a passing note in the status bar
+        if notice is not None:
+            notice.connect(self.status.emit)
 
     # -- the Dictation protocol (for hotkeys and the control socket) ----------------------------------
     @property
@@ -101,6 +104,21 @@ class DictateAnywhere(QObject):
 
     def stop_listening(self) -> None:
         self.controller.stop()
+
+    def ptt_press(self) -> None:
+        """Push-to-talk press: start a push-to-talk dictation when idle (it starts pressed), else the next
+        utterance begins on the running one (the microphone stayed open: its pre-roll reaches before the press).
+        A hands-free dictation is left alone."""
+        if self.listen_state is ListenState.IDLE:
+            self.controller.toggle(lambda: replace(self.live_options(), push_to_talk=True))
+        elif getattr(self.controller, "push_to_talk", False):
+            self.controller.begin_utterance()
+
+    def ptt_release(self) -> None:
+        """Push-to-talk release: the utterance ends now and its final follows at once; the dictation keeps
+        listening for the next press (stop it with the toggle, the Stop button or ``amanuensis toggle``)."""
+        if getattr(self.controller, "push_to_talk", False):
+            self.controller.end_utterance()
 
     def _post(self, fn: Callable[[], None]) -> None:
         from PySide6.QtCore import QTimer

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from .. import live
-from ..live.events import BackendInfo, Backlog, Error, Final, Level, Partial, Stopped
+from ..live.events import BackendInfo, Backlog, Error, Final, Level, Notice, Partial, Stopped
 from .engines import EngineKeeper
 from .threads import run_task
 
@@ -46,9 +46,11 @@ def _live_pipeline(engine: Any, options: Any, on_event: Callable[[Any], None]) -
 class _Run:
     """One dictation: its pipeline once started; the key under which it holds its engine in the keeper."""
 
-    def __init__(self) -> None:
+    def __init__(self, push_to_talk: bool = False) -> None:
         self.pipeline: Any = None
         self.over = False  # forgotten: an engine resolved later must not be held any more
+        self.push_to_talk = push_to_talk  # the pipeline runs with LiveOptions.push_to_talk
+        self.released = False  # push-to-talk: the key is up (also when released while the pipeline still starts)
 
 
 class DictationController(QObject):
@@ -61,6 +63,7 @@ class DictationController(QObject):
     backlog = Signal(float)  # seconds not yet transcribed
     backend = Signal(str)  # what really computes
     error = Signal(str)  # one sentence
+    notice = Signal(str)  # one sentence that is not a failure (the microphone is back)
     stopped = Signal()  # a dictation ended (stopped by the user, by quitting, or by itself)
     settled = Signal()  # nothing starts or stops any more
 
@@ -75,11 +78,18 @@ class DictationController(QObject):
         self._tasks = 0  # start tasks and background stops under way
         self._stop_when_started = False  # shut down while STARTING: stop the pipeline as soon as it is up
         self._shutting_down = False
+        self._starting: _Run | None = None  # the dictation whose pipeline is being started
         self.live_event.connect(self.route)
 
     @property
     def state(self) -> DictationState:
         return self._state
+
+    @property
+    def push_to_talk(self) -> bool:
+        """The current dictation (starting or listening) runs in push-to-talk mode."""
+        run = self._run if self._state is DictationState.LISTENING else self._starting
+        return self._state.active and run is not None and run.push_to_talk
 
     @property
     def busy(self) -> bool:
@@ -96,7 +106,8 @@ class DictationController(QObject):
             self.error.emit(self.keeper.error)
             return False
         self._set_state(DictationState.STARTING)
-        run = _Run()
+        run = _Run(bool(getattr(options, "push_to_talk", False)))
+        self._starting = run
         engine = self.keeper.engine
 
         def engine_when_loaded() -> Any:  # still loading: the pipeline records while the engine finishes loading
@@ -126,6 +137,26 @@ class DictationController(QObject):
         pipeline = self._run.pipeline
         self._set_state(DictationState.FINISHING)
         run_task(pipeline.stop, lambda _result: self._ended(), self._stop_failed)
+
+    def begin_utterance(self) -> None:
+        """Push-to-talk press on a running push-to-talk dictation: speech opens segments again."""
+        run = self._run if self._state is DictationState.LISTENING else self._starting
+        if run is None or not run.push_to_talk:
+            return
+        run.released = False
+        if run.pipeline is not None:
+            run.pipeline.begin_utterance()
+
+    def end_utterance(self) -> None:
+        """Push-to-talk release: the utterance ends now (no hang-over; its final follows as soon as it is
+        decoded). The microphone stays open, so the next press is heard from its first word. A release while
+        the pipeline still starts is applied as soon as it is up."""
+        run = self._run if self._state is DictationState.LISTENING else self._starting
+        if run is None or not run.push_to_talk:
+            return
+        run.released = True
+        if run.pipeline is not None:
+            run.pipeline.end_utterance()
 
     def toggle(self, options: Callable[[], Any]) -> None:
         """Start (with ``options()``) when idle, stop when starting or listening."""
@@ -161,6 +192,8 @@ class DictationController(QObject):
                 self.backend.emit(ev.label)
             case Error():
                 self.error.emit(ev.message)
+            case Notice():
+                self.notice.emit(ev.message)
             case Stopped():
                 if self._state.active:  # stopped by itself (device gone, end of a file, fatal error)
                     self._ended()
@@ -177,6 +210,8 @@ class DictationController(QObject):
     def _started(self, run: _Run, pipeline: Any) -> None:
         self._tasks -= 1
         run.pipeline = pipeline
+        if self._starting is run:
+            self._starting = None
         if self._state is not DictationState.STARTING:  # stopped while starting: stop it in the background
             self._tasks += 1
 
@@ -188,6 +223,8 @@ class DictationController(QObject):
             run_task(pipeline.stop, done, done)
             return
         self._run = run
+        if run.push_to_talk and run.released:  # the key went up while the microphone opened
+            pipeline.end_utterance()
         self._set_state(DictationState.LISTENING)
         if self._stop_when_started:  # quitting: what was captured is transcribed, then the app quits
             self._stop_when_started = False
@@ -195,6 +232,8 @@ class DictationController(QObject):
 
     def _start_failed(self, run: _Run, message: str) -> None:
         self._tasks -= 1
+        if self._starting is run:
+            self._starting = None
         self._stop_when_started = False
         self.error.emit(message)
         self._set_state(DictationState.IDLE)

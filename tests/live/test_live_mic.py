@@ -179,8 +179,9 @@ def test_silence_and_room_noise_give_no_text(virtual_mic, engine):
 
 
 def test_unplugging_mid_utterance_reports_and_keeps_the_words(virtual_mic, engine, jfk):
+    """Without reconnecting (reconnect_s=0), as the terminal's one-shot uses may want: a fatal error, the end."""
     rec = Recorder()
-    p = LivePipeline(engine, LiveOptions(device=virtual_mic.device), rec)
+    p = LivePipeline(engine, LiveOptions(device=virtual_mic.device, reconnect_s=0), rec)
     p.start()
     try:
         assert p.wait_ready(5)

@@ -86,3 +86,24 @@ def test_stale_socket_is_replaced(tmp_path):
         assert send_command(ControlCommand.STATUS, path) == "idle"
     finally:
         server.stop()
+
+
+class PttDictation(FakeDictation):
+    """A dictation that knows push-to-talk itself (the window): press/release are its own calls."""
+
+    def ptt_press(self):
+        self.calls.append("press")
+
+    def ptt_release(self):
+        self.calls.append("release")
+
+
+def test_push_to_talk_goes_to_a_dictation_that_knows_it():
+    dictation = PttDictation()
+    control = DictationControl(dictation, post=lambda fn: fn())
+    control.hotkey(HotkeyEvent(HotkeyAction.PUSH_TO_TALK, True))
+    control.hotkey(HotkeyEvent(HotkeyAction.PUSH_TO_TALK, False))
+    control.command(ControlCommand.PTT_PRESS)
+    control.command(ControlCommand.PTT_RELEASE)
+    control.command(ControlCommand.TOGGLE)
+    assert dictation.calls == ["press", "release", "press", "release", "start"]

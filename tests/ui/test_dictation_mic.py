@@ -58,3 +58,38 @@ def test_dictate_jfk_into_the_window(qtbot, tmp_path, cpu_engine, shared_audio, 
     assert data["closed"] is False
     seg_times = [(s.start, s.end) for s in w.segments]
     assert all(a < b for a, b in seg_times) and seg_times == sorted(seg_times)
+
+
+def test_unplugged_microphone_keeps_words_and_resumes(qtbot, tmp_path, cpu_engine, shared_audio, virtual_mic):
+    """The PulseAudio source is really unloaded mid-sentence and loaded again: the words already said are kept,
+    the window shows one sentence, keeps listening, and hears the microphone again by itself (no click)."""
+    w = make_window(qtbot, tmp_path, cpu_engine, input_device=virtual_mic.device)
+    notices: list[str] = []
+    w.dictation.notice.connect(notices.append)
+    qtbot.mouseClick(w.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: w.dictation_state is DictationState.LISTENING, timeout=15000)
+    player = virtual_mic.play(shared_audio / "jfk.wav", blocking=False)
+    try:
+        qtbot.wait(6000)  # "And so my fellow Americans, ask not what your ..." has been said
+        virtual_mic.kill_source()
+        qtbot.waitUntil(lambda: w.error_bar.isVisible(), timeout=10000)
+    finally:
+        player.kill()
+        player.wait()
+        virtual_mic.restore()
+    message = w.error_bar.label.text()
+    assert "microphone" in message and message.endswith(".") and "\n" not in message and message.count(". ") == 0
+    assert "kept" in message
+    # the words said before the unplug are in the window (the open segment was closed with them)
+    qtbot.waitUntil(lambda: "fellow americans" in w.transcript_text().lower(), timeout=20000)
+    assert w.dictation_state is DictationState.LISTENING  # still dictating: nothing to click
+    qtbot.waitUntil(lambda: bool(notices), timeout=10000)
+    assert "again" in notices[-1]
+    before = w.transcript_text()
+    qtbot.wait(500)
+    virtual_mic.play(shared_audio / "turn_on_the_living_room_lamp.wav")
+    qtbot.waitUntil(lambda: "lamp" in w.transcript_text().lower(), timeout=20000)
+    assert w.transcript_text().startswith(before.strip()[:40])  # nothing already recognised was lost
+    qtbot.mouseClick(w.start_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: w.dictation_state is DictationState.IDLE, timeout=20000)
+    assert "fellow americans" in w.transcript_text().lower()

@@ -219,7 +219,14 @@ def series(model_name: str, rounds: int, hog: bool = False, root: Path | None = 
     res: dict[str, Any] = {"model": model_name, "rounds": rounds, "hog": hog, "files": {}, "engines": {}}
     res["durations"] = {f: audio[f][2] for f in FILES}
     engines: dict[str, dict[str, Any]] = {
-        k: {"whole": {f: [] for f in FILES}, "inproc": {f: [] for f in FILES}, "rss_mb": [], "text": {}} for k in keys
+        k: {
+            "whole": {f: [] for f in FILES},
+            "inproc": {f: [] for f in FILES},
+            "rss_mb": [],
+            "text": {},
+            "text_whole": {},
+        }
+        for k in keys
     }
     res["engines"] = engines
     hog_proc = start_hog() if hog else None
@@ -247,8 +254,9 @@ def series(model_name: str, rounds: int, hog: bool = False, root: Path | None = 
                     engines[key]["text"][f] = reply["text"]
             for key in order:
                 for f in FILES:
-                    wall, rss, _text = whole_process([*commands(key, model, root)[1], audio[f][0]])
+                    wall, rss, text = whole_process([*commands(key, model, root)[1], audio[f][0]])
                     engines[key]["whole"][f].append(wall)
+                    engines[key]["text_whole"][f] = text
                     if f == "long":
                         engines[key]["rss_mb"].append(rss)
             logger.info("round %d/%d done (load %s)", r + 1, rounds, _load())
@@ -265,6 +273,7 @@ def series(model_name: str, rounds: int, hog: bool = False, root: Path | None = 
     for key in keys:
         e = engines[key]
         e["wer"] = {f: wer(audio[f][1], e["text"][f]) for f in FILES if f in e["text"]}
+        e["wer_whole"] = {f: wer(audio[f][1], e["text_whole"][f]) for f in FILES if f in e["text_whole"]}
     return res
 
 

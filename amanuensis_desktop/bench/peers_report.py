@@ -49,7 +49,7 @@ def times_table(result: dict[str, Any]) -> str:
         d = dur.get(f)
         name = f"{f} {d:.0f} s" if d else f
         head += [f"{name} whole", f"{name} in process"]
-    head += ["peak RSS (long, whole)", "WER jfk", "WER long"]
+    head += ["peak RSS (long, whole)", "WER jfk", "WER long", "WER long (whole process)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, e in result["engines"].items():
         label = e.get("label") or NAMES.get(key, key)
@@ -62,6 +62,7 @@ def times_table(result: dict[str, Any]) -> str:
         rss = median(e.get("rss_mb"))
         row += ["–" if rss is None else f"{rss:.0f} MB"]
         row += [_pct(e.get("wer", {}).get(f)) for f in FILES]
+        row += [_pct(e.get("wer_whole", {}).get("long"))]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 

@@ -207,7 +207,10 @@ def _load() -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def series(model_name: str, rounds: int, hog: bool = False, root: Path | None = None) -> dict[str, Any]:
+def series(
+    model_name: str, rounds: int, hog: bool = False, root: Path | None = None, files: tuple[str, ...] = FILES
+) -> dict[str, Any]:
+    """One interleaved series of ``rounds`` rounds over ``files`` (a subset of jfk, long: to split long runs)."""
     from ..whisper.wer import wer
 
     root = root or peers_env.peers_dir()
@@ -248,12 +251,12 @@ def series(model_name: str, rounds: int, hog: bool = False, root: Path | None = 
         for r in range(rounds):
             order = live[r % len(live) :] + live[: r % len(live)] if live else []
             for key in order:
-                for f in FILES:
+                for f in files:
                     reply = servers[key].ask({"cmd": "run", "wav": audio[f][0]})
                     engines[key]["inproc"][f].append(reply["wall"])
                     engines[key]["text"][f] = reply["text"]
             for key in order:
-                for f in FILES:
+                for f in files:
                     wall, rss, text = whole_process([*commands(key, model, root)[1], audio[f][0]])
                     engines[key]["whole"][f].append(wall)
                     engines[key]["text_whole"][f] = text
@@ -298,12 +301,50 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Series of one model run in several pieces (files or rounds apart) as one result: samples appended in order,
+    so the pairing by round holds when every piece ran every engine."""
+    out = json.loads(json.dumps(parts[0]))
+    for part in parts[1:]:
+        out["load"]["after"] = part.get("load", {}).get("after")
+        out["hog"] = out["hog"] or part["hog"]
+        for key, e in part["engines"].items():
+            o = out["engines"].setdefault(key, e)
+            if o is e or e.get("error"):
+                o.update({"error": e["error"]} if e.get("error") else {})
+                continue
+            for kind in ("whole", "inproc"):
+                for f, vals in e.get(kind, {}).items():
+                    o[kind].setdefault(f, []).extend(vals)
+            o["rss_mb"].extend(e.get("rss_mb", []))
+            for field in ("text", "text_whole", "wer", "wer_whole"):
+                o.setdefault(field, {}).update(e.get(field, {}))
+    out["rounds"] = max(len(e.get("whole", {}).get(f, [])) for e in out["engines"].values() for f in FILES)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m amanuensis_desktop.bench.peers", description=__doc__.split("\n")[0])
-    p.add_argument("--model-dir", required=True)
+    p.add_argument("--model-dir", default=None, help="our side of a worker: the model folder")
     p.add_argument("--serve", choices=("same", "default"), default=None)
     p.add_argument("--once", default=None, metavar="WAV", help="our same-decoding transcription of WAV, then exit")
+    p.add_argument("--series", default=None, metavar="MODEL", help="one piece of a series (split long runs)")
+    p.add_argument("--files", default=",".join(FILES), help="with --series: jfk, long or both")
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--hog", action="store_true")
+    p.add_argument("--json", default=None, help="with --series: write the piece here")
+    p.add_argument("--merge", nargs="+", default=None, metavar="JSON", help="print the report of pieces merged")
     args = p.parse_args(argv)
+    if args.merge:
+        print(report(merge([json.loads(Path(x).read_text()) for x in args.merge])))
+        return 0
+    if args.series:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        res = series(args.series, args.rounds, args.hog, files=tuple(args.files.split(",")))
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=2))
+        print(report(res))
+        return 0
     if args.serve:
         _serve_ours(args.serve, args.model_dir)
         return 0

@@ -27,7 +27,12 @@ def _special(tok: dict, name: str) -> int | None:
 
 def complete_checkpoint(hf: Path, ct2_config: Path) -> None:
     from tokenizers import AddedToken
-    from transformers import GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperTokenizerFast
+    from transformers import (  # type: ignore[import-not-found]
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperTokenizerFast,
+    )
 
     partial = json.loads((hf / "config.json").read_text())
     ct2 = json.loads(ct2_config.read_text())

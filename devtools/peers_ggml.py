@@ -70,7 +70,14 @@ def write_ggml(weights: Weights, tokenizer_json: str | os.PathLike, path: str | 
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "wb") as f:
         f.write(struct.pack("<I", MAGIC))
-        hparams = (d.n_vocab, d.n_audio_ctx, d.n_audio_state, d.n_audio_head, d.n_audio_layer, d.n_text_ctx)
+        hparams: tuple[int, ...] = (
+            d.n_vocab,
+            d.n_audio_ctx,
+            d.n_audio_state,
+            d.n_audio_head,
+            d.n_audio_layer,
+            d.n_text_ctx,
+        )
         hparams += (d.n_text_state, d.n_text_head, d.n_text_layer, d.n_mels, F16)
         f.write(struct.pack("<11i", *hparams))
         filters = np.ascontiguousarray(mel_filters(d.n_mels), np.float32)

@@ -144,3 +144,20 @@ def test_report_tables():
     assert "one core busy" in text and "medians of 3" in text
     assert "| amanuensis, same decoding / OpenVINO GenAI | 2.00 | 2.00 | 2.00 | 2.00 |" in text
     assert "310 MB" in text and "5.0 %" in text and "error: no ggml" in text
+
+
+def test_merge_appends_pieces_in_order():
+    from amanuensis_desktop.bench.peers import merge
+
+    a, b = _fake_result(), _fake_result()
+    for e in b["engines"].values():
+        if not e.get("error"):
+            e["inproc"]["long"] = [x * 2 for x in e["inproc"]["long"]]
+            e["wer"] = {"long": 0.25}
+    b["load"]["after"] = "3.00"
+    m = merge([a, b])
+    assert m["rounds"] == 6 and m["load"] == {"before": "1.00", "after": "3.00"}
+    assert m["engines"]["ours"]["inproc"]["long"] == [4.0] * 3 + [8.0] * 3
+    assert m["engines"]["ours"]["wer"] == {"jfk": 0.0, "long": 0.25}
+    assert m["engines"]["whisper.cpp"]["error"] == "no ggml"
+    assert a["engines"]["ours"]["inproc"]["long"] == [4.0] * 3  # the pieces are left alone

@@ -31,7 +31,7 @@ def read_wav(path: str) -> np.ndarray:
 
 
 def _genai(model: dict) -> tuple[str, Callable[[np.ndarray], str]]:
-    import openvino_genai as ov_genai
+    import openvino_genai as ov_genai  # type: ignore[import-not-found]
 
     pipe = ov_genai.WhisperPipeline(model["ov"], "CPU")
     config = pipe.get_generation_config()
@@ -72,7 +72,7 @@ def _faster_whisper(model: dict) -> tuple[str, Callable[[np.ndarray], str]]:
 def _whisper_cpp(model: dict) -> tuple[str, Callable[[np.ndarray], str]]:
     from importlib.metadata import version
 
-    from pywhispercpp.model import Model
+    from pywhispercpp.model import Model  # type: ignore[import-not-found]
 
     m = Model(
         model["ggml"],

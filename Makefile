@@ -22,7 +22,7 @@ UV := uv>=0.13,<0.14
 LOCK_FLAGS := --extra test --extra bench --extra package --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-manylinux_2_36 --custom-compile-command "make lock"
 
-.PHONY: run test lint lock setup system venv bench bench-live screenshots kernels install-desktop clean
+.PHONY: run test lint lock setup system venv bench bench-live bench-peers screenshots kernels install-desktop clean
 
 run: setup
 	@if [ -n "$(FILE)" ]; then \
@@ -70,6 +70,11 @@ bench: setup
 
 bench-live: setup
 	$(VENV)/bin/amanuensis bench --live --json build/bench-live.json
+
+# The peers of `amanuensis bench --peers` (GenAI, faster-whisper, whisper.cpp) on OUR tiny.en and base weights, in a
+# throwaway venv under build/peers/ (torch CPU only there); a second run only checks stamps (devtools/peers_setup.py).
+bench-peers: setup
+	$(PY) -m devtools.peers_setup
 
 screenshots: setup
 	$(PY) -m devtools.screenshots build/screenshots

@@ -220,6 +220,10 @@ def _backends(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     if getattr(sys, "frozen", False):  # the bench runs each backend in a fresh Python subprocess
         return _fail("the bench needs a Python install of amanuensis (pipx install amanuensis-desktop).")
+    if getattr(args, "peers", None) is not None:
+        from .bench import peers
+
+        return peers.run(args)
     if getattr(args, "noise", False):
         from .bench import noise
 
@@ -338,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="words from noise, WER and cost with and without the speech gate (with --live: also live)",
     )
     p.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is reported)")
+    p.add_argument("--peers", nargs="*", default=None, metavar="MODEL", help="vs GenAI, faster-whisper, whisper.cpp")
+    p.add_argument("--rounds", type=int, default=5, help="with --peers: interleaved rounds (medians reported)")
+    p.add_argument("--hog", action="store_true", help="with --peers: keep one core busy with a busy loop")
     p.add_argument("--backends", nargs="*", default=None, help="backends to measure (default: all available)")
     p.add_argument("--backend", default="auto", help="backend for --live")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")

@@ -89,7 +89,9 @@ class LogitRules:
         if self.timestamps and opts.max_initial_timestamp is not None:
             self.max_initial = int(round(opts.max_initial_timestamp / 0.02))
 
-    def apply(self, logits: np.ndarray, seqs: list[list[int]]) -> None:
+    def apply(self, logits: np.ndarray, seqs: list[list[int]]) -> np.ndarray | None:
+        """Filter ``logits`` in place; returns their log-softmax when computing it was part of the rules and the
+        logits did not change after (so the caller need not compute it again), else None."""
         tok = self.tok
         n = len(seqs[0])
         if self.begin_suppress is not None and n == self.sample_begin and self.begin_suppress.size:
@@ -97,7 +99,7 @@ class LogitRules:
         if self.suppress.size:
             logits[:, self.suppress] = NEG_INF
         if not self.timestamps:
-            return
+            return None
         tb = tok.timestamp_begin
         logits[:, tok.no_timestamps] = NEG_INF
         for k, seq in enumerate(seqs):
@@ -119,10 +121,13 @@ class LogitRules:
             if self.max_initial is not None:
                 logits[:, tb + self.max_initial + 1 :] = NEG_INF
         logprobs = log_softmax(logits)
+        changed = False
         for k in range(logits.shape[0]):
             ts_mass = np.logaddexp.reduce(logprobs[k, tb:])
             if ts_mass > logprobs[k, :tb].max():
                 logits[k, :tb] = NEG_INF
+                changed = True
+        return None if changed else logprobs
 
 
 class WindowDecoder:
@@ -220,8 +225,9 @@ class WindowDecoder:
         steps = 0
         for _ in range(sample_len):
             logits = logits.astype(np.float32, copy=True)
-            rules.apply(logits, seqs)
-            lp = log_softmax(logits)
+            lp = rules.apply(logits, seqs)
+            if lp is None:
+                lp = log_softmax(logits)
             if opts.temperature == 0:
                 nxt = lp.argmax(axis=-1)
             else:
@@ -267,8 +273,9 @@ class WindowDecoder:
         steps = 0
         for _ in range(sample_len):
             logits = logits.astype(np.float32, copy=True)
-            rules.apply(logits, seqs)
-            lp = log_softmax(logits)
+            lp = rules.apply(logits, seqs)
+            if lp is None:
+                lp = log_softmax(logits)
             candidates: dict[tuple[int, ...], tuple[float, int, float]] = {}
             for k in range(len(seqs)):
                 top = np.argsort(-lp[k])[: beam + 1]

@@ -317,6 +317,36 @@ def test_sessions_do_not_share_cross_attention(ov_f32, reference, greedy_tokens,
     assert np.abs(got - want).max() < 2e-3
 
 
+def test_sessions_over_the_same_features_reuse_cross_attention(ov_f32, reference, greedy_tokens):
+    """Temperature fallback decodes a window again: its cross K/V are not recomputed, and stay right."""
+    feats, tokens = greedy_tokens
+    feats = np.ascontiguousarray(feats, dtype=np.float32)
+    want = reference.decoder(feats).step(np.array([tokens[:3]], np.int64))
+    ov_f32.decoder(feats).step(np.array([tokens[:3]], np.int64))
+    calls = []
+    real = ov_f32._cross_req
+
+    class Counting:  # the real request, counting its inferences
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def infer(self, *args, **kwargs):
+            calls.append(1)
+            return real.infer(*args, **kwargs)
+
+    ov_f32._cross_req = Counting()
+    try:
+        got = ov_f32.decoder(feats).step(np.array([tokens[:3]], np.int64))
+        assert not calls
+        assert np.abs(got - want).max() < 2e-3
+        changed = feats.copy()
+        changed[0, 0] += 1.0  # another array (other features) is computed afresh
+        ov_f32.decoder(changed).step(np.array([tokens[:3]], np.int64))
+        assert len(calls) == 1
+    finally:
+        ov_f32._cross_req = real
+
+
 def test_variable_length_window(ov_f32, reference, mel):
     """The dynamic encoder also takes an unpadded window (engine hook for skipping padding)."""
     short = np.ascontiguousarray(mel[:, :1100])

@@ -56,6 +56,18 @@ def test_long_form(long_result):
         assert any(s.start < b and s.end > a for s in result.segments), (a, b)
 
 
+def test_conditioning_keeps_long_files_whole(engine, shared_audio):
+    """Default decoding (conditioned on the previous text) on 3 minutes of joined clips: the prompt carries the
+    previous window's timestamps too, as Whisper's does. Without them the model stopped emitting timestamps,
+    whole 30 s windows became one segment and passages were dropped (37.6 % WER against 4.1 % unconditioned)."""
+    audio, ref, _ = long_clip(180.0, folder=shared_audio)
+    result = engine.transcribe(audio)
+    score = wer(ref, result.text)
+    print(f"3-minute joined clip, default decoding: WER {score:.1%}, {result.timings.get('fallbacks')} fallbacks")
+    assert score < 0.12
+    assert max(s.end - s.start for s in result.segments) < 20.0  # no window swallowed whole
+
+
 def _srt_times(text):
     return [tuple(m) for m in re.findall(r"(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d)", text)]
 

@@ -106,20 +106,7 @@ def _virtualmic() -> Any:
 
 
 def run(args) -> int:
-    try:
-        return _run(args)
-    except KeyboardInterrupt:
-        print("amanuensis: interrupted.", file=sys.stderr)
-        return 130
-    except Exception as exc:  # one sentence, no traceback
-        from ..errors import UserError, one_sentence
-
-        msg = one_sentence(exc) if isinstance(exc, UserError) else one_sentence(exc, "The live benchmark failed")
-        print(f"amanuensis: {msg}", file=sys.stderr)
-        return 1
-
-
-def _run(args) -> int:
+    """The live benchmark; errors reach the CLI's one-sentence handler (cli.main)."""
     import psutil
 
     from ..engine import Engine

@@ -10,39 +10,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from amanuensis_desktop.audio.sources import SourceMessage, SourceQueue
+from amanuensis_desktop.audio.sources import FileSource, SourceMessage, SourceQueue
 from amanuensis_desktop.whisper.audio import SAMPLE_RATE
 from amanuensis_desktop.whisper.wer import normalize
 
 
-class PacedSource:
+class PacedSource(FileSource):
     """A 16 kHz mono array delivered in 20 ms blocks as fast as the pipeline takes them: the source waits while
     ``backlog()`` (seconds of audio queued and not yet transcribed) is above ``max_ahead_s``. Without a backlog
     callback it waits only on its own queue. (The app's FileSource at ``speed=inf`` puts the whole file in the
     queue at once, which measures the queue, not the pipeline.)"""
 
     def __init__(self, audio: np.ndarray, max_ahead_s: float = 20.0, block_s: float = 0.02) -> None:
-        self._audio = np.asarray(audio, np.float32).reshape(-1)
+        super().__init__(audio, speed=float("inf"), block_s=block_s)
         self.max_ahead_s = max_ahead_s
-        self.block = max(1, int(round(block_s * SAMPLE_RATE)))
-        self.sample_rate = float(SAMPLE_RATE)
-        self.channels = 1
         self.label = "paced audio array"
         self.backlog: Callable[[], float] | None = None
         self.delivered = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def open(self, q: SourceQueue) -> None:
-        self._thread = threading.Thread(target=self._run, args=(q,), name="amanuensis-paced-source", daemon=True)
-        self._thread.start()
 
     def _ahead(self, q: SourceQueue) -> float:
+        """Seconds ahead of the pipeline; the raw queue counts 20-fold, so at most ~1 s of it waits for the
+        listener (which takes all queued blocks in one batch when no segment is open, and a batch is in neither
+        the queue nor the pipeline's backlog until it is cut into segments)."""
         queued = q.qsize() * self.block / SAMPLE_RATE
-        return max(queued, self.backlog() if self.backlog is not None else 0.0)
+        return max(queued * self.max_ahead_s, self.backlog() if self.backlog is not None else 0.0)
 
     def _run(self, q: SourceQueue) -> None:
         audio, pos = self._audio, 0
+        assert audio is not None  # given to the constructor
         while pos < audio.size and not self._stop.is_set():
             while self._ahead(q) > self.max_ahead_s and not self._stop.is_set():
                 self._stop.wait(0.01)
@@ -51,14 +46,6 @@ class PacedSource:
             pos += block.size
             self.delivered = pos
         q.put((SourceMessage.END, None))
-
-    def check(self) -> str | None:
-        return None
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
 
 
 @dataclass

@@ -73,14 +73,14 @@ def listen_sink(virtual_mic):
     PortAudio's default device plays); the default and the module restored afterwards."""
     if shutil.which("parec") is None:
         pytest.skip("parec not installed (apt install pulseaudio-utils)")
-    import sounddevice as sd
+    from amanuensis_desktop.ui import playback
 
     info = virtual_mic.pactl("info").stdout
     before = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Default Sink:")), "")
     module = virtual_mic.pactl("load-module", "module-null-sink", f"sink_name={SINK}", "rate=16000", "channels=1")
     virtual_mic.pactl("set-default-sink", SINK)
     yield virtual_mic
-    sd.stop()  # closes the player's stream (PortAudio may be re-initialised later in the session)
+    playback.stop()  # closes the player's stream (PortAudio may be re-initialised later in the session)
     if before:
         virtual_mic.pactl("set-default-sink", before, check=False)
     virtual_mic.pactl("unload-module", module.stdout.strip(), check=False)

@@ -27,7 +27,7 @@ import openvino.opset15 as op
 
 from ...whisper.model import N_HEAD_DIM, ModelDims, Weights
 from ..names import Precision
-from . import cache
+from . import cache, memory
 from .graph import F32, I64, _Builder, _f32, _i64, _name, _param
 
 logger = logging.getLogger(__name__)
@@ -159,9 +159,12 @@ class Aligner:
         embeddings = np.ascontiguousarray(np.asarray(self._rows(toks), dtype=np.float32)[None])
         with self._lock:
             req = self._requests.get(key)
+            first = req is None
             if req is None:
                 req = self._requests[key] = self._compile(key).create_infer_request()
             req.infer({0: embeddings, 1: features}, share_inputs=True)
+            if first:  # the plugin has repacked the weights: drop the cache's mapped pages (see memory.py)
+                memory.release_mapped(self.model_dir.parent.parent)  # <cache root>/models/<key>
             return np.array(req.get_output_tensor(0).data, dtype=np.float32, copy=True)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ CONTEXT_S = 0.2  # played before and after the word
 # is played (PortAudio through ALSA's pulse plugin, recorded back from a PulseAudio sink: tests/ui/
 # test_words_playback.py); 50 ms of silence each side gets every sample of the word out.
 PAD_S = 0.05
+LATENCY_S = 0.4  # the output buffer: a busy machine (an engine loading on 2 cores) starves no word of audio
 
 
 class SessionAudio:
@@ -83,7 +84,7 @@ class _Player:
         import sounddevice as sd
 
         self.stop()
-        stream = sd.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", latency="high")
+        stream = sd.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", latency=LATENCY_S)
         stop = threading.Event()
         thread = threading.Thread(target=self._run, args=(stream, clip, stop), name="word-playback", daemon=True)
         with self._lock:

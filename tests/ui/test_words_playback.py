@@ -111,7 +111,10 @@ def test_clicked_word_is_played_through_a_real_output(qtbot, tmp_path, listen_si
     from amanuensis_desktop.audio.files import load_audio
 
     source = load_audio(shared_audio / "jfk.wav")[: 4 * SAMPLE_RATE]  # the final's audio, from START
+    from amanuensis_desktop.ui.threads import Task
+
     window = make_window(qtbot, tmp_path, mark_unsure_words=True)
+    assert Task.wait_all(120_000)  # the engine loaded: a word is clicked on a settled window, as people do
     window.dictation.route(Final(0, TEXT, START, START + source.size / SAMPLE_RATE, 0.1, WORDS, source))
     assert window.view.toPlainText().strip() == TEXT
     errors = []

@@ -124,7 +124,7 @@ def test_clicked_word_is_played_through_a_real_output(qtbot, tmp_path, listen_si
         recorder = Recorder(listen_sink.env, f"{SINK}.monitor")
         time.sleep(0.2)
         click_word(qtbot, window.view, word.word.strip())
-        qtbot.wait(int((want_len + 0.6) * 1000))  # the window's event loop runs while the word plays
+        qtbot.wait(int((want_len + 1.5) * 1000))  # the window's event loop runs while the word plays
         recorded = recorder.stop()
         assert "Cannot play" not in window.statusBar().currentMessage()
         loud = np.flatnonzero(recorded != 0)

@@ -29,8 +29,8 @@ DEFAULTS: dict[str, object] = {
     "clipboard_secret": False,  # mark copied text secret (x-kde-passwordManagerHint): no clipboard history
     "close_to_tray": True,  # closing the window keeps the app in the tray (when there is one)
     "autosave_dir": "",  # empty = <data folder>/autosave
-    "mark_unsure_words": False,  # time and weigh the words of finals and files; underline the unsure ones (opt-in:
-    # the alignment pass runs on the numpy reference and loads its weights, which would delay live finals)
+    "mark_unsure_words": True,  # time and weigh the words of finals and files; underline the unsure ones (on: the
+    # OpenVINO alignment pass adds no measurable delay to live finals and ~4 % to files; docs/decisions/words.md)
     "unsure_word_percent": 50,  # a word below this probability (percent) is unsure
     "language": "auto",  # the spoken language: auto (detected per 30 s window) or a code such as en, de
     "task": "transcribe",  # or translate (into English)

@@ -7,7 +7,6 @@ file results read their file again on the first click.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 
 import numpy as np
@@ -64,67 +63,14 @@ def word_slice(audio: np.ndarray, start: float, end: float, context: float = CON
     return audio[a:b]
 
 
-class _Player:
-    """One clip at a time, written to a blocking PortAudio stream from a thread of its own.
-
-    A callback stream (``sounddevice.play``) needs the GIL for every block; while the window's thread held it,
-    PulseAudio ran dry and inserted 60-150 ms of silence into the word (recorded back in
-    tests/ui/test_words_playback.py). A blocking write waits inside PortAudio without the GIL, ``CHUNK_S`` of
-    audio at a time; a newer click stops the older clip between chunks."""
-
-    CHUNK_S = 0.05
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._current: threading.Event | None = None  # set = stop the clip being played
-        self._thread: threading.Thread | None = None
-
-    def play(self, clip: np.ndarray) -> None:
-        import sounddevice as sd
-
-        self.stop()
-        stream = sd.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", latency="high")
-        stop = threading.Event()
-        thread = threading.Thread(target=self._run, args=(stream, clip, stop), name="word-playback", daemon=True)
-        with self._lock:
-            self._current, self._thread = stop, thread
-        thread.start()
-
-    @classmethod
-    def _run(cls, stream, clip: np.ndarray, stop: threading.Event) -> None:
-        step = int(cls.CHUNK_S * SAMPLE_RATE)
-        try:
-            stream.start()
-            for at in range(0, clip.size, step):
-                if stop.is_set():
-                    stream.abort()
-                    return
-                stream.write(np.ascontiguousarray(clip[at : at + step].reshape(-1, 1)))
-            stream.stop()  # returns once what was written has been played
-        except Exception as exc:  # PortAudio errors have many types
-            logger.info("playback failed: %s", exc)
-        finally:
-            stream.close()
-
-    def stop(self, wait: float = 1.0) -> None:
-        """Stop the clip being played (if any) and wait up to ``wait`` seconds for its stream to close."""
-        with self._lock:
-            stop, thread = self._current, self._thread
-            self._current = self._thread = None
-        if stop is not None:
-            stop.set()
-        if thread is not None:
-            thread.join(wait)
-
-
-_player = _Player()
-
-
 def play(audio: np.ndarray) -> str | None:
     """Start playing 16 kHz ``audio`` (returns at once); one sentence on failure, else None."""
     try:
+        import sounddevice as sd
+
         pad = np.zeros(int(PAD_S * SAMPLE_RATE), np.float32)
-        _player.play(np.concatenate([pad, np.asarray(audio, dtype=np.float32).reshape(-1), pad]))
+        sd.stop()
+        sd.play(np.concatenate([pad, np.asarray(audio, dtype=np.float32).reshape(-1), pad]), SAMPLE_RATE)
     except Exception as exc:  # PortAudio errors have many types: no device, busy device, missing library
         logger.info("playback failed: %s", exc)
         return f"Cannot play the word: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
@@ -133,4 +79,9 @@ def play(audio: np.ndarray) -> str | None:
 
 def stop() -> None:
     """Stop click-to-listen playback (and close its stream)."""
-    _player.stop()
+    try:
+        import sounddevice as sd
+
+        sd.stop()
+    except Exception as exc:  # nothing to stop, or no PortAudio
+        logger.info("stopping playback failed: %s", exc)

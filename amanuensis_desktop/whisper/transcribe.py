@@ -305,7 +305,7 @@ def transcribe(
             segments.append(seg)
             if on_segment:
                 on_segment(seg)
-        all_tokens.extend(t for t in tokens if t < tok.eot or t >= tok.timestamp_begin)  # text and its times, as Whisper
+        all_tokens.extend(t for t in tokens if t < tok.eot or t >= tok.timestamp_begin)  # text and times, as Whisper
         if not opts.condition_on_previous_text or result.temperature > 0.5:
             prompt_reset_since = len(all_tokens)
         if progress:

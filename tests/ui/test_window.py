@@ -158,7 +158,7 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "clipboard_secret": False,
         "close_to_tray": False,
         "autosave_dir": str(tmp_path / "elsewhere"),
-        "mark_unsure_words": False,
+        "mark_unsure_words": True,  # the default
         "unsure_word_percent": 50,
         "language": "de",
         "task": "translate",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -138,8 +139,8 @@ def replay(
 
 def _options(variant: str) -> tuple[EndpointOptions, VadOptions]:
     """'key=value,...' over EndpointOptions (``vad.key`` over VadOptions)."""
-    ep: dict[str, float] = {}
-    vad: dict[str, float] = {}
+    ep: dict[str, Any] = {}  # the fields are ints and floats
+    vad: dict[str, Any] = {}
     for item in filter(None, variant.split(",")):
         key, value = item.split("=")
         (vad if key.startswith("vad.") else ep)[key.removeprefix("vad.")] = float(value)

@@ -7,6 +7,10 @@ file results read their file again on the first click.
 from __future__ import annotations
 
 import logging
+import shutil
+import signal
+import subprocess
+import threading
 from collections import deque
 
 import numpy as np
@@ -63,22 +67,74 @@ def word_slice(audio: np.ndarray, start: float, end: float, context: float = CON
     return audio[a:b]
 
 
-def play(audio: np.ndarray) -> str | None:
-    """Start playing 16 kHz ``audio`` (returns at once); one sentence on failure, else None."""
+def _server_player() -> list[str] | None:
+    """``paplay`` reading raw float32 from stdin (PulseAudio, or PipeWire's pulse server), or None without it."""
+    tool = shutil.which("paplay")
+    if tool is None:
+        return None
+    return [tool, "--raw", "--format=float32le", f"--rate={SAMPLE_RATE}", "--channels=1", "--client-name=Amanuensis"]
+
+
+def _feed(proc: subprocess.Popen, data: bytes, clip: np.ndarray) -> None:
+    """Write the clip to the player and wait for it; if the player fails, play the clip in process instead."""
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(data)
+        proc.stdin.close()
+    except OSError:  # the player died at once (no sound server): its exit status says so
+        pass
+    if proc.wait() not in (0, -signal.SIGTERM) and proc is _state.child:
+        logger.info("paplay failed (status %s); playing in process", proc.returncode)
+        _play_in_process(clip)
+
+
+class _State:
+    child: subprocess.Popen | None = None
+
+
+_state = _State()
+
+
+def _play_in_process(clip: np.ndarray) -> str | None:
     try:
         import sounddevice as sd
 
-        pad = np.zeros(int(PAD_S * SAMPLE_RATE), np.float32)
         sd.stop()
-        sd.play(np.concatenate([pad, np.asarray(audio, dtype=np.float32).reshape(-1), pad]), SAMPLE_RATE)
+        sd.play(clip, SAMPLE_RATE)
     except Exception as exc:  # PortAudio errors have many types: no device, busy device, missing library
         logger.info("playback failed: %s", exc)
         return f"Cannot play the word: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
     return None
 
 
+def play(audio: np.ndarray) -> str | None:
+    """Start playing 16 kHz ``audio`` (returns at once); one sentence on failure, else None.
+
+    The sound server's own player (``paplay``) plays it in a process of its own where there is one: played from
+    this process, PortAudio's callback shares the interpreter with the window and the engines, and a busy moment
+    left 110-165 ms gaps inside the word (tests/ui/test_words_playback.py). Else sounddevice, in process."""
+    pad = np.zeros(int(PAD_S * SAMPLE_RATE), np.float32)
+    clip = np.concatenate([pad, np.asarray(audio, dtype=np.float32).reshape(-1), pad])
+    stop()
+    cmd = _server_player()
+    if cmd is not None:
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            logger.info("paplay could not start: %s", exc)
+        else:
+            _state.child = proc
+            data = clip.astype("<f4").tobytes()
+            threading.Thread(target=_feed, args=(proc, data, clip), name="word-player", daemon=True).start()
+            return None
+    return _play_in_process(clip)
+
+
 def stop() -> None:
-    """Stop click-to-listen playback (and close its stream)."""
+    """Stop click-to-listen playback (the player process, or the in-process stream)."""
+    child, _state.child = _state.child, None
+    if child is not None and child.poll() is None:
+        child.terminate()
     try:
         import sounddevice as sd
 

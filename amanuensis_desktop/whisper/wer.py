@@ -11,6 +11,38 @@ _ONES = (
 )
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ABBREV = {"mr": "mister", "mrs": "missus", "dr": "doctor", "st": "saint", "ms": "miss", "vs": "versus"}
+# British spellings scored as their American twins, as Whisper's English normaliser does (its list is longer):
+# "colours" for "colors" is not a word error. Stems; the endings below are added.
+_BRITISH_STEMS = {
+    "colour": "color",
+    "favour": "favor",
+    "flavour": "flavor",
+    "honour": "honor",
+    "humour": "humor",
+    "labour": "labor",
+    "neighbour": "neighbor",
+    "behaviour": "behavior",
+    "harbour": "harbor",
+    "rumour": "rumor",
+    "centre": "center",
+    "theatre": "theater",
+    "metre": "meter",
+    "litre": "liter",
+    "fibre": "fiber",
+    "realis": "realiz",
+    "organis": "organiz",
+    "recognis": "recogniz",
+    "apologis": "apologiz",
+    "analys": "analyz",
+    "travell": "travel",
+    "grey": "gray",
+    "programme": "program",
+}
+_BRITISH = {
+    stem + end: us + end
+    for stem, us in _BRITISH_STEMS.items()
+    for end in ("", "s", "ed", "ing", "er", "ers", "ful", "ite", "ites", "ation", "ations", "e", "es")
+}
 
 
 def _number_words(n: int) -> str:
@@ -36,7 +68,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"\d+", lambda m: " " + _number_words(int(m.group())) + " ", text)
     text = re.sub(r"[^\w\s']", " ", text)
     text = text.replace("'", "")
-    words = [_ABBREV.get(w, w) for w in text.split()]
+    words = [_BRITISH.get(w, _ABBREV.get(w, w)) for w in text.split()]
     return " ".join(words)
 
 

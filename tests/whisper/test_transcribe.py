@@ -22,6 +22,7 @@ def test_normalizer():
     assert normalize("Go forward 10 meters.") == normalize("go forward ten meters")
     assert normalize("And Mr. John Dashwood") == "and mister john dashwood"
     assert normalize("ill-disposed") == "ill disposed"
+    assert normalize("many beautiful colours, centre") == normalize("many beautiful colors, center")
     assert wer("a b c d", "a x c") == 0.5
 
 

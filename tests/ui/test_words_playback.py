@@ -1,8 +1,9 @@
-"""Click to listen through a real output: a word clicked in the window (real Qt, offscreen) is played by the real
-player (sounddevice → PortAudio → ALSA's pulse plugin) into a null sink of the private PulseAudio daemon, recorded
-back from the sink's monitor (parec), and found in the source audio by cross-correlation: the played span is the
-word's audio with its context (offset and length within 50 ms; measured: 0 ms once the player pads the clip
-with silence, 13-15 ms lost at the start and ~20 ms at the end without)."""
+"""Click to listen through a real output: a word clicked in the window (real Qt, offscreen) is played by the
+real player (paplay in a process of its own; sounddevice where it is missing) into a null sink of the private
+PulseAudio daemon, recorded back from the sink's monitor (parec), and found in the source audio by
+cross-correlation: the played span is the word's audio with its context (offset and length within 50 ms;
+measured: 0 ms once the player pads the clip with silence, 13-15 ms lost at the start and ~20 ms at the end
+without)."""
 
 from __future__ import annotations
 
@@ -107,11 +108,6 @@ def click_word(qtbot, view, word: str) -> None:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
 
 
-@pytest.mark.xfail(
-    reason="inside the window test 110-165 ms of silence appear ~0.1 s into the word (an underrun on the way to the "
-    "sink; a standalone sounddevice.play into the same sink is bit-exact): not solved yet",
-    strict=False,
-)
 def test_clicked_word_is_played_through_a_real_output(qtbot, tmp_path, listen_sink, shared_audio):
     from amanuensis_desktop.audio.files import load_audio
 

@@ -140,23 +140,21 @@ class DictationController(QObject):
 
     def begin_utterance(self) -> None:
         """Push-to-talk press on a running push-to-talk dictation: speech opens segments again."""
-        run = self._run if self._state is DictationState.LISTENING else self._starting
-        if run is None or not run.push_to_talk:
-            return
-        run.released = False
-        if run.pipeline is not None:
-            run.pipeline.begin_utterance()
+        self._push_to_talk(released=False)
 
     def end_utterance(self) -> None:
         """Push-to-talk release: the utterance ends now (no hang-over; its final follows as soon as it is
         decoded). The microphone stays open, so the next press is heard from its first word. A release while
         the pipeline still starts is applied as soon as it is up."""
+        self._push_to_talk(released=True)
+
+    def _push_to_talk(self, released: bool) -> None:
         run = self._run if self._state is DictationState.LISTENING else self._starting
         if run is None or not run.push_to_talk:
             return
-        run.released = True
+        run.released = released
         if run.pipeline is not None:
-            run.pipeline.end_utterance()
+            (run.pipeline.end_utterance if released else run.pipeline.begin_utterance)()
 
     def toggle(self, options: Callable[[], Any]) -> None:
         """Start (with ``options()``) when idle, stop when starting or listening."""

@@ -3,12 +3,13 @@
 Each variant adds CPU compile properties on top of ``devices.compile_config`` (per part: encoder, cross,
 decoder) and runs in its own process (its own thread pools), serving transcriptions of jfk.wav and of the
 183 s long clip (``corpus.long_clip(180)``) in process, with the peer bench's "same decoding" (greedy, no
-conditioning, timestamps). The parent alternates quiet and busy (a ``while True: pass`` process pinned to CPU 0,
-the peer bench's ``--hog``) in every round, rotates the variants' order, and prints medians, the slow-down,
-the time inside the encoder / cross K/V / decoder steps, and WER. Run it under the CPU lock::
+conditioning, timestamps). The parent alternates the states in every round: quiet, busy (a ``while True: pass``
+process pinned to CPU 0, the peer bench's ``--hog``) and roam (the same loop, free to move); it rotates the
+variants' order and prints medians, the slow-down, the time inside the encoder and the decoder steps, and WER.
+Run it under the CPU lock (the hog then runs inside the lock hold)::
 
     PYTHONPATH=$PWD flock /work/coord/cpu.lock .venv/bin/python devtools/busy_core.py \
-        --variants today,nopin,dec1 --files jfk,long --rounds 3 [--json out.json]
+        --variants today,pinned --files jfk,long --busy quiet,busy,roam --rounds 3 [--json out.json]
 
 ``--variants`` takes names from :data:`VARIANTS` or ``name=PART:KEY=VALUE;PART:KEY=VALUE`` (PART is encoder,
 cross, decoder or all).

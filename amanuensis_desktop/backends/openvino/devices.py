@@ -115,6 +115,12 @@ def compile_config(device: str, precision: str, part: str) -> dict[str, str]:
     cfg: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
     if precision == Precision.F32:
         cfg["INFERENCE_PRECISION_HINT"] = "f32"
+    if _family(device) == "CPU":
+        # Threads free to move (the plugin pins one per core by default). Pinned, the thread that shares its core
+        # with another busy process stalls every parallel operation's barrier: with a busy loop on CPU 0 the 183 s
+        # clip took 4.7x its quiet time (decoder step 11 -> 79 ms); unpinned 1.4x (11 -> 15 ms), and no slower on
+        # a quiet machine (docs/decisions/busy_core.md).
+        cfg["ENABLE_CPU_PINNING"] = "NO"
     if _family(device) == "CPU" and part in ("cross", "decoder"):
         # int8 weights are decompressed instead of quantising activations on the fly: the same speed for the
         # one-token decoder step here (2.0 ms either way), closer to the float reference.

@@ -34,7 +34,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 STREAM_MODEL = DATA_DIR / "silero_vad_openvino_16k.onnx"
 SEQUENCE_MODEL = DATA_DIR / "silero_vad_16k_sequence.onnx"
 SEQUENCE_BLOCK = 2048  # chunks per call of the sequence model (~65 s of audio; bounds its memory)
-# One unpinned thread: the gate runs beside Whisper's own (pinned) OpenVINO streams and must not fight them.
+# One unpinned thread: the gate runs beside Whisper's own OpenVINO threads and must not fight them.
 COMPILE_CONFIG = {
     "INFERENCE_NUM_THREADS": 1,
     "PERFORMANCE_HINT": "LATENCY",

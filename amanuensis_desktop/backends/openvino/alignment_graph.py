@@ -28,6 +28,7 @@ import openvino.opset15 as op
 from ...whisper.model import N_HEAD_DIM, ModelDims, Weights
 from ..names import Precision
 from . import cache, memory
+from .devices import compile_config
 from .graph import F32, I64, _Builder, _f32, _i64, _name, _param
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ class Aligner:
         self.built = False  # whether any graph had to be built (tests and the cost figure read it)
 
     def _config(self) -> dict[str, str]:
-        return {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+        # the decoding parts' properties (threads unpinned on the CPU: docs/decisions/busy_core.md), computed in f32
+        return compile_config(self.device, Precision.F32, "alignment")
 
     def _compile(self, heads: Heads) -> ov.CompiledModel:
         """Compile from the cache entry's IR (through the compile cache), building and saving it first if absent;

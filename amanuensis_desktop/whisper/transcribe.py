@@ -48,6 +48,10 @@ class TranscribeOptions:
     word_timestamps: bool = False
     language: str | None = None  # a code ("en", "de"...); None or "auto": detected per 30 s window
     task: str = "transcribe"  # or "translate" (into English)
+    # None: every window is padded to 30 s, as Whisper was trained. A number: the encoder sees only the window's
+    # audio plus this much padding, rounded up to whole seconds (live segments: a shorter, faster encode; the
+    # measured accuracy is in docs/decisions/live.md).
+    encoder_pad_s: float | None = None
 
 
 @dataclass
@@ -98,6 +102,15 @@ class Transcript:
     @property
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip()).strip()
+
+
+def encoder_frames(content_frames: int, pad_s: float | None) -> int:
+    """Mel frames the encoder sees for a window holding ``content_frames``: 3000 (30 s) when ``pad_s`` is None,
+    else the content plus ``pad_s``, rounded up to whole seconds (few distinct shapes for the compiled encoder)."""
+    if pad_s is None:
+        return N_FRAMES
+    wanted = content_frames + int(round(pad_s * FRAMES_PER_SECOND))
+    return min(N_FRAMES, -(-wanted // FRAMES_PER_SECOND) * FRAMES_PER_SECOND)
 
 
 def _is_silent(audio: np.ndarray, threshold: float) -> bool:
@@ -212,7 +225,7 @@ def transcribe(
             if progress:
                 progress(min(seek / FRAMES_PER_SECOND, duration), duration)
             continue
-        mel_window = pad_or_trim(mel[:, seek : seek + segment_size], N_FRAMES)
+        mel_window = pad_or_trim(mel[:, seek : seek + segment_size], encoder_frames(segment_size, opts.encoder_pad_s))
         t0 = time.perf_counter()
         features = engine.backend.encode(mel_window)
         timings["encode_s"] += time.perf_counter() - t0

@@ -62,8 +62,8 @@ class LiveOptions:
     gate: GateOptions = field(default_factory=GateOptions)  # the neural detector confirms segments (confirm.py)
     # The encoder sees a segment's audio plus this much padding instead of a padded 30 s window (None: 30 s, as
     # Whisper was trained): partials (their text is replaced anyway) and finals; measured in docs/decisions/live.md.
-    partial_pad_s: float | None = 1.0
-    final_pad_s: float | None = None
+    partial_pad_s: float | None = 4.0
+    final_pad_s: float | None = 4.0
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
     def __post_init__(self, vad_aggressiveness: int | None) -> None:

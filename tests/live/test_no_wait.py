@@ -15,7 +15,6 @@ from amanuensis_desktop.live.confirm import GateOptions
 from amanuensis_desktop.live.events import Final
 from amanuensis_desktop.live.vad import VadOptions
 from amanuensis_desktop.whisper.decoding import Cancelled
-from amanuensis_desktop.whisper.transcribe import encoder_frames
 
 from .test_live_units import EnergyVad, FakeEngine, silence, tone
 
@@ -99,9 +98,3 @@ def test_speech_resuming_abandons_the_speculation():
     assert len(finals) == 1 and engine.cancelled == ["slow speculation"]
     assert p.stats["speculative_abandoned"] == 1
     assert finals[0].latency < 0.5  # not held by the stale speculation (3 s)
-
-
-def test_encoder_frames_pad_the_content_to_whole_seconds():
-    assert encoder_frames(250, None) == 3000  # Whisper's padded 30 s window
-    assert encoder_frames(250, 1.0) == 400 and encoder_frames(300, 0.0) == 300 and encoder_frames(301, 0.0) == 400
-    assert encoder_frames(2950, 1.0) == 3000

@@ -243,7 +243,8 @@ def transcribe(
                 progress(min(seek / FRAMES_PER_SECOND, duration), duration)
             continue
         content = mel[:, seek : seek + segment_size]
-        frames = encoder_frames(segment_size, opts.encoder_pad_s)
+        static = getattr(engine.backend, "static", False)  # a static-shape encoder (Intel NPU) takes 30 s only
+        frames = N_FRAMES if static else encoder_frames(segment_size, opts.encoder_pad_s)
         t0 = time.perf_counter()
         features = engine.backend.encode(pad_or_trim(content, frames))
         timings["encode_s"] += time.perf_counter() - t0

@@ -10,13 +10,18 @@ if the speculation covered exactly the segment, when that decode was done; other
 close. Reported: final after the end of each utterance (p50 / p95), WER of the finals, with and without the
 end-pointing rule (and push-to-talk: a release at each utterance's end, then one decode).
 
-    PYTHONPATH=. python devtools/endpoint_replay.py [--decode-s 0.07]
+    PYTHONPATH=. python devtools/endpoint_replay.py [--decode-s 0.07 | --measured] [--final-pad-s S]
+
+``--measured``: each decode takes what it really took here (wall time, this machine's load) instead of a fixed
+``--decode-s``. ``--final-pad-s S``: speculations and finals encode their audio plus S seconds of padding
+instead of a padded 30 s window (``LiveOptions.final_pad_s``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +38,7 @@ from amanuensis_desktop.whisper.wer import wer
 BLOCK = 160  # 10 ms, as a microphone delivers
 
 
-_CACHE: dict[tuple[int, int], str] = {}  # (start, n) -> text, shared by every run (the same program)
+_CACHE: dict[tuple[int, int, float | None], tuple[str, float]] = {}  # (start, n, pad) -> (text, decode s)
 
 
 def replay(
@@ -44,6 +49,8 @@ def replay(
     decode_s: float,
     endpoint: EndpointOptions | None = None,
     vad: VadOptions | None = None,
+    pad_s: float | None = None,
+    measured: bool = False,
 ) -> dict:
     vad = vad or VadOptions()
     endpointer = Endpointer(endpoint or EndpointOptions(), FRAME_MS / 1000) if mode == "endpoint" else None
@@ -53,12 +60,16 @@ def replay(
     tail = seg.tail * FRAME
     cache = _CACHE
 
-    def decode(start: int, n: int) -> str:
-        key = (start, n)
+    def decode(start: int, n: int) -> tuple[str, float]:
+        """(text, seconds the decode takes in the replay)."""
+        key = (start, n, pad_s)
         if key not in cache:
             audio = program[start : start + n]
-            cache[key] = engine.transcribe(audio, condition_on_previous_text=False).text.strip()
-        return cache[key]
+            t0 = time.perf_counter()
+            text = engine.transcribe(audio, condition_on_previous_text=False, encoder_pad_s=pad_s).text.strip()
+            cache[key] = (text, time.perf_counter() - t0)
+        text, took = cache[key]
+        return text, took if measured else decode_s
 
     opened: dict[int, dict] = {}
     pending_offers: list[tuple[float, int, int, str]] = []  # (ready at, segment id, end sample, text)
@@ -90,7 +101,8 @@ def replay(
                 if spec is not None and spec[0] == n:
                     out_at, text = max(now, spec[1]), spec[2]
                 else:
-                    out_at, text = now + decode_s, decode(s["start"], n)
+                    text, took = decode(s["start"], n)
+                    out_at = now + took
                 finals.append({"start": s["start"] / SR, "end": e.end / SR, "out": out_at, "text": text})
 
     for i in range(0, program.size, BLOCK):
@@ -111,9 +123,9 @@ def replay(
             if s["voiced"] >= vad.min_speech_s * SR and covered >= spec_end - s["start"]:
                 n = spec_end - s["start"]
                 if s["spec"] is None or s["spec"][0] != n:
-                    text = decode(s["start"], n)
-                    s["spec"] = (n, now + decode_s, text)
-                    pending_offers.append((now + decode_s, sid, s["start"] + n, text))
+                    text, took = decode(s["start"], n)
+                    s["spec"] = (n, now + took, text)
+                    pending_offers.append((now + took, sid, s["start"] + n, text))
     apply(seg.flush(), program.size / SR)
 
     lat = []
@@ -150,6 +162,8 @@ def _options(variant: str) -> tuple[EndpointOptions, VadOptions]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--decode-s", type=float, default=0.07)
+    ap.add_argument("--measured", action="store_true", help="each decode takes its measured wall time")
+    ap.add_argument("--final-pad-s", type=float, default=None, help="short encoder for finals: audio + this padding")
     ap.add_argument("--modes", nargs="*", default=["hangover", "endpoint", "ptt"])
     ap.add_argument(
         "--variant",
@@ -162,16 +176,17 @@ def main() -> None:
     engine = Engine.load("auto")
     refs = " ".join(u["reference"] for u in utts)
     file_wer = wer(refs, " ".join(engine.transcribe(u["audio"]).text for u in utts))
-    out = [replay(engine, program, utts, mode, args.decode_s) for mode in args.modes]
+    pad, measured = args.final_pad_s, args.measured
+    out = [replay(engine, program, utts, mode, args.decode_s, pad_s=pad, measured=measured) for mode in args.modes]
     for variant in args.variant:
         ep, vad = _options(variant)
-        run = replay(engine, program, utts, "endpoint", args.decode_s, ep, vad)
+        run = replay(engine, program, utts, "endpoint", args.decode_s, ep, vad, pad_s=pad, measured=measured)
         run["mode"] = f"endpoint {variant}"
         out.append(run)
     utterances = [{"clip": u["clip"], "onset": round(u["onset"], 2), "end": round(u["end"], 2)} for u in utts]
-    print(
-        json.dumps({"decode_s": args.decode_s, "file_wer": round(file_wer, 4), "utterances": utterances, "runs": out})
-    )
+    decode = "measured" if measured else args.decode_s
+    head = {"decode_s": decode, "final_pad_s": pad, "file_wer": round(file_wer, 4), "utterances": utterances}
+    print(json.dumps({**head, "runs": out}))
 
 
 if __name__ == "__main__":

@@ -124,6 +124,9 @@ def run(args) -> int:
     want = getattr(args, "source", None) or "auto"
     ptt = bool(getattr(args, "ptt", False))  # push-to-talk: released at the end of each utterance
     live_options = LiveOptions(push_to_talk=ptt)
+    for name in ("partial_pad_s", "final_pad_s"):  # the encoder's padding for live segments (None: 30 s windows)
+        if hasattr(args, name):
+            live_options = replace(live_options, **{name: getattr(args, name)})
     program, utts = build_program(folder)
     if not utts:
         raise UserError(f"None of the benchmark clips is in {folder}.")
@@ -269,6 +272,8 @@ def run(args) -> int:
         "wer_file": round(file_wer, 4),
         "pipeline": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in pipeline.stats.items()},
         "hangover_s": pipeline.options.vad.hangover_s,
+        "encoder_pad_s": {"partial": pipeline.options.partial_pad_s, "final": pipeline.options.final_pad_s},
+        "timeline_median_s": _timeline_medians(pipeline.stats.get("timeline", [])),
         "mode": "hands-free"
         if not ptt
         else f"push-to-talk (released {PTT_RELEASE_AFTER_S:.2f} s after each utterance's end)",
@@ -282,6 +287,13 @@ def run(args) -> int:
     if path:
         Path(path).write_text(text + "\n")
     return 0
+
+
+def _timeline_medians(timeline: list[dict[str, Any]]) -> dict[str, float]:
+    """Medians over the finals with text of where their time went, seconds after the end was detected."""
+    rows = [t for t in timeline if t.get("text")]
+    keys = ("taken_s", "decode_start_s", "encoder_s", "decode_end_s", "emitted_s")
+    return {k: round(float(np.median([t[k] for t in rows])), 3) for k in keys} if rows else {}
 
 
 def _ms(pair: dict[str, Any]) -> str:
@@ -307,6 +319,10 @@ def _print_table(r: dict[str, Any]) -> None:
             f"{r['cpu_silence_percent_of_one_core']:.1f} % of one core over {r['silence_s']} s",
         ),
         ("WER live / file", f"{r['wer_live'] * 100:.1f} % / {r['wer_file'] * 100:.1f} %"),
+        (
+            "final timeline, median s after end detected",
+            " ".join(f"{k}={v}" for k, v in r["timeline_median_s"].items()),
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     print("Live dictation benchmark")
@@ -324,6 +340,10 @@ def _print_table(r: dict[str, Any]) -> None:
 if __name__ == "__main__":  # pragma: no cover
     import argparse
 
+    from ..live.pipeline import LiveOptions as _LiveOptions
+
+    LIVE_DEFAULTS = _LiveOptions()
+
     parser = argparse.ArgumentParser(prog="amanuensis bench --live")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--json", default=None)
@@ -331,4 +351,10 @@ if __name__ == "__main__":  # pragma: no cover
     parser.add_argument("--silence-s", type=float, default=10.0)
     parser.add_argument("--source", choices=("auto", "mic", "file"), default="auto")
     parser.add_argument("--ptt", action="store_true")
+
+    def pad(value: str) -> float | None:
+        return None if value.lower() == "none" else float(value)
+
+    parser.add_argument("--partial-pad-s", type=pad, default=LIVE_DEFAULTS.partial_pad_s, help="seconds, or none")
+    parser.add_argument("--final-pad-s", type=pad, default=LIVE_DEFAULTS.final_pad_s, help="seconds, or none")
     sys.exit(run(parser.parse_args()))

@@ -60,6 +60,13 @@ class LiveOptions:
     language: str | None = None  # a code ("en", "de"...); None: detected (multilingual models)
     task: str = "transcribe"  # or "translate" (into English)
     gate: GateOptions = field(default_factory=GateOptions)  # the neural detector confirms segments (confirm.py)
+    # The encoder sees a segment's audio plus this much padding instead of a padded 30 s window (None: 30 s, as
+    # Whisper was trained): a 5 s segment encodes in ~0.08 s instead of ~0.35 s here; a short window that loops
+    # or fails Whisper's fallback rule is decoded again on the 30 s one. Partials use it; finals do not by default:
+    # on the shared clips it lost one word (1.33 -> 2.67 % WER clean) for final latency 1.1-1.2 -> 0.8 s hands-free
+    # and 0.8 -> 0.45-0.5 s push-to-talk (docs/decisions/live.md). final_pad_s=4.0 opts in.
+    partial_pad_s: float | None = 4.0
+    final_pad_s: float | None = None
     detector: SpeechDetector | None = field(default=None, repr=False, compare=False)  # None = webrtcvad (tests: fakes)
 
     def __post_init__(self, vad_aggressiveness: int | None) -> None:

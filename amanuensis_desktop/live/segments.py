@@ -28,6 +28,8 @@ class Speculation:
     result: Any
     prompted: bool
     seconds: float
+    started: float = 0.0  # time.monotonic() when its decode started
+    done: float = 0.0  # ... and ended
 
 
 class Segment:

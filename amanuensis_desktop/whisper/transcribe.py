@@ -48,6 +48,10 @@ class TranscribeOptions:
     word_timestamps: bool = False
     language: str | None = None  # a code ("en", "de"...); None or "auto": detected per 30 s window
     task: str = "transcribe"  # or "translate" (into English)
+    # None: every window is padded to 30 s, as Whisper was trained. A number: the encoder sees only the window's
+    # audio plus this much padding, rounded up to whole seconds (live segments: a shorter, faster encode; the
+    # measured accuracy is in docs/decisions/live.md).
+    encoder_pad_s: float | None = None
 
 
 @dataclass
@@ -100,6 +104,15 @@ class Transcript:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip()).strip()
 
 
+def encoder_frames(content_frames: int, pad_s: float | None) -> int:
+    """Mel frames the encoder sees for a window holding ``content_frames``: 3000 (30 s) when ``pad_s`` is None,
+    else the content plus ``pad_s``, rounded up to whole seconds (few distinct shapes for the compiled encoder)."""
+    if pad_s is None:
+        return N_FRAMES
+    wanted = content_frames + int(round(pad_s * FRAMES_PER_SECOND))
+    return min(N_FRAMES, -(-wanted // FRAMES_PER_SECOND) * FRAMES_PER_SECOND)
+
+
 def _is_silent(audio: np.ndarray, threshold: float) -> bool:
     """True when no 100 ms block of ``audio`` is louder than ``threshold`` RMS."""
     if audio.size == 0:
@@ -124,6 +137,28 @@ def _is_no_speech(result: DecodingResult, opts: TranscribeOptions) -> bool:
     return unsure or repetitive
 
 
+def _acceptable(result: DecodingResult, opts: TranscribeOptions) -> bool:
+    """Whisper's fallback rule: a result is kept when it is silence or neither too repetitive nor too unsure."""
+    too_repetitive = (
+        opts.compression_ratio_threshold is not None and result.compression_ratio > opts.compression_ratio_threshold
+    )
+    too_unsure = opts.logprob_threshold is not None and result.avg_logprob < opts.logprob_threshold
+    silence = opts.no_speech_threshold is not None and result.no_speech_prob > opts.no_speech_threshold
+    return silence or not (too_repetitive or too_unsure)
+
+
+def _short_window(
+    decoder: WindowDecoder, features: np.ndarray, seconds: float, base: DecodingOptions, opts: TranscribeOptions, cancel
+) -> DecodingResult | None:
+    """A window encoded without the 30 s padding, decoded at the first temperature with a budget of 30 tokens + 8
+    per second of audio (without padding to see, tiny.en sometimes repeats a short phrase to the token limit). None
+    when the result ran out of budget or fails Whisper's fallback rule: the caller then decodes the padded window."""
+    budget = 30 + int(8 * seconds)
+    quick = decoder.decode(features, replace(base, temperature=opts.temperature[0], sample_len=budget), cancel=cancel)
+    quick.timings["attempts"] = 1
+    return quick if int(quick.timings.get("steps", 0)) < budget and _acceptable(quick, opts) else None
+
+
 def decode_with_fallback(
     decoder: WindowDecoder,
     features: np.ndarray,
@@ -145,12 +180,7 @@ def decode_with_fallback(
         spent["steps"] += int(result.timings.get("steps", 0))
         spent["attempts"] += 1
         result.timings = dict(spent)  # what this window cost, every attempt included
-        too_repetitive = (
-            opts.compression_ratio_threshold is not None and result.compression_ratio > opts.compression_ratio_threshold
-        )
-        too_unsure = opts.logprob_threshold is not None and result.avg_logprob < opts.logprob_threshold
-        silence = opts.no_speech_threshold is not None and result.no_speech_prob > opts.no_speech_threshold
-        if silence or not (too_repetitive or too_unsure):
+        if _acceptable(result, opts):
             return result
     not_repetitive = [
         r
@@ -212,9 +242,11 @@ def transcribe(
             if progress:
                 progress(min(seek / FRAMES_PER_SECOND, duration), duration)
             continue
-        mel_window = pad_or_trim(mel[:, seek : seek + segment_size], N_FRAMES)
+        content = mel[:, seek : seek + segment_size]
+        static = getattr(engine.backend, "static", False)  # a static-shape encoder (Intel NPU) takes 30 s only
+        frames = N_FRAMES if static else encoder_frames(segment_size, opts.encoder_pad_s)
         t0 = time.perf_counter()
-        features = engine.backend.encode(mel_window)
+        features = engine.backend.encode(pad_or_trim(content, frames))
         timings["encode_s"] += time.perf_counter() - t0
         timings["windows"] += 1
         previous = languages.current
@@ -222,9 +254,16 @@ def transcribe(
         if previous is not None and language != previous:
             prompt_reset_since = len(all_tokens)  # another language: the previous text would mislead
         prompt = all_tokens[prompt_reset_since:]
-        result = decode_with_fallback(
-            decoder, features, replace(base, prompt=prompt or None, sot_sequence=sot_sequence), opts, cancel
-        )
+        window_base = replace(base, prompt=prompt or None, sot_sequence=sot_sequence)
+        short = frames < N_FRAMES
+        result = _short_window(decoder, features, segment_duration, window_base, opts, cancel) if short else None
+        if result is None:
+            if short:  # the short window's result failed: the padded 30 s window, as Whisper was trained
+                timings["short_failed"] = timings.get("short_failed", 0) + 1
+                t0 = time.perf_counter()
+                features = engine.backend.encode(pad_or_trim(content, N_FRAMES))
+                timings["encode_s"] += time.perf_counter() - t0
+            result = decode_with_fallback(decoder, features, window_base, opts, cancel)
         timings["decode_s"] += result.timings.get("decode_s", 0.0)
         timings["steps"] += int(result.timings.get("steps", 0))
         timings["fallbacks"] += int(result.timings.get("attempts", 1)) - 1

@@ -35,3 +35,19 @@ def test_a_looping_short_window_falls_back_to_the_padded_window(engine, shared_a
     result = engine.transcribe(audio, condition_on_previous_text=False, temperature=0.0, encoder_pad_s=1.0)
     assert result.timings.get("short_failed") == 1
     assert wer(dict(manifest)["goforward.wav"], result.text) <= 0.25, result.text
+
+
+def test_the_npu_keeps_padded_windows(cpu_engine):
+    """The NPU's kernels are built for 30 s windows: a live window asking for less padding stays on the NPU (the
+    XDNA kernel emulator stands in for the device, which cannot exist here) instead of falling back."""
+    import numpy as np
+
+    from amanuensis_desktop.backends import npu
+    from amanuensis_desktop.backends.numpy_backend import NumpyBackend
+
+    w = cpu_engine.weights
+    backend = npu.create(w, npu_device="emulator", fallback=NumpyBackend(w))
+    assert backend.static
+    frames = N_FRAMES if backend.static else encoder_frames(200, 4.0)
+    backend.encode(np.zeros((w.dims.n_mels, frames), np.float32))
+    assert (backend.windows_on_npu, backend.windows_on_fallback) == (1, 0)

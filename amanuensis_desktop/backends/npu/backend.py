@@ -78,6 +78,12 @@ class NpuBackend(Backend):
         return self.failure is None
 
     @property
+    def static(self) -> bool:
+        """Windows are padded to 30 s while the NPU computes: its kernels are built for that size, and a shorter
+        live window would run on the fallback instead (whisper/transcribe.py reads this)."""
+        return self.failure is None
+
+    @property
     def label(self) -> str:
         if self.failure is not None:
             return self.fallback.label

@@ -4,7 +4,7 @@
 JSON also takes ``meta``: top-level fields such as the detected ``language`` and ``language_probability``
 (:func:`transcript_meta` reads them from a Transcript). Where segments also carry ``words`` (objects with
 ``word``, ``start``, ``end``, ``probability``: word timestamps), JSON lists them per segment and SRT/VTT can cut
-cues of at most ``max_words_per_cue`` words.
+cues of at most ``max_words_per_cue`` words (for a segment whose words spell its text; else one cue for it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 FORMATS = ("txt", "srt", "vtt", "json")
 
@@ -28,6 +28,12 @@ class TimedText(Protocol):
     def end(self) -> float: ...
     @property
     def text(self) -> str: ...
+
+
+class _Cue(NamedTuple):
+    start: float
+    end: float
+    text: str
 
 
 def _stamp(seconds: float, sep: str) -> str:
@@ -69,18 +75,22 @@ def transcript_meta(transcript: object) -> dict[str, object]:
     return {k: v for k, v in meta.items() if v not in (None, "")}
 
 
+def _spelled_by_words(seg: TimedText, words: list) -> bool:
+    """The words spell the segment's text (up to spacing): their cues show what the segment says."""
+    return "".join(w.word for w in words).split() == seg.text.split()
+
+
 def _word_cues(segments: Iterable[TimedText], max_words: int | None) -> Iterator[tuple[float, float, str]]:
-    """Cues of at most ``max_words`` words where a segment has word timestamps; whole segments otherwise."""
+    """Cues of at most ``max_words`` words where a segment has word timestamps that spell its text; whole
+    segments otherwise."""
     for seg in segments:
         words = list(getattr(seg, "words", None) or ())
-        if not max_words or not words:
+        if not max_words or not words or not _spelled_by_words(seg, words):
             yield from _cues([seg])
             continue
         for i in range(0, len(words), max_words):
             group = words[i : i + max_words]
-            text = "".join(w.word for w in group).strip()
-            if text:
-                yield group[0].start, max(group[-1].end, group[0].start + 0.001), text
+            yield from _cues([_Cue(group[0].start, group[-1].end, "".join(w.word for w in group))])
 
 
 def _words_json(seg: TimedText) -> list[dict]:

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, object] = {
     "mark_unsure_words": True,  # time and weigh the words of finals and files; underline the unsure ones (on: the
     # OpenVINO alignment pass adds no measurable delay to live finals and ~4 % to files; docs/decisions/words.md)
     "unsure_word_percent": 50,  # a word below this probability (percent) is unsure
+    "words_per_cue": 0,  # SRT/VTT exports from the window: 0 = a cue per segment, N = cues of at most N timed words
     "language": "auto",  # the spoken language: auto (detected per 30 s window) or a code such as en, de
     "task": "transcribe",  # or translate (into English)
     "output_mode": "window",  # where finals go: window / type / paste / clipboard (output.sink.OutputMode)
@@ -44,6 +45,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 OUTPUT_MODE_CHOICES = ("window", "type", "paste", "clipboard")
+MAX_WORDS_PER_CUE = 20
 
 
 def data_dir() -> Path:
@@ -122,6 +124,8 @@ def validate(values: dict[str, object]) -> dict[str, object]:
         out["vad_aggressiveness"] = DEFAULTS["vad_aggressiveness"]
     if not 1 <= int(out["unsure_word_percent"]) <= 99:  # type: ignore[call-overload]
         out["unsure_word_percent"] = DEFAULTS["unsure_word_percent"]
+    if not 0 <= int(str(out["words_per_cue"])) <= MAX_WORDS_PER_CUE:
+        out["words_per_cue"] = DEFAULTS["words_per_cue"]
     if out["task"] not in TASK_CHOICES:
         out["task"] = DEFAULTS["task"]
     out["language"] = str(out["language"]).strip().lower() or DEFAULTS["language"]

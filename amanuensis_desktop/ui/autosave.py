@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..storage import private_dir, write_atomic
 from .salvage import read_session
@@ -25,9 +26,41 @@ class Seg:
     start: float
     end: float
     text: str
+    words: list = field(default_factory=list)  # whisper Words (word timestamps), on the transcript's time
 
     def as_dict(self) -> dict:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        out: dict[str, Any] = {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
+        if self.words:  # compact rows [word, start, end, probability] (no "text"/"start" keys for salvage to misread)
+            out["words"] = [[w.word, round(w.start, 3), round(w.end, 3), round(w.probability, 4)] for w in self.words]
+        return out
+
+    def shifted(self, by: float) -> Seg:
+        """This segment ``by`` seconds later, its words too."""
+        words = [replace(w, start=w.start + by, end=w.end + by) for w in self.words]
+        return Seg(self.start + by, self.end + by, self.text, words)
+
+    @classmethod
+    def of(cls, seg: Any) -> Seg:
+        """A Seg from any segment with start, end, text (and words)."""
+        return cls(seg.start, seg.end, seg.text, list(getattr(seg, "words", None) or ()))
+
+
+def _read_words(rows: object) -> list:
+    """Words from an autosave file's rows; none at all when any row is not [text, start, end, probability]
+    with finite, increasing times (a damaged or foreign file keeps its text, not odd words)."""
+    from ..whisper.words import Word
+
+    if not isinstance(rows, list):
+        return []
+    words: list[Word] = []
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 4 and isinstance(row[0], str)):
+            return []
+        start, end, p = (_float(v, None) for v in row[1:])
+        if start is None or end is None or p is None or end < start or (words and start < words[-1].start):
+            return []
+        words.append(Word(row[0], start, end, p))
+    return words
 
 
 def _ours(folder: Path) -> bool:
@@ -100,7 +133,7 @@ class AutosaveSession:
             "started": self.started,
             "updated": datetime.now().isoformat(timespec="seconds"),
             "closed": closed,
-            "segments": [Seg(s.start, s.end, s.text).as_dict() for s in segments],
+            "segments": [Seg.of(s).as_dict() for s in segments],
             "partial": partial,
         }
         try:  # private (0700 folder, 0600 file) and atomic: a full disk keeps the last good file whole
@@ -133,7 +166,7 @@ def find_orphans(folder: str | os.PathLike) -> list[Orphan]:
         if pid and _alive(pid, _float(data.get("pid_started"), None)):
             continue  # another instance is running and owns it
         segs = [
-            Seg(_float(s.get("start")), _float(s.get("end")), str(s.get("text", "")))
+            Seg(_float(s.get("start")), _float(s.get("end")), str(s.get("text", "")), _read_words(s.get("words")))
             for s in data.get("segments", []) or []
             if isinstance(s, dict)
         ]
@@ -182,10 +215,10 @@ def merge_restored(orphans: list[Orphan], current: list[Seg]) -> tuple[list[Seg]
             segs.append(Seg(last_end, last_end + 1.0, o.partial.strip()))
         if segs:
             shift = base - segs[0].start if restored else 0.0
-            restored += [Seg(s.start + shift, s.end + shift, s.text) for s in segs]
+            restored += [s.shifted(shift) for s in segs]
             base = restored[-1].end + 1.0
     shift = (restored[-1].end + 1.0) if restored else 0.0
-    merged = restored + [Seg(s.start + shift, s.end + shift, s.text) for s in current]
+    merged = restored + [s.shifted(shift) for s in current]
     return merged, sum(len(s.text.split()) for s in restored)
 
 
@@ -204,13 +237,13 @@ class Transcript:
             return None
         return self.autosave.error or "Autosave failed."
 
-    def add(self, text: str, start: float, end: float) -> Seg | None:
-        """A final sentence replaces the partial; None when it is empty (nothing was said)."""
+    def add(self, text: str, start: float, end: float, words: Any = ()) -> Seg | None:
+        """A final sentence (and its timed words) replaces the partial; None when it is empty (nothing was said)."""
         self.partial = ""
         text = text.strip()
         if not text:
             return None
-        seg = Seg(start, end, text)
+        seg = Seg(start, end, text, list(words))
         self.segments.append(seg)
         return seg
 

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..errors import UserError
+from ..formats import transcript_meta as transcript_meta  # a file job's JSON fields, as the command line writes
 from .settings_store import SettingsStore, UiKey
 
 EXPORT_FILTERS = {
@@ -22,8 +23,17 @@ MEDIA_FILTER = (
 )
 
 
-def export_segments(segments: list, path: str | Path, fmt: str | None = None) -> Path:
-    """Write ``segments`` to ``path`` as txt/srt/vtt/json (from the suffix unless ``fmt`` is given)."""
+def export_segments(
+    segments: list,
+    path: str | Path,
+    fmt: str | None = None,
+    meta: dict[str, object] | None = None,
+    words_per_cue: int | None = None,
+) -> Path:
+    """Write ``segments`` to ``path`` as txt/srt/vtt/json (from the suffix unless ``fmt`` is given): JSON lists
+    the timed words of segments that have them (``words: [{word, start, end, probability}]``) after ``meta``'s
+    top-level fields; SRT/VTT cut such segments into cues of at most ``words_per_cue`` words (None: one cue
+    per segment)."""
     from ..formats import FORMATS, write_transcript
 
     path = Path(path)
@@ -31,7 +41,7 @@ def export_segments(segments: list, path: str | Path, fmt: str | None = None) ->
     if fmt not in FORMATS:
         raise UserError(f"Unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     try:
-        return write_transcript(segments, fmt, path)
+        return write_transcript(segments, fmt, path, meta, words_per_cue)
     except OSError as exc:
         raise UserError(f"Cannot write {path} ({exc.strerror or exc}).") from exc
 

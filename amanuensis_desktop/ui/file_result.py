@@ -1,4 +1,5 @@
-"""A finished file job's transcript in a dialog of its own: selectable, click a word to hear it, Copy."""
+"""A finished file job's transcript in a dialog of its own: selectable, click a word to hear it, double-click
+to correct it (in the job's transcript: Copy and the job's export carry it), Copy."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..display import shown
 from .playback import play, word_slice
 from .threads import sentence
 from .widgets import TranscriptView
+from .word_review import ask_correction, correct_segment
 
 if TYPE_CHECKING:
     from .file_jobs import FileJob
@@ -31,9 +33,13 @@ class ResultDialog(QDialog):
         lay.addWidget(info)
         self.text = TranscriptView()
         self.text.setPlaceholderText("")
+        self._shown: dict[int, Any] = {}  # the view's final number → the job's segment it shows
         for seg in job.transcript.segments:
-            self.text.add_final(seg.text, seg.start, seg.end, getattr(seg, "words", ()), job.unsure_below)
+            words = getattr(seg, "words", ())
+            self._shown[self.text.add_final(seg.text, seg.start, seg.end, words, job.unsure_below)] = seg
         self.text.word_clicked.connect(self._play_word)
+        self.text.word_edit_requested.connect(lambda index, word: ask_correction(self, self.text, index, word))
+        self.text.word_corrected.connect(self._word_corrected)
         self._audio: Any = None
         self._path = job.path
         lay.addWidget(self.text, 1)
@@ -56,6 +62,9 @@ class ResultDialog(QDialog):
             error = sentence(exc)
         if error:
             self.setToolTip(error)
+
+    def _word_corrected(self, number: int, offset: int, length: int, text: str) -> None:
+        correct_segment(self._shown.get(number), offset, length, text)
 
     def _copy(self) -> None:
         from .clipboard import copy_text

@@ -278,10 +278,8 @@ class MainWindow(WordReview, QMainWindow):
         self.latency_label.set_latency(latency)
 
     def add_final(self, text: str, start: float, end: float, words: tuple = ()) -> None:
-        seg = self.transcript.add(text, start, end)
-        number = self.view.add_final(text.strip(), start, end, words, self._unsure_below())
-        if seg is not None and words:
-            self._shown[number] = seg
+        seg = self.transcript.add(text, start, end, words)
+        self._shown_as(self.view.add_final(text.strip(), start, end, words, self._unsure_below()), seg)
         if seg is None:
             return
         self._autosave_now()
@@ -305,8 +303,7 @@ class MainWindow(WordReview, QMainWindow):
     def restore_orphans(self) -> None:
         words = self.transcript.restore(self.recovery_bar.take("restored"))
         self.view.clear_all()
-        for s in self.segments:
-            self.view.add_final(s.text, s.start, s.end)
+        self._show_segments(self.segments)
         if self.transcript.partial:
             self.view.set_partial(self.transcript.partial)
         self._autosave_now()
@@ -341,9 +338,9 @@ class MainWindow(WordReview, QMainWindow):
         if got:
             self._export(self.segments, *got)
 
-    def _export(self, segments: list, path: str, fmt: str) -> None:
-        try:
-            out = export.export_segments(segments, path, fmt)
+    def _export(self, segments: list, path: str, fmt: str, meta: dict | None = None) -> None:
+        try:  # word-level JSON where segments have words; subtitle cues of the chosen number of words
+            out = export.export_segments(segments, path, fmt, meta, self.store.words_per_cue())
         except UserError as exc:
             self.show_error(str(exc))
         else:
@@ -382,7 +379,7 @@ class MainWindow(WordReview, QMainWindow):
             return
         got = export.ask_export_path(self, self.store, f"Export the transcript of {job.name}", job.path.stem)
         if got:
-            self._export(job.transcript.segments, *got)
+            self._export(job.transcript.segments, *got, export.transcript_meta(job.transcript))
 
     def _on_job_done(self, job_id: int) -> None:
         self.keeper.release(("file job", job_id))

@@ -167,6 +167,19 @@ class SettingsDialog(QDialog):
         unsure_row.addWidget(self.unsure_percent)
         unsure_row.addStretch(1)
         form.addRow("", unsure_row)
+        self.words_per_cue = QSpinBox()
+        self.words_per_cue.setObjectName("words-per-cue")
+        self.words_per_cue.setRange(0, S.MAX_WORDS_PER_CUE)
+        self.words_per_cue.setSpecialValueText("whole segments")  # shown for 0
+        self.words_per_cue.setSuffix(" words")
+        self.words_per_cue.valueChanged.connect(lambda n: self.words_per_cue.setSuffix(" word" if n == 1 else " words"))
+        self.words_per_cue.setValue(int(values[Key.WORDS_PER_CUE]))
+        self.words_per_cue.setAccessibleName("Words per subtitle cue")
+        self.words_per_cue.setToolTip(
+            "Saved SRT and WebVTT subtitles: a cue per segment, or cues of at most this many timed words "
+            "(where words are timed: underlining unsure words on)."
+        )
+        form.addRow("Subtitle cues:", self.words_per_cue)
 
         self.language = LanguagePicker(str(values[Key.LANGUAGE]), str(values[Key.TASK]), self)
         form.addRow("Language:", self.language)
@@ -213,6 +226,7 @@ class SettingsDialog(QDialog):
                 Key.AUTOSAVE_DIR: self.autosave.text().strip(),
                 Key.MARK_UNSURE_WORDS: self.mark_unsure.isChecked(),
                 Key.UNSURE_WORD_PERCENT: self.unsure_percent.value(),
+                Key.WORDS_PER_CUE: self.words_per_cue.value(),
                 Key.LANGUAGE: self.language.language(),
                 Key.TASK: self.language.task(),
                 **self.output.values(),

@@ -33,6 +33,7 @@ class Key(_Name):
     AUTOSAVE_DIR = "autosave_dir"
     MARK_UNSURE_WORDS = "mark_unsure_words"
     UNSURE_WORD_PERCENT = "unsure_word_percent"
+    WORDS_PER_CUE = "words_per_cue"
     LANGUAGE = "language"
     TASK = "task"
     OUTPUT_MODE = "output_mode"
@@ -78,6 +79,10 @@ class SettingsStore:
     def speech_threshold(self) -> float | None:
         """The speech gate's threshold (0-1), or None when the gate is off."""
         return S.speech_threshold(self.all())
+
+    def words_per_cue(self) -> int | None:
+        """Subtitle cues of at most this many timed words; None: a cue per segment."""
+        return int(self.get(Key.WORDS_PER_CUE)) or None
 
     def autosave_dir(self) -> Path:
         return S.autosave_dir(self.get(Key.AUTOSAVE_DIR))

@@ -86,15 +86,14 @@ class TranscriptView(QTextEdit):
         return None if i is None else (self._word_spans[i][2], self._word_spans[i][3])
 
     def replace_word(self, index: int, text: str) -> None:
-        """Correct timed word ``index`` in place (its format kept); sends :attr:`word_corrected`."""
+        """Correct timed word ``index`` in place (no longer marked unsure: the user vouched for it); sends
+        :attr:`word_corrected`."""
         span = self._word_spans[index]
         a, b = span[0], span[1]
         cur = QTextCursor(self.document())
-        cur.setPosition(a + 1)
-        fmt = cur.charFormat()
         cur.setPosition(a)
         cur.setPosition(b, QTextCursor.MoveMode.KeepAnchor)
-        cur.insertText(text, fmt)
+        cur.insertText(text, self._final_fmt)
         delta = len(text) - (b - a)
         span[1] = b + delta
         for later in self._word_spans[index + 1 :]:

@@ -1,11 +1,13 @@
 """Reviewing words in the window: words of live finals, click to listen, correct in place, the unsure mark.
 
 A mixin of :class:`~.main_window.MainWindow` (which provides ``view``, ``store``, ``session_audio``, ``_shown``,
-``_final_words``, ``_final_audio``, ``_autosave_now`` and ``statusBar``).
+``_final_words``, ``_final_audio``, ``_autosave_now`` and ``statusBar``), and the correction shared with the
+file-result dialog (:func:`ask_correction`, :func:`correct_segment`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +15,55 @@ from PySide6.QtWidgets import QInputDialog
 
 from .playback import SessionAudio, play
 from .settings_store import Key
+
+logger = logging.getLogger(__name__)
+
+
+def ask_correction(parent: Any, view: Any, index: int, word: str) -> None:
+    """Double-click on timed word ``index`` of ``view`` (a TranscriptView): ask for its correction and put it
+    in place (the view then sends ``word_corrected``)."""
+    new, ok = QInputDialog.getText(parent, "Correct the word", "Word:", text=word)
+    new = " ".join(new.split())
+    if ok and new and new != word:
+        view.replace_word(index, new)
+
+
+def correct_segment(seg: Any, offset: int, length: int, text: str) -> bool:
+    """Put a correction from a TranscriptView (``length`` characters at ``offset`` of the shown, stripped text
+    become ``text``) into the segment it shows: its text and, where it has timed words, the word there — which
+    keeps its times, gets probability 1.0 (the user vouched for it). False when the segment does not match."""
+    if seg is None:
+        return False
+    lead = len(seg.text) - len(seg.text.lstrip())
+    at = lead + offset
+    if offset < 0 or length <= 0 or at + length > len(seg.text):
+        return False
+    words = list(getattr(seg, "words", None) or ())
+    if words:
+        i = _word_at(words, offset, length)
+        if i is None:
+            logger.warning("a correction does not match the timed words of its segment; not applied")
+            return False
+        space = len(words[i].word) - len(words[i].word.lstrip())
+        words[i] = replace(words[i], word=words[i].word[:space] + text, probability=1.0)
+        seg.words = words
+    seg.text = seg.text[:at] + text + seg.text[at + length :]
+    return True
+
+
+def _word_at(words: list, offset: int, length: int) -> int | None:
+    """The index of the word whose text (without its leading space) is ``length`` characters at ``offset`` of the
+    words' joined, stripped text."""
+    pos = -(len(words[0].word) - len(words[0].word.lstrip()))
+    for i, w in enumerate(words):
+        bare = w.word.lstrip()
+        at = pos + len(w.word) - len(bare)
+        if at == offset:
+            return i if len(bare) == length else None
+        if at > offset:
+            return None
+        pos += len(w.word)
+    return None
 
 
 class WordReview:
@@ -60,16 +111,22 @@ class WordReview:
             self.statusBar().showMessage(error, 6000)
 
     def _edit_word(self, index: int, word: str) -> None:
-        """Double-click on a timed word: correct it in place (what is copied and exported then)."""
-        new, ok = QInputDialog.getText(self, "Correct the word", "Word:", text=word)  # type: ignore[arg-type]
-        if ok and new.strip() and new.strip() != word:
-            self.view.replace_word(index, new.strip())
+        """Double-click on a timed word: correct it in place (what is copied, typed and exported then)."""
+        ask_correction(self, self.view, index, word)
 
     def _word_corrected(self, number: int, offset: int, length: int, text: str) -> None:
-        seg = self._shown.get(number)
-        if seg is not None and seg.text[offset : offset + length]:
-            seg.text = seg.text[:offset] + text + seg.text[offset + length :]
+        if correct_segment(self._shown.get(number), offset, length, text):
             self._autosave_now()
+
+    def _show_segments(self, segments: list) -> None:
+        """Show ``segments`` again (restored text); their timed words stay reviewable."""
+        for seg in segments:
+            self._shown_as(self.view.add_final(seg.text, seg.start, seg.end, seg.words, self._unsure_below()), seg)
+
+    def _shown_as(self, number: int, seg: Any) -> None:
+        """The view shows ``seg`` as final ``number``: its words' corrections go into it."""
+        if seg is not None and seg.words:
+            self._shown[number] = seg
 
     def _unsure_below(self) -> float | None:
         """The probability under which a word is marked unsure; None when marking is off."""

@@ -139,6 +139,8 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
     dlg.language.set_value("de", "translate")
     dlg.output.mode.setCurrentIndex(dlg.output.mode.findData("clipboard"))
     dlg.output.commands.setChecked(False)
+    assert dlg.words_per_cue.text() == "whole segments"  # the default: a subtitle cue per segment
+    dlg.words_per_cue.setValue(3)
     values = dlg.values()
     reloads = []
     monkeypatch.setattr(w, "load_engine", lambda: reloads.append(1))
@@ -160,6 +162,7 @@ def test_settings_dialog_persists_with_qsettings(qtbot, tmp_path, cpu_engine, mo
         "autosave_dir": str(tmp_path / "elsewhere"),
         "mark_unsure_words": True,  # the default
         "unsure_word_percent": 50,
+        "words_per_cue": 3,
         "language": "de",
         "task": "translate",
         "output_mode": "clipboard",

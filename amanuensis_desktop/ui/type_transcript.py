@@ -5,13 +5,14 @@ Started from the window (Dictation → "Type the transcript into the app", Ctrl+
 ``amanuensis type-transcript`` (the control socket: bind it in the desktop's keyboard shortcuts).
 
 Keys go to whichever window has the keyboard focus. When one of ours has it (the menu or the shortcut was just
-used in the window), the window steps aside first — hidden to the tray when there is one, else minimised; where
-minimising does not move the focus (tiling window managers ignore it, no window manager at all) it is hidden
-after 1 s and shown again, minimised, once the text is typed — and the typing starts once the focus has left
+used in the window), the window steps aside first: hidden to the tray when there is one, else minimised. Where
+minimising does not move the focus (tiling window managers ignore it; no window manager at all) the window is
+hidden after 1 s and shown again, minimised, once the text is typed. The typing starts once the focus has left
 Amanuensis, plus a short settle for the app the window manager hands the focus to (the one the user was in
-before). The window stays out of the way afterwards: bringing it back would take the focus from the text. Long text is typed in pieces, the GUI running between them; the
-typing stops when Amanuensis takes the focus back. Every failure is one sentence on ``message`` (status bar,
-and the tray while the window is hidden).
+before). The window stays out of the way afterwards: bringing it back would take the focus from the text.
+
+Long text is typed in pieces, the GUI running between them; the typing stops when Amanuensis takes the focus
+back. Every failure is one sentence on ``message`` (status bar, and the tray while the window is hidden).
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ class TranscriptTypist(QObject):
                 if isinstance(menu, QMenu):
                     actions = menu.actions()
                     after = actions.index(copy) + 1
-                    menu.insertAction(actions[after] if after < len(actions) else None, self.action)
+                    if after < len(actions):
+                        menu.insertAction(actions[after], self.action)
+                    else:
+                        menu.addAction(self.action)
         tray = getattr(window, "tray", None)
         if tray is not None and hasattr(tray, "type_transcript"):
             tray.type_transcript.connect(self.from_ui)

@@ -14,6 +14,7 @@ pytest.importorskip("Xlib")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtGui import QAction, QGuiApplication, QTextCursor  # noqa: E402
+from PySide6.QtWidgets import QMenu  # noqa: E402
 
 from amanuensis_desktop.live.events import Final  # noqa: E402
 from amanuensis_desktop.whisper.words import Word  # noqa: E402
@@ -85,6 +86,9 @@ def test_corrected_word_is_typed_by_type_transcript(window, receiver, qtbot, tmp
     window.view.setTextCursor(cur)
     action = window.findChild(QAction, "type-transcript-action")
     assert action is not None and action.shortcut().toString() == "Ctrl+Shift+T"
+    menu = next(m for m in action.associatedObjects() if isinstance(m, QMenu))  # the Dictation menu, after Copy all
+    names = [a.text() for a in menu.actions()]
+    assert names.index(action.text()) == names.index("Copy all") + 1
     action.trigger()
     qtbot.waitUntil(lambda: receiver.text == "Ask not whatnot what", timeout=10_000)
 

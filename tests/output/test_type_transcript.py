@@ -30,15 +30,17 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, xdisplay, monkeypatch):
-    """The window on offscreen Qt, with its output routes on the Xvfb ``xdisplay`` (output mode: window)."""
+@pytest.fixture(params=["window", "type"])
+def window(request, qtbot, tmp_path, xdisplay, monkeypatch):
+    """The window on offscreen Qt, with its output routes on the Xvfb ``xdisplay``. Output mode "window" (finals
+    stay in the window: the route is opened on request) or "type" (the live finals' own route is lent)."""
     monkeypatch.setenv("DISPLAY", xdisplay)
     monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     (tmp_path / "run").mkdir()
-    win = make_window(qtbot, tmp_path, show=True, mark_unsure_words=True, backend="cpu")
+    win = make_window(qtbot, tmp_path, show=True, mark_unsure_words=True, backend="cpu", output_mode=request.param)
+    assert (win.anywhere.sink is not None) == (request.param == "type")
     yield win
     win.anywhere.close()
     from amanuensis_desktop.ui.threads import Task
@@ -63,6 +65,8 @@ def test_corrected_word_is_typed_by_type_transcript(window, receiver, qtbot, tmp
     window.activateWindow()
     qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is not None, timeout=3000)  # our window has the focus
     window.dictation.route(Final(0, "Ask knot what", 1.0, 2.0, 0.1, WORDS))
+    typed_live = "Ask knot what" if window.anywhere.sink is not None else ""  # output "type": typed on arrival
+    qtbot.waitUntil(lambda: receiver.text == typed_live, timeout=5000)
     window.view.replace_word(1, "not")  # what a double-click + the correction dialog do
     assert window.view.final_text().strip() == "Ask not what"
 
@@ -71,7 +75,7 @@ def test_corrected_word_is_typed_by_type_transcript(window, receiver, qtbot, tmp
     done = _run_cli_while_qt_runs(qtbot, "type-transcript", env=dict(os.environ))
     assert done.returncode == 0, done.stderr
     try:
-        qtbot.waitUntil(lambda: receiver.text == "Ask not what", timeout=10_000)
+        qtbot.waitUntil(lambda: receiver.text == typed_live + "Ask not what", timeout=10_000)
     finally:
         print("messages:", messages, "typist:", window.anywhere.typist.state, "focus:", QGuiApplication.focusWindow())
         print("status:", window.statusBar().currentMessage(), "receiver:", repr(receiver.text))
@@ -90,7 +94,7 @@ def test_corrected_word_is_typed_by_type_transcript(window, receiver, qtbot, tmp
     names = [a.text() for a in menu.actions()]
     assert names.index(action.text()) == names.index("Copy all") + 1
     action.trigger()
-    qtbot.waitUntil(lambda: receiver.text == "Ask not whatnot what", timeout=10_000)
+    qtbot.waitUntil(lambda: receiver.text == typed_live + "Ask not whatnot what", timeout=10_000)
 
 
 def test_nothing_to_type_is_one_sentence(window, qtbot):

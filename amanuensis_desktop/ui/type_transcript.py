@@ -125,6 +125,8 @@ class TranscriptTypist(QObject):
             raise OutputError("The transcript is already being typed.")
         text = self.text()
         if not text:
+            if self.window.view.textCursor().hasSelection():
+                raise OutputError("Nothing to type: the selection holds no final text.")
             raise OutputError("Nothing to type yet: the transcript is empty.")
         if self.anywhere.types_finals:
             raise OutputError("Stop dictation first: its finals are being typed into the app as they come.")

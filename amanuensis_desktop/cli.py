@@ -375,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("ptt-press", "push-to-talk pressed: start dictation in the running instance"),
         ("ptt-release", "push-to-talk released: stop it"),
         ("status", "print idle, listening or finishing"),
+        ("type-transcript", "type the window's reviewed transcript (or its selection) into the app you are in"),
     ):
         p = sub.add_parser(name, parents=[verbosity], help=text)
         p.set_defaults(func=_control)

@@ -1,9 +1,11 @@
 """One running instance that later invocations control: ``amanuensis toggle``, ``ptt-press``,
-``ptt-release``, ``status`` — so any desktop's own shortcut settings can drive dictation, Wayland included.
+``ptt-release``, ``status``, ``type-transcript`` — so any desktop's own shortcut settings can drive dictation,
+Wayland included.
 
 The running instance listens on a Unix socket ($XDG_RUNTIME_DIR/amanuensis/control.sock, private to the
-user); a command is one line, the answer one line (``status`` answers idle, listening or finishing).
-:class:`DictationControl` turns commands and hotkey events into start/stop calls on the owner's thread.
+user); a command is one line, the answer one line (``status`` answers idle, listening or finishing; an error
+is ``error <one sentence>``). :class:`DictationControl` turns commands and hotkey events into calls on the
+owner's thread.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Protocol
 
 from .errors import OutputError
 from .hotkeys import HotkeyAction, HotkeyEvent
+from .wakeup import WakePipe
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,11 @@ class ControlCommand(Enum):
     PTT_PRESS = "ptt-press"
     PTT_RELEASE = "ptt-release"
     STATUS = "status"
+    TYPE_TRANSCRIPT = "type-transcript"  # the window's reviewed transcript (or its selection) into the focused app
+
+
+#: the answer to ``type-transcript`` from an instance with no transcript to type (``amanuensis dictate``)
+NO_TRANSCRIPT = "Only the window keeps a transcript to type; amanuensis dictate types each final as it comes."
 
 
 def socket_path(env: Mapping[str, str] | None = None) -> Path:
@@ -67,17 +75,31 @@ class PushToTalk(Protocol):
 
 class DictationControl:
     """Commands and hotkeys -> start/stop. ``post(fn)`` runs ``fn`` on the dictation's own thread (the GUI
-    thread); commands may come from any thread."""
+    thread); commands may come from any thread. ``type_transcript`` (the window's; None elsewhere) starts
+    typing the reviewed transcript and returns the answer line, or raises :class:`OutputError` (one sentence)
+    when it cannot; it runs on the owner's thread while the command waits for its verdict."""
 
-    def __init__(self, dictation: Dictation, post: Callable[[Callable[[], None]], None]) -> None:
+    def __init__(
+        self,
+        dictation: Dictation,
+        post: Callable[[Callable[[], None]], None],
+        type_transcript: Callable[[], str] | None = None,
+        answer_timeout_s: float = 5.0,
+    ) -> None:
         self.dictation = dictation
         self.post = post
+        self.type_transcript = type_transcript
+        self.answer_timeout_s = answer_timeout_s
         self._ptt = False
 
     def command(self, command: ControlCommand) -> str:
         """Act on ``command``; the answer line (the state for ``status``, "ok" otherwise)."""
         if command is ControlCommand.STATUS:
             return self.dictation.listen_state.value
+        if command is ControlCommand.TYPE_TRANSCRIPT:
+            if self.type_transcript is None:
+                raise OutputError(NO_TRANSCRIPT)
+            return self._on_owner_thread(self.type_transcript)
         actions = {
             ControlCommand.TOGGLE: self._toggle,
             ControlCommand.PTT_PRESS: self._press,
@@ -85,6 +107,26 @@ class DictationControl:
         }
         self.post(actions[command])
         return "ok"
+
+    def _on_owner_thread(self, fn: Callable[[], str]) -> str:
+        """Run ``fn`` through ``post`` and wait for its answer (its :class:`OutputError` is raised here)."""
+        done = threading.Event()
+        result: list[str | OutputError] = []
+
+        def run() -> None:
+            try:
+                result.append(fn())
+            except OutputError as exc:
+                result.append(exc)
+            finally:
+                done.set()
+
+        self.post(run)
+        if not done.wait(self.answer_timeout_s):
+            raise OutputError("The running Amanuensis is busy and did not answer in time; try again.")
+        if isinstance(result[0], OutputError):
+            raise result[0]
+        return result[0]
 
     def hotkey(self, event: HotkeyEvent) -> None:
         if event.action is HotkeyAction.TOGGLE:
@@ -150,7 +192,7 @@ class ControlServer:
         self.path = path or socket_path()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake = WakePipe()
 
     def check(self) -> None:
         """Raise :class:`OutputError` when another instance answers on the socket (remove a stale one)."""
@@ -177,26 +219,20 @@ class ControlServer:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            os.write(self._wake_w, b"x")
-            self._thread.join(5)
-            self._thread = None
+        self._wake.stop(self._thread)
+        self._thread = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
             self.path.unlink(missing_ok=True)
-        for fd in (self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self._wake.close()
 
     def _serve(self) -> None:
         sock = self._sock
         assert sock is not None
         while True:
-            ready = select.select([sock.fileno(), self._wake_r], [], [])[0]
-            if self._wake_r in ready:
+            ready = select.select([sock.fileno(), self._wake.fd], [], [])[0]
+            if self._wake.fd in ready:
                 return
             conn, _ = sock.accept()
             with conn:
@@ -206,7 +242,8 @@ class ControlServer:
                     try:
                         answer = self.handler(ControlCommand(line))
                     except ValueError:
-                        answer = f"error '{line}' is not a command (toggle, ptt-press, ptt-release, status)."
+                        names = ", ".join(c.value for c in ControlCommand)
+                        answer = f"error '{line}' is not a command ({names})."
                     except OutputError as exc:
                         answer = f"error {exc}"
                     conn.sendall(answer.encode() + b"\n")

@@ -9,7 +9,6 @@ release. The thread sleeps in ``select()`` on the X connection and on a pipe tha
 from __future__ import annotations
 
 import logging
-import os
 import select
 import threading
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from Xlib.display import Display
 
 from .errors import OutputError
 from .hotkeys import Hotkey, HotkeyAction, HotkeyEvent, Mod
+from .wakeup import WakePipe
 from .x11 import open_display
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class X11HotkeyListener:
         self._d: Display = open_display(display_name)
         self._root = self._d.screen().root
         self._grabs: dict[tuple[int, int], HotkeyAction] = {}  # (keycode, modifier mask) -> action
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake = WakePipe()
         self._thread: threading.Thread | None = None
         self._held: set[int] = set()
 
@@ -105,20 +105,14 @@ class X11HotkeyListener:
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            os.write(self._wake_w, b"x")
-            self._thread.join(5)
-            self._thread = None
+        self._wake.stop(self._thread)
+        self._thread = None
         try:
             self._ungrab_all()
             self._d.close()
         except (error.ConnectionClosedError, OSError):
             pass
-        for fd in (self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self._wake.close()
 
     def _run(self) -> None:
         fd = self._d.fileno()
@@ -131,8 +125,8 @@ class X11HotkeyListener:
                 return
             if not queued:
                 timeout = _REPEAT_WAIT_S if pending is not None else None
-                ready = select.select([fd, self._wake_r], [], [], timeout)[0]
-                if self._wake_r in ready:
+                ready = select.select([fd, self._wake.fd], [], [], timeout)[0]
+                if self._wake.fd in ready:
                     return
             try:
                 count = self._d.pending_events()

@@ -1,6 +1,8 @@
 """Dictate anywhere from the window: the dictation controller's finals go to the output (typed, pasted or
 copied into the focused app), global hotkeys and ``amanuensis toggle`` start and stop it, and a small
 indicator shows that it listens. Every output failure is one sentence on ``message`` (status bar, tray).
+Owned by the main window, it also carries the window's "Type the transcript" (ui/type_transcript.py) and lends
+it the route finals are typed with (:meth:`DictateAnywhere.typing_sink`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..output.control import ControlServer, DictationControl, ListenState
+from ..output.control import NO_TRANSCRIPT, ControlServer, DictationControl, ListenState
 from ..output.errors import OutputError
 from ..output.routes import RouteChoice
 from ..output.sink import OutputMode, OutputOptions, OutputSink
@@ -68,7 +70,8 @@ def listen_state_of(state: Any) -> ListenState:
 
 
 class DictateAnywhere(QObject):
-    """Owned by the window; ``controller`` is its DictationController, ``live_options()`` the LiveOptions."""
+    """Owned by the window; ``controller`` is its DictationController, ``live_options()`` the LiveOptions.
+    With the main window as ``parent`` (it has a transcript ``view``), "Type the transcript" is set up too."""
 
     message = Signal(str)  # one sentence for the user
     route = Signal(str)  # how text reaches other apps now ("X11 (XTEST)", "Wayland (wtype)", ...), "" for none
@@ -84,7 +87,9 @@ class DictateAnywhere(QObject):
         self.indicator: Any = None
         self._hotkeys: Any = None
         self._server: ControlServer | None = None
-        self._control = DictationControl(self, self._post)
+        self._typing: tuple[OutputSink, RouteChoice | None] | None = None  # opened for typing the transcript
+        self.typist: Any = None  # the window's "Type the transcript" (ui/type_transcript.py)
+        self._control = DictationControl(self, self._post, self._type_transcript)
         controller.final.connect(self._on_final)
         controller.state_changed.connect(self._on_state)
         controller.level.connect(self._on_level)
@@ -92,6 +97,10 @@ class DictateAnywhere(QObject):
         notice = getattr(controller, "notice", None)  # the microphone is back: a passing note in the status bar
         if notice is not None:
             notice.connect(self.status.emit)
+        if parent is not None and hasattr(parent, "view"):  # the main window: its transcript can be typed
+            from .type_transcript import TranscriptTypist
+
+            self.typist = TranscriptTypist(self, parent)
 
     # -- the Dictation protocol (for hotkeys and the control socket) ----------------------------------
     @property
@@ -119,6 +128,11 @@ class DictateAnywhere(QObject):
         listening for the next press (stop it with the toggle, the Stop button or ``amanuensis toggle``)."""
         if getattr(self.controller, "push_to_talk", False):
             self.controller.end_utterance()
+
+    def _type_transcript(self) -> str:
+        if self.typist is None:
+            raise OutputError(NO_TRANSCRIPT)
+        return str(self.typist.request())
 
     def _post(self, fn: Callable[[], None]) -> None:
         from PySide6.QtCore import QTimer
@@ -197,6 +211,37 @@ class DictateAnywhere(QObject):
             if self.sink.typer is not None:
                 self.sink.typer.close()
         self.sink = self.choice = None
+        if self._typing is not None:
+            typing, self._typing = self._typing[0], None
+            if typing.paster is not None:
+                typing.paster.flush()
+            if typing.typer is not None:
+                typing.typer.close()
+
+    # -- typing text on request (the transcript) ------------------------------------------------------
+    @property
+    def types_finals(self) -> bool:
+        """Finals of a running dictation are typed or pasted into the focused app now."""
+        return (
+            self.sink is not None
+            and self.sink.options.mode in (OutputMode.TYPE, OutputMode.PASTE)
+            and self.listen_state is not ListenState.IDLE
+        )
+
+    def typing_sink(self) -> tuple[OutputSink, RouteChoice | None]:
+        """A fresh sink that sends text exactly as given (no spoken commands, spacing or capitals) through the
+        route live finals use: their own when the output types or pastes, else the one typing would use here
+        (opened on first use, kept until the settings change). Raises :class:`OutputError` when none works."""
+        if self.sink is not None and self.sink.options.mode in (OutputMode.TYPE, OutputMode.PASTE):
+            base, choice = self.sink, self.choice
+        else:
+            if self._typing is None:
+                from ..output.factory import open_output
+
+                self._typing = open_output(OutputOptions(OutputMode.TYPE, commands=False, capitalise=False))
+            base, choice = self._typing
+        options = replace(base.options, commands=False, capitalise=False)
+        return OutputSink(options, base.typer, base.clipboard, base.paster), choice
 
     def close(self) -> None:
         if self._hotkeys is not None:

@@ -1,4 +1,5 @@
-"""The system-tray icon: its look follows the state; its menu starts/stops dictation, shows the window, quits."""
+"""The system-tray icon: its look follows the state; its menu starts/stops dictation, types the transcript into
+the app in use, shows the window, quits."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def tray_available() -> bool:
 
 class Tray(QObject):
     toggle_dictation = Signal()
+    type_transcript = Signal()  # the reviewed transcript (or the window's selection) into the focused app
     show_window = Signal()
     quit_requested = Signal()
 
@@ -48,15 +50,20 @@ class Tray(QObject):
         self.menu.setObjectName("tray-menu")
         self.dictation_action = QAction("Start dictation", self.menu)
         self.dictation_action.setObjectName("tray-dictation")
+        self.type_action = QAction("Type the transcript", self.menu)
+        self.type_action.setObjectName("tray-type-transcript")
+        self.type_action.setToolTip("Type the reviewed transcript into the app you are in")
         self.show_action = QAction("Show window", self.menu)
         self.show_action.setObjectName("tray-show")
         self.quit_action = QAction("Quit", self.menu)
         self.quit_action.setObjectName("tray-quit")
         self.menu.addAction(self.dictation_action)
+        self.menu.addAction(self.type_action)
         self.menu.addAction(self.show_action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
         self.dictation_action.triggered.connect(self.toggle_dictation)
+        self.type_action.triggered.connect(self.type_transcript)
         self.show_action.triggered.connect(self.show_window)
         self.quit_action.triggered.connect(self.quit_requested)
         self.icon = QSystemTrayIcon(icon("tray-idle"), self)

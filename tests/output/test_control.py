@@ -107,3 +107,45 @@ def test_push_to_talk_goes_to_a_dictation_that_knows_it():
     control.command(ControlCommand.PTT_RELEASE)
     control.command(ControlCommand.TOGGLE)
     assert dictation.calls == ["press", "release", "press", "release", "start"]
+
+
+def test_type_transcript_is_answered_on_the_owners_thread(tmp_path):
+    """The verdict of ``type-transcript`` comes from the owner's thread (the window's GUI thread); an instance with
+    no transcript (``amanuensis dictate``) says so in one sentence; an owner that never answers times out."""
+    import queue
+    import threading
+
+    from amanuensis_desktop.output.control import NO_TRANSCRIPT
+
+    jobs: queue.Queue = queue.Queue()
+    owner_threads = []
+
+    def owner() -> None:  # stands for the GUI thread's event loop
+        while (fn := jobs.get()) is not None:
+            fn()
+
+    def type_transcript() -> str:
+        owner_threads.append(threading.current_thread().name)
+        if len(owner_threads) > 1:
+            raise OutputError("Nothing to type yet: the transcript is empty.")
+        return "ok"
+
+    loop = threading.Thread(target=owner, name="owner")
+    loop.start()
+    path = tmp_path / "control.sock"
+    server = ControlServer(DictationControl(FakeDictation(), jobs.put, type_transcript).command, path)
+    server.start()
+    try:
+        assert send_command(ControlCommand.TYPE_TRANSCRIPT, path) == "ok"
+        with pytest.raises(OutputError, match="^Nothing to type yet: the transcript is empty.$"):
+            send_command(ControlCommand.TYPE_TRANSCRIPT, path)
+        assert owner_threads == ["owner", "owner"]
+    finally:
+        server.stop()
+        jobs.put(None)
+        loop.join()
+    with pytest.raises(OutputError, match=NO_TRANSCRIPT):
+        DictationControl(FakeDictation(), lambda fn: fn()).command(ControlCommand.TYPE_TRANSCRIPT)
+    stuck = DictationControl(FakeDictation(), lambda fn: None, lambda: "ok", answer_timeout_s=0.2)
+    with pytest.raises(OutputError, match="did not answer in time"):
+        stuck.command(ControlCommand.TYPE_TRANSCRIPT)

@@ -150,7 +150,7 @@ def test_tray_start_stop_and_quit_under_xvfb(tmp_path, xvfb_tray, virtual_mic):
         assert bad not in proc.stderr, proc.stderr[-3000:]
     start = steps["start"]
     assert start["tray_available"] and start["tray_visible"] and not start["window_visible"]  # --tray: hidden
-    assert start["actions"] == ["Start dictation", "Show window", "Quit"]
+    assert start["actions"] == ["Start dictation", "Type the transcript", "Show window", "Quit"]
     assert start["tooltip"] == "Amanuensis — idle"
     assert steps["listening"]["tooltip"] == "Amanuensis — listening"
     assert steps["listening"]["action"] == "Stop dictation"

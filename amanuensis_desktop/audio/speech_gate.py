@@ -58,7 +58,17 @@ def _compiled_model(path: Path) -> Any:
             if not path.is_file():
                 raise FileNotFoundError(f"The speech detector model is missing from the installation: {path}")
             core = ov.Core()
-            model = core.compile_model(core.read_model(str(path)), "CPU", COMPILE_CONFIG)
+            model = None
+            try:  # through OpenVINO's blob cache beside Whisper's: a warm start imports instead of compiling
+                from ..settings import cache_dir
+
+                core.set_property({"CACHE_DIR": str(cache_dir() / "openvino" / "compiled")})
+                model = core.compile_model(str(path), "CPU", COMPILE_CONFIG)
+            except (RuntimeError, OSError) as exc:  # an unusable cache folder: compiled without it
+                logger.debug("speech detector not compiled through the cache: %s", exc)
+            if model is None:
+                core = ov.Core()
+                model = core.compile_model(core.read_model(str(path)), "CPU", COMPILE_CONFIG)
             _compiled[path] = model
             logger.debug("compiled %s", path.name)
         return model

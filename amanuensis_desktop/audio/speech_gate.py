@@ -63,9 +63,9 @@ def _compiled_model(path: Path) -> Any:
             core = ov.Core()
             model = None
             try:  # through OpenVINO's blob cache beside Whisper's: a warm start imports instead of compiling
-                from ..settings import cache_dir
+                from ..backends.openvino.cache import cache_root, compiled_dir
 
-                core.set_property({"CACHE_DIR": str(cache_dir() / "openvino" / "compiled")})
+                core.set_property({"CACHE_DIR": str(compiled_dir(cache_root()))})
                 model = core.compile_model(str(path), "CPU", COMPILE_CONFIG)
             except (RuntimeError, OSError) as exc:  # an unusable cache folder: compiled without it
                 logger.debug("speech detector not compiled through the cache: %s", exc)

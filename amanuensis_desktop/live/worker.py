@@ -164,7 +164,7 @@ class Worker:
                         and seg.last_voiced - seg.start > seg.decoded_n  # new speech since the last decode
                         and seg.n - seg.decoded_n >= min(o.partial_interval_s, 0.3) * SR
                         # the speculation is due within half the tail: a partial started now would be abandoned
-                        and seg.n - (seg.last_voiced - seg.start) < self.tail // 2
+                        and (not o.speculate or seg.n - (seg.last_voiced - seg.start) < self.tail // 2)
                     ):
                         due = seg.last_partial_t + interval
                         if now >= due:

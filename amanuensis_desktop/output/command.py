@@ -194,7 +194,7 @@ def run_dictate_anywhere(
 
 
 def run_control(command: str) -> int:
-    """``amanuensis toggle|ptt-press|ptt-release|status``: prints the answer of the running instance."""
+    """``amanuensis toggle|ptt-press|ptt-release|status|type-transcript``: prints the running instance's answer."""
     from .control import ControlCommand, send_command
 
     answer = send_command(ControlCommand(command))

@@ -20,6 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import one_sentence
 from .errors import OutputError
 from .hotkeys import HotkeyAction, HotkeyEvent
 from .wakeup import WakePipe
@@ -84,7 +85,7 @@ class DictationControl:
         dictation: Dictation,
         post: Callable[[Callable[[], None]], None],
         type_transcript: Callable[[], str] | None = None,
-        answer_timeout_s: float = 5.0,
+        answer_timeout_s: float = 3.0,  # under send_command's 5 s: the client hears the answer
     ) -> None:
         self.dictation = dictation
         self.post = post
@@ -109,21 +110,30 @@ class DictationControl:
         return "ok"
 
     def _on_owner_thread(self, fn: Callable[[], str]) -> str:
-        """Run ``fn`` through ``post`` and wait for its answer (its :class:`OutputError` is raised here)."""
-        done = threading.Event()
+        """Run ``fn`` through ``post`` and wait for its answer (its error is raised here as one sentence). Given
+        up after ``answer_timeout_s`` (shorter than the client's wait, so the client hears why); a ``fn`` still
+        queued then never runs, so nothing is typed after the user was told it failed."""
+        done, abandoned = threading.Event(), threading.Event()
         result: list[str | OutputError] = []
 
         def run() -> None:
             try:
-                result.append(fn())
+                if not abandoned.is_set():
+                    result.append(fn())
             except OutputError as exc:
                 result.append(exc)
+            except Exception as exc:  # never kill the control thread: one sentence for the client
+                logger.exception("control command failed")
+                result.append(OutputError(one_sentence(exc, "The command failed")))
             finally:
                 done.set()
 
         self.post(run)
         if not done.wait(self.answer_timeout_s):
+            abandoned.set()
             raise OutputError("The running Amanuensis is busy and did not answer in time; try again.")
+        if not result:
+            raise OutputError("The running Amanuensis gave up on the command; try again.")
         if isinstance(result[0], OutputError):
             raise result[0]
         return result[0]

@@ -204,19 +204,11 @@ class DictateAnywhere(QObject):
 
     def _close_output(self) -> None:
         if self.sink is not None:
-            try:
-                self.sink.stop()
-            except OutputError as exc:
-                logger.warning("%s", exc)
-            if self.sink.typer is not None:
-                self.sink.typer.close()
+            _close_sink(self.sink)
         self.sink = self.choice = None
         if self._typing is not None:
             typing, self._typing = self._typing[0], None
-            if typing.paster is not None:
-                typing.paster.flush()
-            if typing.typer is not None:
-                typing.typer.close()
+            _close_sink(typing)
 
     # -- typing text on request (the transcript) ------------------------------------------------------
     @property
@@ -280,3 +272,13 @@ class DictateAnywhere(QObject):
                 self.sink.stop()
             except OutputError as exc:
                 self.message.emit(str(exc))
+
+
+def _close_sink(sink: OutputSink) -> None:
+    """Give the clipboard back and let go of the typer; a failure is logged (the output is going away)."""
+    try:
+        sink.stop()
+    except OutputError as exc:
+        logger.warning("%s", exc)
+    if sink.typer is not None:
+        sink.typer.close()

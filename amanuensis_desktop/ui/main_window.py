@@ -301,7 +301,10 @@ class MainWindow(WordReview, QMainWindow):
             self.statusBar().showMessage(error, 10000)
 
     def restore_orphans(self) -> None:
+        first, n = (self.segments[0].start, len(self.segments)) if self.segments else (0.0, 0)
         words = self.transcript.restore(self.recovery_bar.take("restored"))
+        # this session's text now follows the restored text: its kept audio moves with it (click to listen)
+        self.session_audio.shift(self.segments[-n].start - first) if n else self.session_audio.clear()
         self.view.clear_all()
         self._show_segments(self.segments)
         if self.transcript.partial:

@@ -47,6 +47,10 @@ class SessionAudio:
         self._clips.clear()
         self._samples = 0
 
+    def shift(self, by: float) -> None:
+        """Move every clip ``by`` seconds on the time line (restored text placed before this session's)."""
+        self._clips = deque((start + by, audio) for start, audio in self._clips)
+
     @property
     def seconds(self) -> float:
         return self._samples / SAMPLE_RATE

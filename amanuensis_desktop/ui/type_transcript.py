@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from ..errors import one_sentence
 from ..output.errors import OutputError
 from ..output.sink import OutputMode, OutputSink
 
@@ -106,8 +107,10 @@ class TranscriptTypist(QObject):
         view = self.window.view
         final = view.final_text()
         cur = view.textCursor()
-        if cur.hasSelection():
-            return str(final[cur.selectionStart() : min(cur.selectionEnd(), len(final))]).strip()
+        if cur.hasSelection():  # Qt counts UTF-16 units; the slice is taken in them too (emoji count as two)
+            units = str(final).encode("utf-16-le")
+            start, end = 2 * cur.selectionStart(), 2 * min(cur.selectionEnd(), len(units) // 2)
+            return units[start:end].decode("utf-16-le", errors="ignore").strip()
         return str(final).strip()
 
     # -- requests -------------------------------------------------------------------------------------
@@ -179,10 +182,17 @@ class TranscriptTypist(QObject):
         sink = self._sink
         if sink is None or self.state is not TypingState.TYPING:
             return
+        try:
+            self._fit_to_target(sink)
+        except Exception as exc:  # e.g. the X connection closed: end cleanly, say why
+            self._abort(exc)
+            return
+        self._type_next()
+
+    def _fit_to_target(self, sink: Any) -> None:
         if sink.options.mode is OutputMode.TYPE and sink.typer is not None and sink.typer.focused_is_terminal():
             # a typed Return would run the line
             self._pieces = [p.replace("\n\n", " ").replace("\n", " ") for p in self._pieces]
-        self._type_next()
 
     def _type_next(self) -> None:
         sink = self._sink
@@ -201,6 +211,9 @@ class TranscriptTypist(QObject):
             self._finish()
             self._fail(str(exc))
             return
+        except Exception as exc:  # the output closed under us (settings changed), X gone...: never stuck TYPING
+            self._abort(exc)
+            return
         self._done_words += len(piece.split())
         if self._pieces:
             QTimer.singleShot(0, self, self._type_next)
@@ -211,6 +224,11 @@ class TranscriptTypist(QObject):
             return
         words = "1 word" if self._words == 1 else f"{self._words} words"
         self.window.statusBar().showMessage(f"Typed {words} of the transcript via {self._label}.", 6000)
+
+    def _abort(self, exc: Exception) -> None:
+        logger.exception("typing the transcript failed")
+        self._finish()
+        self._fail(one_sentence(exc, "Typing the transcript failed"))
 
     def _finish(self) -> None:
         self._poll.stop()

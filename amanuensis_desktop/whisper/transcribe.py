@@ -148,7 +148,13 @@ def _acceptable(result: DecodingResult, opts: TranscribeOptions) -> bool:
 
 
 def _short_window(
-    decoder: WindowDecoder, features: np.ndarray, seconds: float, base: DecodingOptions, opts: TranscribeOptions, cancel
+    decoder: WindowDecoder,
+    features: np.ndarray,
+    seconds: float,
+    base: DecodingOptions,
+    opts: TranscribeOptions,
+    cancel,
+    timings: dict,
 ) -> DecodingResult | None:
     """A window encoded without the 30 s padding, decoded at the first temperature with a budget of 30 tokens + 8
     per second of audio (without padding to see, tiny.en sometimes repeats a short phrase to the token limit). None
@@ -156,7 +162,12 @@ def _short_window(
     budget = 30 + int(8 * seconds)
     quick = decoder.decode(features, replace(base, temperature=opts.temperature[0], sample_len=budget), cancel=cancel)
     quick.timings["attempts"] = 1
-    return quick if int(quick.timings.get("steps", 0)) < budget and _acceptable(quick, opts) else None
+    if int(quick.timings.get("steps", 0)) < budget and _acceptable(quick, opts):
+        return quick
+    timings["short_failed"] = timings.get("short_failed", 0) + 1  # its cost still counts
+    timings["decode_s"] += quick.timings.get("decode_s", 0.0)
+    timings["steps"] += int(quick.timings.get("steps", 0))
+    return None
 
 
 def decode_with_fallback(
@@ -256,10 +267,11 @@ def transcribe(
         prompt = all_tokens[prompt_reset_since:]
         window_base = replace(base, prompt=prompt or None, sot_sequence=sot_sequence)
         short = frames < N_FRAMES
-        result = _short_window(decoder, features, segment_duration, window_base, opts, cancel) if short else None
+        result = None
+        if short:
+            result = _short_window(decoder, features, segment_duration, window_base, opts, cancel, timings)
         if result is None:
             if short:  # the short window's result failed: the padded 30 s window, as Whisper was trained
-                timings["short_failed"] = timings.get("short_failed", 0) + 1
                 t0 = time.perf_counter()
                 features = engine.backend.encode(pad_or_trim(content, N_FRAMES))
                 timings["encode_s"] += time.perf_counter() - t0

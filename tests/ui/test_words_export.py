@@ -204,3 +204,23 @@ def test_real_file_job_words_corrected_and_exported(qtbot, tmp_path, engine, sha
     assert all(len(t.split()) <= 3 for _, _, t in cues) and len(cues) >= 7
     assert " ".join(t for _, _, t in cues).split() == " ".join(r["text"] for r in rows).split()
     assert "nation" in " ".join(t for _, _, t in cues)
+
+
+def test_restored_text_moves_this_sessions_audio_with_its_words(qtbot, tmp_path):
+    """Restored text goes before this session's: a click on this session's words still plays their audio, and a
+    click on a restored word (whose audio was never kept) plays nothing rather than this session's audio."""
+    import numpy as np
+
+    other = tmp_path / "b"
+    (other / "data" / "autosave").mkdir(parents=True)
+    orphan = {"pid": 999999999, "closed": False, "segments": [{"start": 1.0, "end": 2.0, "text": "Old words."}]}
+    (other / "data" / "autosave" / "session-20200101-000000-1.json").write_text(json.dumps(orphan))
+    window = make_window(qtbot, other, show=False, mark_unsure_words=True)
+    window.dictation.route(Final(0, "Ask not what.", 1.0, 2.0, 0.1, WORDS))
+    window.session_audio.add(1.0, np.ones(16000, np.float32))
+    window.restore_orphans()
+    old, new = window.segments
+    assert old.text == "Old words." and new.start > old.end
+    assert window.session_audio.slice(old.start, old.end) is None
+    clip = window.session_audio.slice(new.words[1].start, new.words[1].end)
+    assert clip is not None and clip.size > 0

@@ -81,7 +81,7 @@ class NpuBackend(Backend):
     def static(self) -> bool:
         """Windows are padded to 30 s while the NPU computes: its kernels are built for that size, and a shorter
         live window would run on the fallback instead (whisper/transcribe.py reads this)."""
-        return self.failure is None
+        return self.on_npu
 
     @property
     def label(self) -> str:

@@ -66,7 +66,7 @@ class OpenVINOBackend(Backend):
         self.static = devices.is_static(device) if static is None else bool(static)
         self.root = root or cache.cache_root()
         self.core = core or ov.Core()
-        self.core.set_property({"CACHE_DIR": str(self.root / "compiled")})
+        self.core.set_property({"CACHE_DIR": str(cache.compiled_dir(self.root))})
         self.kv_type = _kv_type(self.core, device, precision)
         self.fingerprint = cache.fingerprint(weights)
         variant = "static" if self.static else "dynamic"

@@ -26,6 +26,11 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
     return base / "openvino"
 
 
+def compiled_dir(root: Path) -> Path:
+    """OpenVINO's compiled-blob cache (its CACHE_DIR) under ``root``: Whisper's parts and the speech detector."""
+    return root / "compiled"
+
+
 def fingerprint(weights) -> str:
     """The weights' content fingerprint (see :func:`~amanuensis_desktop.whisper.lazy_weights.fingerprint`)."""
     from ...whisper.lazy_weights import fingerprint as weights_fingerprint

@@ -81,7 +81,7 @@ def _patch(extra: dict[str, dict[str, str]]) -> dict[str, float]:
         cfg.update(extra.get(part, {}))
         return cfg
 
-    devices.compile_config = compile_config  # type: ignore[assignment]
+    devices.compile_config = compile_config
     timers = {"encoder": 0.0, "cross": 0.0, "step": 0.0, "steps": 0.0}
 
     def timed(cls: Any, name: str, key: str) -> None:
@@ -119,9 +119,10 @@ def serve(spec: str) -> None:
     }
     t0 = time.perf_counter()
     engine = Engine.load("auto")
-    same = {"temperature": (0.0,), "condition_on_previous_text": False, "without_timestamps": False}
-    configs = {p: engine.backend._compiled[p].get_property("INFERENCE_NUM_THREADS") for p in PARTS}
-    pins = {p: engine.backend._compiled[p].get_property("ENABLE_CPU_PINNING") for p in PARTS}
+    same: dict[str, Any] = {"temperature": (0.0,), "condition_on_previous_text": False, "without_timestamps": False}
+    backend: Any = engine.backend
+    configs = {p: backend._compiled[p].get_property("INFERENCE_NUM_THREADS") for p in PARTS}
+    pins = {p: backend._compiled[p].get_property("ENABLE_CPU_PINNING") for p in PARTS}
     engine.transcribe(audio["jfk"][0], language="en", **same)  # first-inference costs out of the timings
     print(
         json.dumps(

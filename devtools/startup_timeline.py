@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
         EVENTS.append((t0, now(), "ov.Core()", threading.current_thread().name))
         return _CoreProxy(c)
 
-    ov.Core = core_factory  # type: ignore[misc]
+    ov.Core = core_factory
     from amanuensis_desktop.audio import speech_gate
     from amanuensis_desktop.backends.openvino import backend, verdict
 

@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--serve", choices=("same", "default"), default=None)
     p.add_argument("--once", default=None, metavar="WAV", help="our same-decoding transcription of WAV, then exit")
     p.add_argument("--series", default=None, metavar="MODEL", help="one piece of a series (split long runs)")
-    p.add_argument("--files", default=",".join(FILES), help="with --series: jfk, long or both")
+    p.add_argument("--files", default=",".join(FILES), help="with --series: jfk, long, or both as jfk,long")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--hog", action="store_true")
     p.add_argument("--json", default=None, help="with --series: write the piece here")
@@ -339,8 +339,11 @@ def main(argv: list[str] | None = None) -> int:
         print(report(merge([json.loads(Path(x).read_text()) for x in args.merge])))
         return 0
     if args.series:
+        files = tuple(f.strip() for f in args.files.split(","))
+        if not files or any(f not in FILES for f in files):
+            p.error(f"--files takes {', '.join(FILES)} or both comma-separated, not '{args.files}'.")
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        res = series(args.series, args.rounds, args.hog, files=tuple(args.files.split(",")))
+        res = series(args.series, args.rounds, args.hog, files=files)
         if args.json:
             Path(args.json).write_text(json.dumps(res, indent=2))
         print(report(res))

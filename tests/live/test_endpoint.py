@@ -4,8 +4,6 @@ utterance at once with every captured sample."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from amanuensis_desktop.audio.sources import FileSource
@@ -15,7 +13,7 @@ from amanuensis_desktop.live.endpoint import Endpointer, EndpointOptions, ends_s
 from amanuensis_desktop.live.events import Final
 from amanuensis_desktop.live.vad import FRAME, CloseReason, Segmenter, VadOptions
 
-from .test_live_units import EnergyVad, FakeEngine, silence, tone
+from .test_live_units import EnergyVad, FakeEngine, release_and_time_final, silence, tone
 
 SR = 16000
 NO_GATE = GateOptions(enabled=False)  # tones are no speech to the neural gate
@@ -115,18 +113,10 @@ def test_pipeline_end_utterance_gives_the_final_at_once():
     opts = LiveOptions(detector=EnergyVad(), push_to_talk=True, partials=False, gate=NO_GATE)
     p = LivePipeline(engine, opts, events.append, source=FileSource(audio, speed=1.0))
     p.start()
-    t0 = time.monotonic()
-    while p.captured_seconds < 1.85:
-        time.sleep(0.005)
-    released = time.monotonic()
-    p.end_utterance()
-    while not any(isinstance(e, Final) for e in events) and time.monotonic() - t0 < 10:
-        time.sleep(0.005)
-    got = time.monotonic()
-    p.stop()
+    latency = release_and_time_final(p, events, 1.85)
     finals = [e for e in events if isinstance(e, Final)]
     assert [f.text for f in finals] == ["w0 w1 w2 w3 w4 w5."]
-    assert got - released < 0.25
+    assert latency < 0.25
 
 
 def test_hands_free_pipeline_finalizes_a_sentence_early():

@@ -43,6 +43,22 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(round(seconds * SR)), np.float32)
 
 
+def release_and_time_final(pipeline, events: list, at_s: float, timeout_s: float = 10.0) -> float:
+    """Push-to-talk: release once ``at_s`` of audio is captured, then wait for the first Final; seconds from
+    the release to that Final (the pipeline is stopped)."""
+    from amanuensis_desktop.live.events import Final
+
+    while pipeline.captured_seconds < at_s:
+        time.sleep(0.005)
+    released = time.monotonic()
+    pipeline.end_utterance()
+    while not any(isinstance(e, Final) for e in events) and time.monotonic() - released < timeout_s:
+        time.sleep(0.005)
+    got = time.monotonic()
+    pipeline.stop()
+    return got - released
+
+
 def run_segmenter(audio: np.ndarray, chunk: int = 700, **kw):
     """Push ``audio`` in chunks; return (events, sample position at which each event was produced)."""
     kw.setdefault("short_speech_s", 0.0)  # synthetic pauses test the plain hang-over; the adaptive one has its own test

@@ -16,7 +16,7 @@ from amanuensis_desktop.live.events import Final
 from amanuensis_desktop.live.vad import VadOptions
 from amanuensis_desktop.whisper.decoding import Cancelled
 
-from .test_live_units import EnergyVad, FakeEngine, silence, tone
+from .test_live_units import EnergyVad, FakeEngine, release_and_time_final, silence, tone
 
 NO_GATE = GateOptions(enabled=False)  # tones are no speech to the neural gate
 
@@ -73,17 +73,10 @@ def test_release_abandons_a_running_partial():
     events: list = []
     p = LivePipeline(engine, _options(push_to_talk=True, speculate=False), events.append, source=FileSource(audio))
     p.start()
-    while p.captured_seconds < 1.6:  # still speaking: a partial is running
-        time.sleep(0.005)
-    released = time.monotonic()
-    p.end_utterance()
-    while not any(isinstance(e, Final) for e in events) and time.monotonic() - released < 5:
-        time.sleep(0.005)
-    got = time.monotonic()
-    p.stop()
+    latency = release_and_time_final(p, events, 1.6, timeout_s=5)  # still speaking at 1.6 s: a partial is running
     assert [e.text for e in events if isinstance(e, Final)][0].startswith("w0 w1 w2")
     assert "partial" in engine.cancelled
-    assert got - released < 0.25
+    assert latency < 0.25
 
 
 def test_speech_resuming_abandons_the_speculation():

@@ -129,17 +129,11 @@ def test_word_times_match_the_reference(backend, reference, weights, jfk, tokeni
     assert starts.max() <= 0.1 and ends.max() <= 0.1
 
 
-def test_warm_start_serves_the_graph_from_the_cache_without_reading_weights(tmp_path, monkeypatch, jfk, tokenizer):
+def test_warm_start_serves_the_graph_from_the_cache_without_reading_weights(
+    tmp_path, monkeypatch, jfk, tokenizer, reads
+):
     from amanuensis_desktop.whisper import lazy_weights
 
-    reads: list[str] = []
-    real = lazy_weights.load_weights
-
-    def counting(folder):
-        reads.append(str(folder))
-        return real(folder)
-
-    monkeypatch.setattr(lazy_weights, "load_weights", counting)
     monkeypatch.delenv("AMANUENSIS_RECHECK", raising=False)
     folder = default_model_path()
     cold_weights = lazy_weights.open_weights(folder, tmp_path)  # read now, and recorded

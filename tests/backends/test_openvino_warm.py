@@ -17,20 +17,6 @@ from amanuensis_desktop.whisper.model import default_model_path
 pytest.importorskip("openvino")
 
 
-@pytest.fixture
-def reads(monkeypatch) -> list[str]:
-    """Every full read of a model file's tensors (the real reader is called; the list records it)."""
-    calls: list[str] = []
-    real = lazy_weights.load_weights
-
-    def counting(folder):
-        calls.append(str(folder))
-        return real(folder)
-
-    monkeypatch.setattr(lazy_weights, "load_weights", counting)
-    return calls
-
-
 @pytest.fixture(scope="module")
 def model_copy(tmp_path_factory):
     """A private copy of the embedded model folder (its file identity can then be changed)."""
